@@ -1,0 +1,54 @@
+# gsched — build, run a local cluster, test.
+# `make run` builds everything and starts a one-machine cluster under ./var;
+# `make test` runs the whole suite (as root for the container tests).
+
+GO        ?= go
+export CGO_ENABLED := 1
+# go-nvml's headers mark many functions deprecated; the warnings are noise.
+export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
+export GOFLAGS := -buildvcs=false
+BIN       := bin
+CMDS      := gsub gqueue gcancel ginfo gacct
+RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/...
+
+.PHONY: help build run stop test e2e unit race fuzz bench lint man clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: $(BIN)/runc ## build gctld, gnoded, the commands and runc into bin/
+	$(GO) build -o $(BIN)/gctld ./ctld
+	$(GO) build -o $(BIN)/gnoded ./noded
+	@for c in $(CMDS); do $(GO) build -o $(BIN)/$$c ./client/cmd/$$c || exit 1; done
+
+# runc from the module version pinned in go.mod (a `tool` dependency).
+$(BIN)/runc: go.mod go.sum
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/runc github.com/opencontainers/runc
+
+run: build ## start a one-machine cluster under ./var and run examples/hello.sh
+	@conf/devcluster.sh start
+
+stop: ## stop what `make run` started
+	@conf/devcluster.sh stop
+
+test: build ## the whole test suite: unit, end-to-end (real runc), race, fuzz seeds
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -timeout 20m $(RACE_PKGS)
+
+e2e: build ## end-to-end tests only (controller + node daemons + runc)
+	$(GO) test -count=1 -v -timeout 20m ./pkg/testcluster/...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
+	@conf/fuzz.sh $${FUZZTIME:-20s}
+
+bench: build ## Go benchmarks (see docs/BENCHMARKS.md)
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/... ./ctld/...
+
+lint: ## gofmt + go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+clean: stop ## remove binaries and the local cluster's state
+	rm -rf $(BIN) var

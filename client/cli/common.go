@@ -1,0 +1,366 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/config"
+	"github.com/gsched/gsched/pkg/rpc"
+)
+
+// EnvSocket names the environment variable that, when set, gives the
+// controller's socket path and overrides the configuration file.
+const EnvSocket = "GSCHED_SOCKET"
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// callTimeout bounds an ordinary RPC.
+const callTimeout = 30 * time.Second
+
+func init() {
+	// The commands define their own --help (and gqueue/ginfo use -h for
+	// --noheader, as squeue and sinfo do), so urfave/cli's built-in help
+	// check must only look at "help".
+	ucli.HelpFlag = &ucli.BoolFlag{Name: "help", Usage: "show help"}
+}
+
+// Caller sends one RPC; *rpc.Client implements it.
+type Caller interface {
+	Call(ctx context.Context, path string, req, resp any) error
+}
+
+var _ Caller = (*rpc.Client)(nil)
+
+// Env is what the commands take from the process: streams, environment,
+// clock and the way to reach the controller. Tests replace its fields.
+type Env struct {
+	Stdin    io.Reader
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Getenv   func(string) string
+	Environ  func() []string
+	Getwd    func() (string, error)
+	Hostname func() (string, error)
+	Now      func() time.Time
+	// Dial returns a Caller for the controller's Unix socket.
+	Dial func(socket string) Caller
+	// Sleep pauses between retries (gsub --wait).
+	Sleep func(time.Duration)
+}
+
+// DefaultEnv is the real process environment.
+func DefaultEnv() *Env {
+	return &Env{
+		Stdin:    os.Stdin,
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Getenv:   os.Getenv,
+		Environ:  os.Environ,
+		Getwd:    os.Getwd,
+		Hostname: os.Hostname,
+		Now:      time.Now,
+		Dial:     func(s string) Caller { return rpc.Dial(s) },
+		Sleep:    time.Sleep,
+	}
+}
+
+// RunGsub runs gsub with the process environment.
+func RunGsub(args []string) int { return DefaultEnv().Gsub(args) }
+
+// RunGqueue runs gqueue with the process environment.
+func RunGqueue(args []string) int { return DefaultEnv().Gqueue(args) }
+
+// RunGcancel runs gcancel with the process environment.
+func RunGcancel(args []string) int { return DefaultEnv().Gcancel(args) }
+
+// RunGinfo runs ginfo with the process environment.
+func RunGinfo(args []string) int { return DefaultEnv().Ginfo(args) }
+
+// RunGacct runs gacct with the process environment.
+func RunGacct(args []string) int { return DefaultEnv().Gacct(args) }
+
+// usageError marks a mistake in how a command was called (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error.
+func usagef(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// exitError ends a command with a given status without printing anything
+// more (the command has already said what happened).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return "exit status " + strconv.Itoa(e.code) }
+
+// ExitCodeOf maps a command's error to its exit status.
+func ExitCodeOf(err error) int {
+	var ee *exitError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// ErrorLine is the one line printed for err, without the program prefix.
+func ErrorLine(err error) string {
+	msg := err.Error()
+	if errors.Is(err, api.ErrUnavailable) {
+		msg += " (is the controller running? see GSCHED_SOCKET and --config)"
+	}
+	// Keep it to one line.
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	return msg
+}
+
+// newApp builds a urfave/cli app that never exits the process, never prints
+// usage pages on errors, and writes to env's streams.
+func (e *Env) newApp(name, usage, argsUsage string, flags []ucli.Flag, action ucli.ActionFunc) *ucli.App {
+	return &ucli.App{
+		Name:                  name,
+		HelpName:              name,
+		Usage:                 usage,
+		ArgsUsage:             argsUsage,
+		Flags:                 flags,
+		HideHelp:              true,
+		HideHelpCommand:       true,
+		HideVersion:           true,
+		Reader:                e.Stdin,
+		Writer:                e.Stdout,
+		ErrWriter:             e.Stderr,
+		Action:                action,
+		CustomAppHelpTemplate: helpTemplate,
+		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+			return &usageError{err}
+		},
+		ExitErrHandler: func(*ucli.Context, error) {},
+	}
+}
+
+// helpTemplate is the --help page of every command.
+const helpTemplate = `NAME:
+   {{.Name}} - {{.Usage}}
+
+USAGE:
+   {{if .UsageText}}{{.UsageText}}{{else}}{{.HelpName}} [options]{{if .ArgsUsage}} {{.ArgsUsage}}{{end}}{{end}}
+
+OPTIONS:
+{{range .VisibleFlags}}   {{.}}
+{{end}}
+Exit status: 0 on success, 1 on failure, 2 on bad usage. See {{.Name}}(1).
+`
+
+// run runs app on args and turns the outcome into an exit status, printing
+// the error (if any) as one line.
+func (e *Env) run(app *ucli.App, args []string) int {
+	if len(args) == 0 {
+		args = []string{app.Name}
+	}
+	err := app.Run(args)
+	code := ExitCodeOf(err)
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) {
+			fmt.Fprintf(e.Stderr, "%s: error: %s\n", app.Name, ErrorLine(err))
+			if code == ExitUsage {
+				fmt.Fprintf(e.Stderr, "%s: try '%s --help' for more information\n", app.Name, app.Name)
+			}
+		}
+	}
+	return code
+}
+
+// Flags shared by every command.
+func configFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "config", Usage: "configuration file (default $GSCHED_CONF, else " + config.DefaultPath + ")", TakesFile: true}
+}
+
+func helpFlag(short bool) ucli.Flag {
+	f := &ucli.BoolFlag{Name: "help", Usage: "show this help"}
+	if short {
+		f.Aliases = []string{"h"}
+	}
+	return f
+}
+
+func jsonFlag() ucli.Flag {
+	return &ucli.BoolFlag{Name: "json", Usage: "print the answer as JSON"}
+}
+
+// SocketPath finds the controller's socket: $GSCHED_SOCKET, else the
+// configuration file (see package doc). configFlag is the --config value.
+func SocketPath(getenv func(string) string, configFlag string) (string, error) {
+	if s := getenv(EnvSocket); s != "" {
+		return s, nil
+	}
+	path := config.Find(configFlag)
+	cfg, err := config.Load(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && configFlag == "" && getenv(config.EnvConf) == "" && path == config.DefaultPath {
+			return config.Default().Controller.Socket, nil
+		}
+		return "", fmt.Errorf("load configuration: %w", err)
+	}
+	return cfg.Controller.Socket, nil
+}
+
+// connect returns a Caller for the controller.
+func (e *Env) connect(c *ucli.Context) (Caller, error) {
+	sock, err := SocketPath(e.Getenv, c.String("config"))
+	if err != nil {
+		return nil, err
+	}
+	return e.Dial(sock), nil
+}
+
+// call makes one RPC with the ordinary timeout.
+func call(ctx context.Context, c Caller, path string, req, resp any) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return c.Call(ctx, path, req, resp)
+}
+
+// whoAmI asks the controller who the caller is.
+func whoAmI(ctx context.Context, c Caller) (api.WhoAmI, error) {
+	var w api.WhoAmI
+	if err := call(ctx, c, api.PathWhoAmI, struct{}{}, &w); err != nil {
+		return w, fmt.Errorf("who am I: %w", err)
+	}
+	return w, nil
+}
+
+// writeJSON prints v indented.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newTable returns a tab writer for an aligned table.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+}
+
+// SplitList splits a comma-separated option value, dropping empty items and
+// surrounding spaces.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseJobIDs parses job IDs given as arguments or comma lists.
+func ParseJobIDs(items []string) ([]api.JobID, error) {
+	var ids []api.JobID
+	for _, item := range items {
+		for _, s := range SplitList(item) {
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err != nil || n == 0 {
+				return nil, fmt.Errorf("invalid job id %q", s)
+			}
+			ids = append(ids, api.JobID(n))
+		}
+	}
+	return ids, nil
+}
+
+// ParseStates parses a comma list of job states (names or short codes,
+// any case); "all" selects every state.
+func ParseStates(s string) (states []api.JobState, all bool, err error) {
+	for _, item := range SplitList(s) {
+		if strings.EqualFold(item, "all") {
+			return append([]api.JobState(nil), api.AllJobStates...), true, nil
+		}
+		st, err := api.ParseJobState(item)
+		if err != nil {
+			return nil, false, fmt.Errorf("unknown job state %q (use names such as PENDING, RUNNING, COMPLETED or codes such as PD, R, CD, or all)", item)
+		}
+		states = append(states, st)
+	}
+	return states, false, nil
+}
+
+// expandShortOptions rewrites getopt-style attached values of short
+// options ("-Jname", "-c8") as two words ("-J", "name"), which Go's flag
+// package needs. It stops at "--" and at the first positional argument,
+// unless permute is set: then, as with getopt, options may follow
+// positional arguments, which are moved after a "--" at the end.
+func expandShortOptions(args []string, flags []ucli.Flag, permute bool) []string {
+	takesValue := map[string]bool{}
+	known := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*ucli.BoolFlag)
+		for _, n := range f.Names() {
+			known[n] = true
+			takesValue[n] = !isBool
+		}
+	}
+	out := make([]string, 0, len(args)+3)
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || a == "-" || !strings.HasPrefix(a, "-") {
+			if permute && a != "--" {
+				positional = append(positional, a)
+				continue
+			}
+			if a == "--" {
+				i++
+			}
+			positional = append(positional, args[i:]...)
+			break
+		}
+		name := strings.TrimLeft(a, "-")
+		hasValue := false
+		if j := strings.IndexByte(name, '='); j >= 0 {
+			name, hasValue = name[:j], true
+		}
+		switch {
+		case known[name]:
+			out = append(out, a)
+			if takesValue[name] && !hasValue && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+		case !strings.HasPrefix(a, "--") && len(a) > 2 && takesValue[a[1:2]]:
+			out = append(out, a[:2], a[2:])
+		default:
+			out = append(out, a) // unknown: let the flag parser complain
+		}
+	}
+	if len(positional) > 0 {
+		out = append(out, "--")
+		out = append(out, positional...)
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/units"
+)
+
+func gacctFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "only these job IDs (comma list)"},
+		&ucli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "only jobs of these users (comma list)"},
+		&ucli.BoolFlag{Name: "allusers", Aliases: []string{"a"}, Usage: "jobs of every user"},
+		&ucli.StringFlag{Name: "starttime", Aliases: []string{"S"}, Usage: "jobs that ended since: YYYY-MM-DD[THH:MM[:SS]], now, now-N{seconds,minutes,hours,days,weeks} (default: midnight today)"},
+		&ucli.StringFlag{Name: "state", Aliases: []string{"s"}, Usage: "only jobs in these states (comma list)"},
+		&ucli.StringFlag{Name: "partition", Aliases: []string{"r"}, Usage: "only jobs of these partitions (comma list)"},
+		&ucli.BoolFlag{Name: "noheader", Aliases: []string{"n"}, Usage: "do not print the header line"},
+		jsonFlag(),
+		configFlag(),
+		helpFlag(true),
+	}
+}
+
+// Gacct runs gacct.
+func (e *Env) Gacct(args []string) int {
+	flags := gacctFlags()
+	app := e.newApp("gacct", "show finished jobs", "", flags, e.gacctAction)
+	if len(args) > 1 {
+		args = append(args[:1:1], expandShortOptions(args[1:], flags, false)...)
+	}
+	return e.run(app, args)
+}
+
+func (e *Env) gacctAction(c *ucli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q", c.Args().First())
+	}
+	f := api.JobFilter{OnlyFinished: true, Users: SplitList(c.String("user")), Partitions: SplitList(c.String("partition"))}
+	var err error
+	if f.IDs, err = ParseJobIDs([]string{c.String("jobs")}); err != nil {
+		return usagef("--jobs: %v", err)
+	}
+	if s := c.String("state"); s != "" {
+		if f.States, _, err = ParseStates(s); err != nil {
+			return usagef("--state: %v", err)
+		}
+	}
+	now := e.Now()
+	switch {
+	case c.IsSet("starttime"):
+		if f.Since, err = ParseStartTime(c.String("starttime"), now); err != nil {
+			return &usageError{fmt.Errorf("--starttime: %w", err)}
+		}
+	case len(f.IDs) == 0:
+		f.Since = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	}
+	cl, err := e.connect(c)
+	if err != nil {
+		return err
+	}
+	if len(f.Users) == 0 && !c.Bool("allusers") {
+		w, err := whoAmI(c.Context, cl)
+		if err != nil {
+			return err
+		}
+		if !w.Operator {
+			f.Users = []string{w.User}
+		}
+	}
+	var list api.JobList
+	if err := call(c.Context, cl, api.PathListJobs, f, &list); err != nil {
+		return fmt.Errorf("list jobs: %w", err)
+	}
+	if c.Bool("json") {
+		return writeJSON(e.Stdout, list)
+	}
+	return RenderAcct(e.Stdout, list.Jobs, !c.Bool("noheader"), now.Location())
+}
+
+var relTime = regexp.MustCompile(`^now(?:([-+])(\d{1,9})(seconds?|minutes?|hours?|days?|weeks?|[smhdw])?)?$`)
+
+// ParseStartTime parses gacct --starttime: YYYY-MM-DD, YYYY-MM-DDTHH:MM,
+// YYYY-MM-DDTHH:MM:SS (local time), "now", or "now-N<unit>" with units
+// seconds, minutes, hours, days or weeks (singular, plural or first
+// letter; seconds when none).
+func ParseStartTime(s string, now time.Time) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	if m := relTime.FindStringSubmatch(strings.ToLower(t)); m != nil {
+		if m[1] == "" {
+			return now, nil
+		}
+		n, _ := strconv.ParseInt(m[2], 10, 64)
+		unit := time.Second
+		switch {
+		case strings.HasPrefix(m[3], "m"):
+			unit = time.Minute
+		case strings.HasPrefix(m[3], "h"):
+			unit = time.Hour
+		case strings.HasPrefix(m[3], "d"):
+			unit = 24 * time.Hour
+		case strings.HasPrefix(m[3], "w"):
+			unit = 7 * 24 * time.Hour
+		}
+		d := time.Duration(n) * unit
+		if d/unit != time.Duration(n) {
+			return time.Time{}, fmt.Errorf("invalid time %q: too far", s)
+		}
+		if m[1] == "-" {
+			d = -d
+		}
+		return now.Add(d), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if tm, err := time.ParseInLocation(layout, t, now.Location()); err == nil {
+			return tm, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q: use YYYY-MM-DD[THH:MM[:SS]] or now-N{minutes,hours,days,weeks}", s)
+}
+
+// ExitCodeString is sacct's ExitCode column: "code:signal".
+func ExitCodeString(j *api.Job) string {
+	return fmt.Sprintf("%d:%d", j.ExitCode, j.Signal)
+}
+
+// formatTime is sacct's time format; zero times are "Unknown".
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "Unknown"
+	}
+	return t.In(loc).Format("2006-01-02T15:04:05")
+}
+
+// RenderAcct prints finished jobs as sacct does, sorted by job ID: JobID
+// JobName Partition User State ExitCode Elapsed Start End NodeList.
+func RenderAcct(w io.Writer, jobs []api.Job, header bool, loc *time.Location) error {
+	jobs = append([]api.Job(nil), jobs...)
+	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	tw := newTable(w)
+	if header {
+		fmt.Fprintln(tw, "JobID\tJobName\tPartition\tUser\tState\tExitCode\tElapsed\tStart\tEnd\tNodeList")
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		end := j.EndTime
+		if end.IsZero() {
+			end = j.StartTime
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			j.ID, dash(j.Spec.Name), dash(j.Spec.Partition), dash(j.User), j.State, ExitCodeString(j),
+			units.FormatDuration(int64(j.Elapsed(end)/time.Second)),
+			formatTime(j.StartTime, loc), formatTime(j.EndTime, loc), dash(j.NodeList()))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,434 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+	"github.com/gsched/gsched/pkg/fsm"
+	"github.com/gsched/gsched/pkg/sched"
+	"github.com/gsched/gsched/pkg/state"
+)
+
+// Request bounds (beyond the body size limit).
+const (
+	maxNameLen    = 256
+	maxPathLen    = 4096
+	maxEnvEntries = 4096
+	maxArgs       = 4096
+	maxCount      = 1 << 20
+	maxGPUs       = 1024
+	maxMemBytes   = 1 << 50
+)
+
+func (s *Server) submit(ctx context.Context, req *api.SubmitRequest) (any, error) {
+	p, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	job, err := s.newJob(p, &req.Spec)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.apply(&fsm.Command{Type: fsm.CmdSubmit, Submit: &fsm.SubmitCmd{Jobs: []api.Job{*job}}})
+	if err != nil {
+		return nil, err
+	}
+	ids := res.(*fsm.SubmitResult).IDs
+	s.Kick()
+	return &api.SubmitResponse{JobID: ids[0]}, nil
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", api.ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+func checkText(what, v string, max int) error {
+	if len(v) > max {
+		return invalid("%s is longer than %d bytes", what, max)
+	}
+	if !utf8.ValidString(v) {
+		return invalid("%s is not valid UTF-8", what)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return invalid("%s contains a NUL byte", what)
+	}
+	return nil
+}
+
+// newJob validates a spec and fills in defaults; the identity comes from
+// the kernel, never from the request.
+func (s *Server) newJob(p auth.Peer, in *api.JobSpec) (*api.Job, error) {
+	spec := *in
+	if spec.Script == "" {
+		return nil, invalid("the job has no script")
+	}
+	if len(spec.Script) > api.MaxScriptBytes {
+		return nil, fmt.Errorf("%w: script is %d bytes, the limit is %d", api.ErrTooLarge, len(spec.Script), api.MaxScriptBytes)
+	}
+	if !strings.HasPrefix(spec.Script, "#!") {
+		return nil, invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter")
+	}
+	for _, c := range []struct {
+		what, v string
+		max     int
+	}{
+		{"script", spec.Script, api.MaxScriptBytes}, {"job name", spec.Name, maxNameLen},
+		{"partition", spec.Partition, maxNameLen}, {"work dir", spec.WorkDir, maxPathLen},
+		{"output", spec.Output, maxPathLen}, {"error", spec.Error, maxPathLen},
+		{"submit host", spec.SubmitHost, maxNameLen},
+	} {
+		if err := checkText(c.what, c.v, c.max); err != nil {
+			return nil, err
+		}
+	}
+	if len(spec.Env) > maxEnvEntries || len(spec.Args) > maxArgs {
+		return nil, invalid("too many environment entries or arguments")
+	}
+	for _, e := range spec.Env {
+		if err := checkText("environment entry", e, 1<<20); err != nil {
+			return nil, err
+		}
+		if !strings.Contains(e, "=") {
+			return nil, invalid("environment entry %q is not KEY=VALUE", truncate(e, 40))
+		}
+	}
+	for _, a := range spec.Args {
+		if err := checkText("argument", a, 1<<20); err != nil {
+			return nil, err
+		}
+	}
+	if spec.WorkDir == "" || !filepath.IsAbs(spec.WorkDir) {
+		return nil, invalid("work dir must be an absolute path, got %q", spec.WorkDir)
+	}
+	spec.WorkDir = filepath.Clean(spec.WorkDir)
+	if spec.Name == "" {
+		spec.Name = "script"
+	}
+	if spec.Nodes == 0 {
+		spec.Nodes = 1
+	}
+	if spec.NTasks == 0 {
+		spec.NTasks = 1
+	}
+	if spec.CPUsPerTask == 0 {
+		spec.CPUsPerTask = 1
+	}
+	switch {
+	case spec.Nodes < 0 || spec.NTasks < 0 || spec.CPUsPerTask < 0 || spec.GPUs < 0 || spec.GPUsPerNode < 0 || spec.MemBytes < 0 || spec.TimeLimit < 0:
+		return nil, invalid("counts, memory and time limit must not be negative")
+	case spec.Nodes > 1:
+		return nil, invalid("multi-node jobs (--nodes=%d) are not supported yet; use --nodes=1", spec.Nodes)
+	case spec.NTasks > maxCount || spec.CPUsPerTask > maxCount || spec.NTasks*spec.CPUsPerTask > maxCount:
+		return nil, invalid("too many CPUs requested (%d tasks x %d CPUs)", spec.NTasks, spec.CPUsPerTask)
+	case spec.GPUs > maxGPUs || spec.GPUsPerNode > maxGPUs:
+		return nil, invalid("too many GPUs requested (at most %d per job)", maxGPUs)
+	case spec.MemBytes > maxMemBytes:
+		return nil, invalid("too much memory requested")
+	}
+	switch spec.OpenMode {
+	case "":
+		spec.OpenMode = api.OpenTruncate
+	case api.OpenTruncate, api.OpenAppend:
+	default:
+		return nil, invalid("open mode must be %q or %q", api.OpenAppend, api.OpenTruncate)
+	}
+	if spec.Output == "" {
+		spec.Output = "gsched-%j.out"
+	}
+	if spec.MemBytes == 0 {
+		spec.MemBytes = int64(spec.CPUsOnNode()) * s.defMemPerCPU
+	}
+	part, err := s.partition(spec.Partition)
+	if err != nil {
+		return nil, err
+	}
+	spec.Partition = part.Name
+	if spec.TimeLimit == 0 {
+		spec.TimeLimit = part.DefaultTime
+		if spec.TimeLimit == 0 {
+			spec.TimeLimit = part.MaxTime
+		}
+	}
+	if part.MaxTime > 0 && spec.TimeLimit > part.MaxTime {
+		return nil, invalid("time limit %ds exceeds partition %s's maximum of %ds", spec.TimeLimit, part.Name, part.MaxTime)
+	}
+	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
+	// Reject what no node of the partition could ever hold (nodes known).
+	snap := s.store.Snapshot()
+	known, ever := 0, false
+	for _, n := range snap.Nodes() {
+		if !sched.InPartition(n, &part) {
+			continue
+		}
+		known++
+		if sched.Fits(job, n) {
+			ever = true
+			break
+		}
+	}
+	if known > 0 && !ever {
+		return nil, invalid("requested node configuration is not available: no node of partition %s has %d CPUs, %d bytes of memory and %d GPUs",
+			part.Name, spec.CPUsOnNode(), spec.MemBytes, spec.GPUsOnNode())
+	}
+	return job, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func (s *Server) partition(name string) (api.Partition, error) {
+	for _, p := range s.parts {
+		if (name == "" && p.Default) || (name != "" && p.Name == name) {
+			return p, nil
+		}
+	}
+	if name == "" {
+		return api.Partition{}, invalid("no default partition is configured")
+	}
+	return api.Partition{}, invalid("invalid partition specified: %s", name)
+}
+
+// matches reports whether a job passes a filter.
+func matches(j *api.Job, f *api.JobFilter) bool {
+	if len(f.IDs) > 0 && !containsID(f.IDs, j.ID) {
+		return false
+	}
+	if len(f.Users) > 0 && !contains(f.Users, j.User) {
+		return false
+	}
+	if len(f.States) > 0 {
+		ok := false
+		for _, st := range f.States {
+			ok = ok || st == j.State
+		}
+		if !ok {
+			return false
+		}
+	} else if f.OnlyFinished && !j.State.Final() {
+		return false
+	} else if !f.IncludeFinished && !f.OnlyFinished && len(f.IDs) == 0 && j.State.Final() {
+		return false
+	}
+	if len(f.Partitions) > 0 && !contains(f.Partitions, j.Spec.Partition) {
+		return false
+	}
+	if len(f.Names) > 0 && !contains(f.Names, j.Spec.Name) {
+		return false
+	}
+	if !f.Since.IsZero() {
+		t := j.EndTime
+		if t.IsZero() {
+			t = j.SubmitTime
+		}
+		if t.Before(f.Since) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func containsID(list []api.JobID, v api.JobID) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// candidates narrows the scan with an index where the filter allows.
+func candidates(snap *state.Snapshot, f *api.JobFilter) []*api.Job {
+	switch {
+	case len(f.IDs) > 0:
+		var out []*api.Job
+		for _, id := range f.IDs {
+			if j := snap.Job(nil, id); j != nil {
+				out = append(out, j)
+			}
+		}
+		return out
+	case len(f.Users) == 1:
+		return snap.JobsBy(nil, state.IndexUser, f.Users[0])
+	case len(f.States) > 0:
+		var out []*api.Job
+		for _, st := range f.States {
+			out = append(out, snap.JobsBy(nil, state.IndexState, string(st))...)
+		}
+		return out
+	case !f.IncludeFinished && !f.OnlyFinished:
+		var out []*api.Job
+		for _, st := range []api.JobState{api.StatePending, api.StateRunning, api.StateCompleting} {
+			out = append(out, snap.JobsBy(nil, state.IndexState, string(st))...)
+		}
+		return out
+	}
+	return snap.Jobs()
+}
+
+// view is the job as the caller may see it: others' jobs lose their
+// script, arguments and environment unless the caller is an operator.
+func (s *Server) view(j *api.Job, p auth.Peer, op bool) api.Job {
+	v := *j
+	if v.State == api.StatePending {
+		if r, ok := s.reason(v.ID); ok {
+			v.Reason = r
+		}
+	}
+	if !op && j.UID != p.UID {
+		v.Spec.Script = ""
+		v.Spec.Env = nil
+		v.Spec.Args = nil
+	}
+	return v
+}
+
+func (s *Server) listJobs(ctx context.Context, f *api.JobFilter) (any, error) {
+	p, op, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := s.store.Snapshot()
+	out := &api.JobList{Now: s.now(), Jobs: []api.Job{}}
+	for _, j := range candidates(snap, f) {
+		if matches(j, f) {
+			out.Jobs = append(out.Jobs, s.view(j, p, op))
+		}
+	}
+	sort.Slice(out.Jobs, func(a, b int) bool { return out.Jobs[a].ID < out.Jobs[b].ID })
+	return out, nil
+}
+
+func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error) {
+	p, op, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Signal < 0 || req.Signal > 64 {
+		return nil, invalid("invalid signal %d", req.Signal)
+	}
+	if len(req.IDs) == 0 && req.User == "" && req.Name == "" && len(req.States) == 0 {
+		return nil, invalid("no job id and no filter given")
+	}
+	snap := s.store.Snapshot()
+	resp := &api.CancelResponse{Done: []api.JobID{}}
+	var targets []*api.Job
+	if len(req.IDs) > 0 {
+		for _, id := range req.IDs {
+			j := snap.Job(nil, id)
+			if j == nil {
+				resp.Errors = append(resp.Errors, api.CancelError{JobID: id, Code: api.CodeNotFound, Message: fmt.Sprintf("job %d: invalid job id specified", id)})
+				continue
+			}
+			targets = append(targets, j)
+		}
+	} else {
+		f := &api.JobFilter{States: req.States}
+		if req.User != "" {
+			f.Users = []string{req.User}
+		}
+		if req.Name != "" {
+			f.Names = []string{req.Name}
+		}
+		for _, j := range candidates(snap, f) {
+			if matches(j, f) {
+				targets = append(targets, j)
+			}
+		}
+	}
+	var ids []api.JobID
+	for _, j := range targets {
+		if len(req.IDs) > 0 && (req.User != "" && j.User != req.User || req.Name != "" && j.Spec.Name != req.Name) {
+			continue
+		}
+		if !op && j.UID != p.UID {
+			s.log.Warn("denied cancel of another user's job")
+			resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodePermission,
+				Message: fmt.Sprintf("job %d: permission denied: it belongs to %s", j.ID, j.User)})
+			continue
+		}
+		if j.State.Final() {
+			if len(req.IDs) > 0 {
+				resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodeConflict,
+					Message: fmt.Sprintf("job %d: job has already finished (%s)", j.ID, j.State)})
+			}
+			continue
+		}
+		if req.Signal != 0 && j.State != api.StateRunning {
+			resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodeConflict,
+				Message: fmt.Sprintf("job %d: job is not running (%s), cannot signal it", j.ID, j.State)})
+			continue
+		}
+		ids = append(ids, j.ID)
+	}
+	if len(ids) == 0 {
+		return resp, nil
+	}
+	cmd := &fsm.Command{Type: fsm.CmdCancel, Cancel: &fsm.CancelCmd{IDs: ids}}
+	if req.Signal != 0 {
+		cmd = &fsm.Command{Type: fsm.CmdSignal, Signal: &fsm.SignalCmd{IDs: ids, Signal: req.Signal}}
+	}
+	if _, err := s.apply(cmd); err != nil {
+		return nil, err
+	}
+	resp.Done = ids
+	s.Kick()
+	return resp, nil
+}
+
+func (s *Server) waitJob(ctx context.Context, req *api.WaitRequest) (any, error) {
+	p, op, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
+	if timeout <= 0 || timeout > 5*time.Minute {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		snap := s.store.Snapshot()
+		ws := memdb.NewWatchSet()
+		j := snap.Job(ws, req.JobID)
+		if j == nil {
+			return nil, fmt.Errorf("%w: job %d: invalid job id specified", api.ErrNotFound, req.JobID)
+		}
+		if j.State.Final() {
+			return s.view(j, p, op), nil
+		}
+		ws.Add(snap.Abandoned())
+		if ws.WatchCtx(ctx) != nil {
+			return s.view(j, p, op), nil
+		}
+	}
+}
+
+func (s *Server) whoAmI(ctx context.Context, _ *struct{}) (any, error) {
+	p, op, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &api.WhoAmI{UID: p.UID, GID: p.GID, User: p.User, Operator: op}, nil
+}

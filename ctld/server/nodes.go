@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	memdb "github.com/hashicorp/go-memdb"
+	"go.uber.org/zap"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/fsm"
+	"github.com/gsched/gsched/pkg/state"
+)
+
+func (s *Server) touch(node string) {
+	s.mu.Lock()
+	s.lastSeen[node] = s.now()
+	s.mu.Unlock()
+}
+
+func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (any, error) {
+	n := req.Node
+	if err := checkText("node name", n.Name, 128); err != nil {
+		return nil, err
+	}
+	if n.Name == "" {
+		return nil, invalid("node name is empty")
+	}
+	if n.CPUs < 1 || n.CPUs > maxCount || n.MemBytes < 0 || n.MemBytes > maxMemBytes || len(n.GPUs) > maxGPUs {
+		return nil, invalid("node %s: implausible resources (%d CPUs, %d bytes, %d GPUs)", n.Name, n.CPUs, n.MemBytes, len(n.GPUs))
+	}
+	seen := map[int]bool{}
+	for _, g := range n.GPUs {
+		if g.Index < 0 || seen[g.Index] {
+			return nil, invalid("node %s: bad or duplicate GPU index %d", n.Name, g.Index)
+		}
+		seen[g.Index] = true
+	}
+	if _, err := s.apply(&fsm.Command{Type: fsm.CmdRegisterNode, Register: &fsm.RegisterCmd{Node: n}}); err != nil {
+		return nil, err
+	}
+	s.touch(n.Name)
+	s.log.Info("node registered", zap.String("node", n.Name), zap.Int("cpus", n.CPUs),
+		zap.Int64("mem_bytes", n.MemBytes), zap.Int("gpus", len(n.GPUs)), zap.String("gpu_source", n.GPUSource))
+	s.Kick()
+	return &api.RegisterResponse{HeartbeatMs: s.cfg.Controller.HeartbeatInterval.Milliseconds()}, nil
+}
+
+// syncNode is the node's heartbeat and long poll: it records finished
+// tasks, then answers with the jobs the node should run as soon as that
+// differs from what the node reported, or when WaitMs passes.
+func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error) {
+	snap := s.store.Snapshot()
+	n := snap.Node(req.Node)
+	if n == nil || n.State == api.NodeDown {
+		return &api.SyncResponse{Reregister: true, Jobs: []api.Job{}}, nil
+	}
+	s.touch(req.Node)
+
+	var finished []api.TaskReport
+	var acked []api.JobID
+	reports := map[api.JobID]*api.TaskReport{}
+	for i := range req.Reports {
+		r := &req.Reports[i]
+		reports[r.JobID] = r
+		j := snap.Job(nil, r.JobID)
+		mine := j != nil && !j.State.Final() && j.Alloc != nil && j.Alloc.Node == req.Node
+		switch {
+		case r.State == api.TaskRunning:
+			if mine && len(j.Signals) > 0 && r.SignalSeq >= j.Signals[0].Seq {
+				if _, err := s.apply(&fsm.Command{Type: fsm.CmdAckSignals, Ack: &fsm.AckCmd{JobID: j.ID, Seq: r.SignalSeq}}); err != nil {
+					return nil, err
+				}
+			}
+		case mine:
+			finished = append(finished, *r)
+			acked = append(acked, r.JobID)
+		default:
+			acked = append(acked, r.JobID) // already final, purged or someone else's: forget it
+		}
+	}
+	if len(finished) > 0 {
+		if _, err := s.apply(&fsm.Command{Type: fsm.CmdFinish, Finish: &fsm.FinishCmd{Node: req.Node, Reports: finished}}); err != nil {
+			return nil, err
+		}
+		for _, r := range finished {
+			s.log.Info("job ended", zap.Uint64("job", uint64(r.JobID)), zap.String("node", req.Node),
+				zap.Int("exit_code", r.ExitCode), zap.Int("signal", r.Signal), zap.Bool("oom", r.OOMKilled),
+				zap.Bool("timeout", r.TimedOut), zap.String("error", r.Error))
+		}
+		s.Kick()
+	}
+
+	wait := time.Duration(req.WaitMs) * time.Millisecond
+	if max := s.cfg.Controller.HeartbeatInterval.Duration; wait > max {
+		wait = max
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		snap = s.store.Snapshot()
+		ws := memdb.NewWatchSet()
+		jobs := snap.JobsBy(ws, state.IndexNode, req.Node)
+		if len(acked) > 0 || wait <= 0 || needsAction(jobs, reports) {
+			return syncResponse(jobs, acked), nil
+		}
+		ws.Add(snap.Abandoned())
+		if ws.WatchCtx(wctx) != nil {
+			return syncResponse(jobs, acked), nil
+		}
+	}
+}
+
+func syncResponse(jobs []*api.Job, acked []api.JobID) *api.SyncResponse {
+	resp := &api.SyncResponse{Jobs: make([]api.Job, 0, len(jobs)), Acked: acked}
+	for _, j := range jobs {
+		resp.Jobs = append(resp.Jobs, *j)
+	}
+	return resp
+}
+
+// needsAction reports whether the node's view differs from the wanted one:
+// a job to start, a kill or signal not yet under way, or an orphan task.
+func needsAction(jobs []*api.Job, reports map[api.JobID]*api.TaskReport) bool {
+	want := map[api.JobID]bool{}
+	for _, j := range jobs {
+		want[j.ID] = true
+		r, ok := reports[j.ID]
+		if !ok {
+			return true
+		}
+		if r.State != api.TaskRunning {
+			continue
+		}
+		if j.CancelRequested && !r.Cancelled {
+			return true
+		}
+		if n := len(j.Signals); n > 0 && j.Signals[n-1].Seq > r.SignalSeq {
+			return true
+		}
+	}
+	for id, r := range reports {
+		if !want[id] && r.State == api.TaskRunning && !r.Cancelled {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
+	if _, _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	snap := s.store.Snapshot()
+	usage := snap.Usage()
+	out := &api.NodeList{Nodes: []api.NodeInfo{}, Partitions: s.parts}
+	for _, n := range snap.Nodes() {
+		u := usage[n.Name]
+		info := api.NodeInfo{Node: *n, Alloc: u, DisplayState: api.DisplayState(n, u)}
+		s.mu.Lock()
+		info.LastHeartbeat = s.lastSeen[n.Name]
+		s.mu.Unlock()
+		if len(info.Partitions) == 0 {
+			for i := range s.parts {
+				if partHas(&s.parts[i], n) {
+					info.Partitions = append(info.Partitions, s.parts[i].Name)
+				}
+			}
+		}
+		out.Nodes = append(out.Nodes, info)
+	}
+	sort.Slice(out.Nodes, func(a, b int) bool { return out.Nodes[a].Name < out.Nodes[b].Name })
+	return out, nil
+}
+
+func partHas(p *api.Partition, n *api.Node) bool {
+	if len(p.Nodes) == 0 {
+		return true
+	}
+	return contains(p.Nodes, n.Name)
+}
+
+// livenessLoop marks nodes DOWN when they miss heartbeats for NodeTimeout.
+func (s *Server) livenessLoop(ctx context.Context) {
+	timeout := s.cfg.Controller.NodeTimeout.Duration
+	tick := timeout / 4
+	if tick > time.Second {
+		tick = time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := s.now()
+		for _, n := range s.store.Snapshot().Nodes() {
+			if n.State == api.NodeDown {
+				continue
+			}
+			s.mu.Lock()
+			seen, ok := s.lastSeen[n.Name]
+			if !ok {
+				s.lastSeen[n.Name] = now
+				seen = now
+			}
+			s.mu.Unlock()
+			if now.Sub(seen) <= timeout {
+				continue
+			}
+			reason := fmt.Sprintf("Not responding (no heartbeat for %s)", now.Sub(seen).Round(time.Second))
+			s.log.Warn("node down", zap.String("node", n.Name), zap.String("reason", reason))
+			if _, err := s.apply(&fsm.Command{Type: fsm.CmdNodeDown, NodeDown: &fsm.NodeDownCmd{Node: n.Name, Reason: reason}}); err != nil {
+				s.log.Error("mark node down", zap.String("node", n.Name), zap.Error(err))
+			}
+			s.Kick()
+		}
+	}
+}
+
+// purgeLoop forgets finished jobs older than the retention.
+func (s *Server) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		before := s.now().Add(-s.cfg.Controller.JobRetention.Duration)
+		if !anyPurgeable(s.store.Snapshot(), before) {
+			continue
+		}
+		if _, err := s.apply(&fsm.Command{Type: fsm.CmdPurge, Purge: &fsm.PurgeCmd{Before: before}}); err != nil {
+			s.log.Error("purge finished jobs", zap.Error(err))
+		}
+	}
+}
+
+func anyPurgeable(snap *state.Snapshot, before time.Time) bool {
+	for _, j := range snap.Jobs() {
+		if j.State.Final() && !j.EndTime.IsZero() && j.EndTime.Before(before) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,262 @@
+// Package server is the controller daemon's machinery: the raft-backed
+// state, the RPC handlers for users and node daemons, the scheduling loop
+// that feeds pkg/sched snapshots and applies its plans, and the node
+// liveness tracker. Policy lives in pkg/sched, not here.
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+	"github.com/gsched/gsched/pkg/config"
+	"github.com/gsched/gsched/pkg/fsm"
+	"github.com/gsched/gsched/pkg/rpc"
+	"github.com/gsched/gsched/pkg/state"
+	"github.com/gsched/gsched/pkg/units"
+)
+
+// Options are what a controller needs beyond its configuration.
+type Options struct {
+	Config *config.Config
+	Key    []byte
+	Log    *zap.Logger
+	// RaftLog receives raft's own log lines (default: discarded).
+	RaftLog io.Writer
+	// Now is the clock (default time.Now); tests may inject one.
+	Now func() time.Time
+}
+
+// Server is a running controller.
+type Server struct {
+	cfg          *config.Config
+	log          *zap.Logger
+	now          func() time.Time
+	store        *state.Store
+	raft         *raftNode
+	parts        []api.Partition
+	defMemPerCPU int64
+
+	userSrv *rpc.Server
+	nodeSrv *rpc.Server
+
+	kick chan struct{}
+
+	mu       sync.Mutex
+	reasons  map[api.JobID]string
+	lastSeen map[string]time.Time
+
+	userL, nodeL net.Listener
+}
+
+// New opens the state (replaying the raft log) and prepares the listeners.
+func New(opts Options) (*Server, error) {
+	if opts.Log == nil {
+		opts.Log = zap.NewNop()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RaftLog == nil {
+		opts.RaftLog = io.Discard
+	}
+	parts, err := partitions(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	store, err := state.New()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: opts.Config, log: opts.Log, now: opts.Now, store: store, parts: parts,
+		defMemPerCPU: 1 << 30,
+		kick:         make(chan struct{}, 1),
+		reasons:      map[api.JobID]string{},
+		lastSeen:     map[string]time.Time{},
+	}
+	rn, err := openRaft(opts.Config.Controller.StateDir, fsm.New(store, opts.Log.Named("fsm")),
+		opts.Config.Controller.SnapshotThreshold, opts.RaftLog)
+	if err != nil {
+		return nil, err
+	}
+	s.raft = rn
+	start := s.now()
+	for _, n := range store.Snapshot().Nodes() {
+		s.lastSeen[n.Name] = start // every known node gets a full timeout after a restart
+	}
+
+	s.userSrv = rpc.NewPeerServer(opts.Log.Named("rpc.user"))
+	rpc.Handle(s.userSrv, api.PathSubmit, s.submit)
+	rpc.Handle(s.userSrv, api.PathListJobs, s.listJobs)
+	rpc.Handle(s.userSrv, api.PathCancel, s.cancel)
+	rpc.Handle(s.userSrv, api.PathWaitJob, s.waitJob)
+	rpc.Handle(s.userSrv, api.PathListNodes, s.listNodes)
+	rpc.Handle(s.userSrv, api.PathWhoAmI, s.whoAmI)
+
+	s.nodeSrv = rpc.NewSignedServer(auth.NewVerifier(opts.Key, opts.Config.Auth.MaxClockSkew.Duration), opts.Log.Named("rpc.node"))
+	rpc.Handle(s.nodeSrv, api.PathNodeRegister, s.registerNode)
+	rpc.Handle(s.nodeSrv, api.PathNodeSync, s.syncNode)
+
+	if s.userL, err = rpc.ListenUnix(opts.Config.Controller.Socket); err != nil {
+		rn.close()
+		return nil, err
+	}
+	if s.nodeL, err = net.Listen("tcp", opts.Config.Controller.Listen); err != nil {
+		s.userL.Close()
+		rn.close()
+		return nil, fmt.Errorf("listen %s: %w", opts.Config.Controller.Listen, err)
+	}
+	// The real address (listen may name port 0) for tools and test harnesses.
+	addrFile := filepath.Join(opts.Config.Controller.StateDir, "listen.addr")
+	if err := os.WriteFile(addrFile, []byte(s.NodeAddr()+"\n"), 0o644); err != nil {
+		s.userL.Close()
+		s.nodeL.Close()
+		rn.close()
+		return nil, fmt.Errorf("write %s: %w", addrFile, err)
+	}
+	return s, nil
+}
+
+func partitions(c *config.Config) ([]api.Partition, error) {
+	var out []api.Partition
+	for _, p := range c.Partitions {
+		ap := api.Partition{Name: p.Name, Nodes: p.Nodes, Default: p.Default, State: "UP"}
+		if p.State != "" {
+			ap.State = upper(p.State)
+		}
+		if p.MaxTime != "" {
+			v, _, err := units.ParseTimeLimit(p.MaxTime)
+			if err != nil {
+				return nil, fmt.Errorf("partition %s max_time: %w", p.Name, err)
+			}
+			ap.MaxTime = v
+		}
+		if p.DefaultTime != "" {
+			v, _, err := units.ParseTimeLimit(p.DefaultTime)
+			if err != nil {
+				return nil, fmt.Errorf("partition %s default_time: %w", p.Name, err)
+			}
+			ap.DefaultTime = v
+		}
+		out = append(out, ap)
+	}
+	if len(out) > 0 {
+		hasDefault := false
+		for _, p := range out {
+			hasDefault = hasDefault || p.Default
+		}
+		if !hasDefault {
+			out[0].Default = true
+		}
+	}
+	return out, nil
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// NodeAddr is the TCP address node daemons should use.
+func (s *Server) NodeAddr() string { return s.nodeL.Addr().String() }
+
+// Run serves until ctx is done, then shuts everything down.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	for _, srv := range []struct {
+		s *rpc.Server
+		l net.Listener
+	}{{s.userSrv, s.userL}, {s.nodeSrv, s.nodeL}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.s.Serve(ctx, srv.l); err != nil {
+				errc <- err
+				cancel()
+			}
+		}()
+	}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop}
+	for _, loop := range loops {
+		wg.Add(1)
+		go func() { defer wg.Done(); loop(ctx) }()
+	}
+	s.log.Info("controller ready", zap.String("socket", s.cfg.Controller.Socket), zap.String("listen", s.NodeAddr()))
+	s.Kick()
+	<-ctx.Done()
+	wg.Wait()
+	err := s.raft.close()
+	select {
+	case e := <-errc:
+		return e
+	default:
+	}
+	return err
+}
+
+// Kick asks for a scheduling pass soon.
+func (s *Server) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// apply commits a command through raft and returns the FSM's result.
+func (s *Server) apply(c *fsm.Command) (any, error) {
+	c.Time = s.now().UTC()
+	b, err := fsm.Encode(c)
+	if err != nil {
+		return nil, err
+	}
+	f := s.raft.r.Apply(b, 30*time.Second)
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("%w: commit %s: %v", api.ErrUnavailable, c.Type, err)
+	}
+	if err, ok := f.Response().(error); ok {
+		return nil, fmt.Errorf("apply %s: %w", c.Type, err)
+	}
+	return f.Response(), nil
+}
+
+// Snapshot exposes a read view of the state (for tests and tools).
+func (s *Server) Snapshot() *state.Snapshot { return s.store.Snapshot() }
+
+func (s *Server) setReasons(r map[api.JobID]string) {
+	s.mu.Lock()
+	s.reasons = r
+	s.mu.Unlock()
+}
+
+func (s *Server) reason(id api.JobID) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reasons[id]
+	return r, ok
+}
+
+func (s *Server) caller(ctx context.Context) (auth.Peer, bool, error) {
+	p, ok := auth.PeerFrom(ctx)
+	if !ok {
+		return auth.Peer{}, false, fmt.Errorf("%w: caller identity unknown", api.ErrUnauthenticated)
+	}
+	return p, s.cfg.IsOperator(p.UID, p.User), nil
+}

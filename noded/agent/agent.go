@@ -1,0 +1,351 @@
+// Package agent is the node daemon's control loop: register the node's
+// resources with the controller, then repeatedly report what runs here and
+// what ended (a long-polling heartbeat), and reconcile the tasks the
+// controller wants against the tasks the runtime has: start new ones, kill
+// cancelled and orphaned ones, deliver signals, forget acknowledged ones.
+// The runtime's records are the truth after a restart, so a restarted
+// agent picks up running jobs without touching them.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/runtime"
+)
+
+// Controller is the part of the RPC client the agent uses.
+type Controller interface {
+	Call(ctx context.Context, path string, req, resp any) error
+}
+
+// Options configure an agent.
+type Options struct {
+	Node       api.Node
+	Controller Controller
+	Runtime    runtime.Runtime
+	Log        *zap.Logger
+	// Heartbeat is the long-poll length (the controller may shorten it).
+	Heartbeat time.Duration
+	// KillGrace is the time between SIGTERM and SIGKILL.
+	KillGrace time.Duration
+	// CgroupParent and PidsLimit feed the task specs.
+	PidsLimit   int64
+	ClusterName string
+}
+
+// Agent runs one node.
+type Agent struct {
+	opts Options
+	log  *zap.Logger
+
+	mu        sync.Mutex
+	killing   map[uint64]bool   // jobs being killed (cancel or orphan)
+	delivered map[uint64]uint64 // highest signal seq delivered per job
+	synthetic map[uint64]api.TaskReport
+	watching  map[string]bool
+	changed   chan struct{}
+}
+
+// New returns an agent.
+func New(opts Options) *Agent {
+	if opts.Log == nil {
+		opts.Log = zap.NewNop()
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 5 * time.Second
+	}
+	return &Agent{
+		opts: opts, log: opts.Log,
+		killing:   map[uint64]bool{},
+		delivered: map[uint64]uint64{},
+		synthetic: map[uint64]api.TaskReport{},
+		watching:  map[string]bool{},
+		changed:   make(chan struct{}, 1),
+	}
+}
+
+// TaskID is the runtime ID of a job's task on this node.
+func TaskID(job api.JobID) string { return fmt.Sprintf("job-%d", uint64(job)) }
+
+// Run registers and then syncs until ctx is done. Running tasks are left
+// alone when it returns: they belong to their supervisors.
+func (a *Agent) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	registered := false
+	for ctx.Err() == nil {
+		if !registered {
+			if err := a.register(ctx); err != nil {
+				a.log.Warn("register with controller failed; retrying", zap.Error(err), zap.Duration("in", backoff))
+				sleep(ctx, backoff)
+				backoff = min(backoff*2, 5*time.Second)
+				continue
+			}
+			registered = true
+			backoff = 100 * time.Millisecond
+		}
+		rereg, err := a.syncOnce(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			a.log.Warn("sync with controller failed; retrying", zap.Error(err), zap.Duration("in", backoff))
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if rereg {
+			registered = false
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (a *Agent) register(ctx context.Context) error {
+	n := a.opts.Node
+	n.RegisterTime = time.Now()
+	var resp api.RegisterResponse
+	if err := a.opts.Controller.Call(ctx, api.PathNodeRegister, &api.RegisterRequest{Node: n}, &resp); err != nil {
+		return err
+	}
+	if resp.HeartbeatMs > 0 {
+		a.opts.Heartbeat = time.Duration(resp.HeartbeatMs) * time.Millisecond
+	}
+	a.log.Info("registered with controller", zap.String("node", n.Name), zap.Duration("heartbeat", a.opts.Heartbeat))
+	return nil
+}
+
+// syncOnce reports, long-polls and reconciles once. A task ending while
+// the poll is open cuts it short so the report goes out at once.
+func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
+	reports, err := a.reports(ctx)
+	if err != nil {
+		return false, err
+	}
+	select { // drain: these reports already include every change so far
+	case <-a.changed:
+	default:
+	}
+	pctx, cancel := context.WithTimeout(ctx, a.opts.Heartbeat+10*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.changed:
+			cancel()
+			a.notify() // keep the signal for the next round
+		case <-pctx.Done():
+		}
+	}()
+	req := &api.SyncRequest{Node: a.opts.Node.Name, BootID: a.opts.Node.BootID, Reports: reports, WaitMs: a.opts.Heartbeat.Milliseconds()}
+	var resp api.SyncResponse
+	if err := a.opts.Controller.Call(pctx, api.PathNodeSync, req, &resp); err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.Canceled) {
+			return false, nil // cut short by a task change
+		}
+		return false, err
+	}
+	if resp.Reregister {
+		return true, nil
+	}
+	a.reconcile(ctx, &resp)
+	return false, nil
+}
+
+func (a *Agent) notify() {
+	select {
+	case a.changed <- struct{}{}:
+	default:
+	}
+}
+
+// reports builds the node's report of every task the runtime knows.
+func (a *Agent) reports(ctx context.Context) ([]api.TaskReport, error) {
+	list, err := a.opts.Runtime.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]api.TaskReport, 0, len(list)+len(a.synthetic))
+	for _, st := range list {
+		id := api.JobID(st.JobID)
+		r := api.TaskReport{JobID: id, StartTime: st.StartedAt}
+		if st.Running {
+			r.State = api.TaskRunning
+			r.Cancelled = a.killing[st.JobID]
+			r.SignalSeq = a.delivered[st.JobID]
+			a.watch(st.ID)
+		} else {
+			r.State = api.TaskExited
+			if st.Lost {
+				r.State = api.TaskLost
+			}
+			r.ExitCode, r.Signal = st.ExitCode, st.Signal
+			r.OOMKilled, r.TimedOut, r.Cancelled = st.OOMKilled, st.TimedOut, st.Killed
+			r.EndTime, r.Error = st.FinishedAt, st.Error
+		}
+		out = append(out, r)
+	}
+	for _, r := range a.synthetic {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// watch starts a goroutine that wakes the sync loop when the task ends.
+// Called with a.mu held.
+func (a *Agent) watch(id string) {
+	if a.watching[id] {
+		return
+	}
+	a.watching[id] = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
+		defer cancel()
+		_, _ = a.opts.Runtime.Wait(ctx, id)
+		a.mu.Lock()
+		delete(a.watching, id)
+		a.mu.Unlock()
+		a.notify()
+	}()
+}
+
+func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
+	for _, id := range resp.Acked {
+		a.forget(ctx, id)
+	}
+	list, err := a.opts.Runtime.List(ctx)
+	if err != nil {
+		a.log.Error("list tasks", zap.Error(err))
+		return
+	}
+	have := map[uint64]runtime.Status{}
+	for _, st := range list {
+		have[st.JobID] = st
+	}
+	want := map[uint64]bool{}
+	for i := range resp.Jobs {
+		j := &resp.Jobs[i]
+		want[uint64(j.ID)] = true
+		st, ok := have[uint64(j.ID)]
+		switch {
+		case !ok && j.CancelRequested:
+			a.report(api.TaskReport{JobID: j.ID, State: api.TaskExited, Cancelled: true, ExitCode: 0, EndTime: time.Now()})
+		case !ok:
+			a.start(ctx, j)
+		case st.Running && j.CancelRequested:
+			a.kill(ctx, st.ID, j.ID, "cancelled")
+		case st.Running:
+			a.signal(ctx, st.ID, j)
+		}
+	}
+	for _, st := range list {
+		if st.Running && !want[st.JobID] {
+			a.kill(ctx, st.ID, api.JobID(st.JobID), "not assigned to this node (orphan)")
+		}
+	}
+}
+
+func (a *Agent) report(r api.TaskReport) {
+	a.mu.Lock()
+	a.synthetic[uint64(r.JobID)] = r
+	a.mu.Unlock()
+	a.notify()
+}
+
+func (a *Agent) forget(ctx context.Context, id api.JobID) {
+	a.mu.Lock()
+	delete(a.synthetic, uint64(id))
+	delete(a.killing, uint64(id))
+	delete(a.delivered, uint64(id))
+	a.mu.Unlock()
+	if err := a.opts.Runtime.Destroy(ctx, TaskID(id)); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		a.log.Warn("destroy task", zap.Uint64("job", uint64(id)), zap.Error(err))
+	}
+}
+
+func (a *Agent) start(ctx context.Context, j *api.Job) {
+	spec, err := TaskSpec(j, &a.opts.Node, a.opts.PidsLimit, a.opts.KillGrace, a.opts.ClusterName)
+	if err == nil {
+		err = a.opts.Runtime.Start(ctx, spec)
+		if errors.Is(err, runtime.ErrExists) {
+			return
+		}
+	}
+	if err != nil {
+		a.log.Error("start job", zap.Uint64("job", uint64(j.ID)), zap.Error(err))
+		a.report(api.TaskReport{JobID: j.ID, State: api.TaskExited, ExitCode: 1, Error: oneLine(err.Error()), EndTime: time.Now()})
+		return
+	}
+	a.log.Info("job started", zap.Uint64("job", uint64(j.ID)), zap.String("user", j.User), zap.Ints("gpus", j.Alloc.GPUs))
+	a.mu.Lock()
+	a.watch(spec.ID)
+	a.mu.Unlock()
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 500 {
+		s = s[:500]
+	}
+	return s
+}
+
+func (a *Agent) kill(ctx context.Context, taskID string, job api.JobID, why string) {
+	a.mu.Lock()
+	already := a.killing[uint64(job)]
+	a.killing[uint64(job)] = true
+	a.mu.Unlock()
+	if already {
+		return
+	}
+	a.log.Info("stopping job", zap.Uint64("job", uint64(job)), zap.String("why", why))
+	if err := a.opts.Runtime.Kill(ctx, taskID, a.opts.KillGrace); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		a.log.Error("kill job", zap.Uint64("job", uint64(job)), zap.Error(err))
+	}
+	a.notify()
+}
+
+func (a *Agent) signal(ctx context.Context, taskID string, j *api.Job) {
+	a.mu.Lock()
+	last := a.delivered[uint64(j.ID)]
+	a.mu.Unlock()
+	for _, s := range j.Signals {
+		if s.Seq <= last {
+			continue
+		}
+		if err := a.opts.Runtime.Signal(ctx, taskID, syscall.Signal(s.Signal)); err != nil {
+			a.log.Warn("signal job", zap.Uint64("job", uint64(j.ID)), zap.Int("signal", s.Signal), zap.Error(err))
+		}
+		last = s.Seq
+	}
+	a.mu.Lock()
+	if last > a.delivered[uint64(j.ID)] {
+		a.delivered[uint64(j.ID)] = last
+		a.mu.Unlock()
+		a.notify()
+		return
+	}
+	a.mu.Unlock()
+}

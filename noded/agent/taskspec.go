@@ -1,0 +1,173 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+	"github.com/gsched/gsched/pkg/runtime"
+	"github.com/gsched/gsched/pkg/units"
+)
+
+// TaskSpec turns a job assigned to node n into a runtime task.
+func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, cluster string) (runtime.TaskSpec, error) {
+	if j.Alloc == nil || j.Alloc.Node != n.Name {
+		return runtime.TaskSpec{}, fmt.Errorf("job %d is not allocated to node %s", j.ID, n.Name)
+	}
+	if j.UID == 0 && j.User != "root" && j.User != "0" {
+		return runtime.TaskSpec{}, fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
+	}
+	vars := units.PatternVars{JobID: uint64(j.ID), JobName: j.Spec.Name, User: j.User, Node: n.Name}
+	out := outPath(j.Spec.Output, j.Spec.WorkDir, vars)
+	errp := out
+	if j.Spec.Error != "" {
+		errp = outPath(j.Spec.Error, j.Spec.WorkDir, vars)
+	}
+	spec := runtime.TaskSpec{
+		ID:          TaskID(j.ID),
+		JobID:       uint64(j.ID),
+		UID:         j.UID,
+		GID:         j.GID,
+		Groups:      auth.Groups(j.UID, j.GID),
+		Script:      []byte(j.Spec.Script),
+		Args:        j.Spec.Args,
+		Cwd:         j.Spec.WorkDir,
+		Stdout:      out,
+		Stderr:      errp,
+		Append:      j.Spec.OpenMode == api.OpenAppend,
+		CPUs:        float64(j.Alloc.CPUs),
+		MemoryBytes: j.Alloc.MemBytes,
+		PidsLimit:   pids,
+		Deadline:    j.Deadline,
+		KillGrace:   grace,
+	}
+	dirs := []string{j.Spec.WorkDir, filepath.Dir(out), filepath.Dir(errp)}
+	home := auth.HomeDir(j.UID)
+	if home != "" && home != "/" {
+		if st, err := os.Stat(home); err == nil && st.IsDir() {
+			dirs = append(dirs, home)
+		}
+	}
+	spec.WritableDirs = dedupe(dirs)
+
+	byIndex := map[int]api.GPU{}
+	for _, g := range n.GPUs {
+		byIndex[g.Index] = g
+	}
+	for _, idx := range j.Alloc.GPUs {
+		g, ok := byIndex[idx]
+		if !ok {
+			return runtime.TaskSpec{}, fmt.Errorf("job %d: GPU %d is not on node %s", j.ID, idx, n.Name)
+		}
+		spec.Devices = append(spec.Devices, runtime.Device{
+			Path: fmt.Sprintf("/dev/nvidia%d", g.Minor), HostPath: g.DevicePath, Type: 'c', Major: 195, Minor: int64(g.Minor),
+		})
+	}
+	if len(j.Alloc.GPUs) > 0 {
+		for _, d := range n.ExtraDevices {
+			spec.Devices = append(spec.Devices, runtime.Device{Path: d, HostPath: d})
+		}
+	}
+	spec.Env = Env(j, n, cluster)
+	return spec, nil
+}
+
+func outPath(pattern, dir string, vars units.PatternVars) string {
+	p := units.ExpandOutputPattern(pattern, vars)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return filepath.Clean(p)
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range in {
+		d = filepath.Clean(d)
+		if d == "/" || seen[d] {
+			continue
+		}
+		seen[d] = true
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Env is the job's environment: the submitter's (as --export chose), then
+// gsched's variables, which win.
+func Env(j *api.Job, n *api.Node, cluster string) []string {
+	env := map[string]string{}
+	var order []string
+	set := func(k, v string) {
+		if _, ok := env[k]; !ok {
+			order = append(order, k)
+		}
+		env[k] = v
+	}
+	for _, kv := range j.Spec.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		set(k, v)
+	}
+	if _, ok := env["PATH"]; !ok {
+		set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	if _, ok := env["USER"]; !ok {
+		set("USER", j.User)
+	}
+	if _, ok := env["HOME"]; !ok {
+		if h := auth.HomeDir(j.UID); h != "" {
+			set("HOME", h)
+		}
+	}
+	gpus := make([]string, len(j.Alloc.GPUs))
+	visible := make([]string, len(j.Alloc.GPUs))
+	for i, g := range j.Alloc.GPUs {
+		gpus[i] = strconv.Itoa(g)
+		visible[i] = strconv.Itoa(i)
+	}
+	id := strconv.FormatUint(uint64(j.ID), 10)
+	set("GSCHED_JOB_ID", id)
+	set("GSCHED_JOB_NAME", j.Spec.Name)
+	set("GSCHED_JOB_USER", j.User)
+	set("GSCHED_JOB_UID", strconv.FormatUint(uint64(j.UID), 10))
+	set("GSCHED_JOB_PARTITION", j.Spec.Partition)
+	set("GSCHED_CLUSTER_NAME", cluster)
+	set("GSCHED_NODELIST", n.Name)
+	set("GSCHED_JOB_NODELIST", n.Name)
+	set("GSCHED_NNODES", "1")
+	set("GSCHED_NODEID", "0")
+	set("GSCHED_NTASKS", strconv.Itoa(j.Spec.NTasks))
+	set("GSCHED_CPUS_PER_TASK", strconv.Itoa(j.Spec.CPUsPerTask))
+	set("GSCHED_CPUS_ON_NODE", strconv.Itoa(j.Alloc.CPUs))
+	set("GSCHED_MEM_PER_NODE", strconv.FormatInt(j.Alloc.MemBytes>>20, 10))
+	set("GSCHED_GPUS_ON_NODE", strconv.Itoa(len(j.Alloc.GPUs)))
+	set("GSCHED_SUBMIT_DIR", j.Spec.WorkDir)
+	set("GSCHED_SUBMIT_HOST", j.Spec.SubmitHost)
+	if lim := j.Spec.TimeLimit; lim > 0 {
+		set("GSCHED_TIME_LIMIT", strconv.FormatInt(lim, 10))
+	}
+	if len(gpus) > 0 {
+		set("GSCHED_JOB_GPUS", strings.Join(gpus, ","))
+		// The container holds only the allocated devices, which CUDA
+		// numbers from 0 in PCI order.
+		set("CUDA_VISIBLE_DEVICES", strings.Join(visible, ","))
+		set("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+	} else {
+		delete(env, "CUDA_VISIBLE_DEVICES")
+	}
+	out := make([]string, 0, len(order))
+	for _, k := range order {
+		if v, ok := env[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}

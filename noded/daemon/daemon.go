@@ -1,0 +1,155 @@
+// Package daemon wires a node daemon together from its configuration:
+// resource discovery (CPUs, memory, GPUs), the runc runtime with its
+// per-node state, runc root and cgroup parent, the signed controller
+// client, and the agent loop. gnoded's main and the test harness share it.
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/gsched/gsched/noded/agent"
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/config"
+	"github.com/gsched/gsched/pkg/gpu"
+	"github.com/gsched/gsched/pkg/rpc"
+	"github.com/gsched/gsched/pkg/runtime/runc"
+	"github.com/gsched/gsched/pkg/units"
+)
+
+// Version is reported to the controller.
+const Version = "0.1.0"
+
+// Daemon is a configured node daemon.
+type Daemon struct {
+	Agent   *agent.Agent
+	Node    api.Node
+	Runtime *runc.Runtime
+	client  *rpc.Client
+}
+
+// New discovers resources and prepares the runtime and agent.
+func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
+	node, err := Describe(cfg)
+	if err != nil {
+		return nil, err
+	}
+	runcPath, err := findRunc(cfg.Node.Runc)
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Node.StateDir
+	rt, err := runc.New(runc.Options{
+		StateDir:     filepath.Join(dir, "tasks"),
+		RuncPath:     runcPath,
+		RuncRoot:     filepath.Join(dir, "runc"),
+		RootfsDir:    filepath.Join(dir, "rootfs"),
+		CgroupParent: strings.TrimSuffix(cfg.Node.CgroupParent, "/") + "/" + node.Name,
+		Logger:       log.Named("runtime"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	client := rpc.DialSigned(cfg.ControllerAddress(), key, node.Name)
+	a := agent.New(agent.Options{
+		Node: node, Controller: client, Runtime: rt, Log: log.Named("agent"),
+		Heartbeat:   cfg.Controller.HeartbeatInterval.Duration,
+		KillGrace:   cfg.Controller.KillWait.Duration,
+		PidsLimit:   cfg.Node.PidsLimit,
+		ClusterName: cfg.ClusterName,
+	})
+	log.Info("node described", zap.String("node", node.Name), zap.Int("cpus", node.CPUs),
+		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),
+		zap.String("gpu_source", node.GPUSource), zap.String("runc", runcPath))
+	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client}, nil
+}
+
+// Run runs the agent until ctx is done.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer d.client.Close()
+	return d.Agent.Run(ctx)
+}
+
+// Describe detects the node's CPUs, memory and GPUs, with config overrides.
+func Describe(cfg *config.Config) (api.Node, error) {
+	n := api.Node{Name: cfg.NodeName(), Partitions: cfg.Node.Partitions, Version: Version}
+	n.CPUs = cfg.Node.CPUs
+	if n.CPUs == 0 {
+		n.CPUs = goruntime.NumCPU()
+	}
+	if cfg.Node.Memory != "" {
+		m, err := units.ParseMemory(cfg.Node.Memory)
+		if err != nil {
+			return n, fmt.Errorf("node.memory: %w", err)
+		}
+		n.MemBytes = m
+	} else {
+		m, err := memTotal()
+		if err != nil {
+			return n, err
+		}
+		n.MemBytes = m
+	}
+	info, err := gpu.Discover(cfg.Node.GPUDiscovery, cfg.Node.GPU)
+	if err != nil {
+		return n, err
+	}
+	n.GPUs, n.GPUSource, n.ExtraDevices = info.GPUs, info.Source, info.Extra
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		n.BootID = strings.TrimSpace(string(b))
+	}
+	n.Addr, _ = os.Hostname()
+	return n, nil
+}
+
+func memTotal() (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, fmt.Errorf("detect memory: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("detect memory: %w", err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("detect memory: no MemTotal in /proc/meminfo")
+}
+
+// findRunc returns the configured runc, else the one beside this binary
+// (make build puts bin/runc next to bin/gnoded), else runc from $PATH.
+func findRunc(configured string) (string, error) {
+	if configured != "" {
+		if _, err := os.Stat(configured); err != nil {
+			return "", fmt.Errorf("node.runc: %w", err)
+		}
+		return configured, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "runc")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("runc")
+	if err != nil {
+		return "", errors.New("no runc binary: set node.runc, put runc beside gnoded (make build does), or install one")
+	}
+	return p, nil
+}

@@ -1,0 +1,256 @@
+package api
+
+import (
+	"fmt"
+	"time"
+)
+
+// JobID identifies a job. IDs start at 1, grow by one per accepted
+// submission and are never reused, even across controller restarts.
+type JobID uint64
+
+func (id JobID) String() string { return fmt.Sprintf("%d", uint64(id)) }
+
+// JobState is the life-cycle state of a job, with Slurm's names.
+type JobState string
+
+// Job states. PENDING and RUNNING are live; COMPLETING means the controller
+// has asked the node to stop the job (cancel, time limit, node loss) and
+// waits for its report; every other state is final.
+const (
+	StatePending     JobState = "PENDING"
+	StateRunning     JobState = "RUNNING"
+	StateCompleting  JobState = "COMPLETING"
+	StateCompleted   JobState = "COMPLETED"
+	StateFailed      JobState = "FAILED"
+	StateCancelled   JobState = "CANCELLED"
+	StateTimeout     JobState = "TIMEOUT"
+	StateOutOfMemory JobState = "OUT_OF_MEMORY"
+	StateNodeFail    JobState = "NODE_FAIL"
+)
+
+// AllJobStates lists every state, in life-cycle order.
+var AllJobStates = []JobState{
+	StatePending, StateRunning, StateCompleting, StateCompleted, StateFailed,
+	StateCancelled, StateTimeout, StateOutOfMemory, StateNodeFail,
+}
+
+// Final reports whether the state is an end state.
+func (s JobState) Final() bool {
+	switch s {
+	case StatePending, StateRunning, StateCompleting:
+		return false
+	}
+	return true
+}
+
+// Short is the two-letter code gqueue prints (squeue's %t).
+func (s JobState) Short() string {
+	switch s {
+	case StatePending:
+		return "PD"
+	case StateRunning:
+		return "R"
+	case StateCompleting:
+		return "CG"
+	case StateCompleted:
+		return "CD"
+	case StateFailed:
+		return "F"
+	case StateCancelled:
+		return "CA"
+	case StateTimeout:
+		return "TO"
+	case StateOutOfMemory:
+		return "OOM"
+	case StateNodeFail:
+		return "NF"
+	}
+	return "??"
+}
+
+// ParseJobState accepts a full state name or its short code, any case.
+func ParseJobState(s string) (JobState, error) {
+	for _, st := range AllJobStates {
+		if equalFold(s, string(st)) || equalFold(s, st.Short()) {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("%w: unknown job state %q", ErrInvalid, s)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Pending reasons (Slurm's names).
+const (
+	ReasonNone          = "None"
+	ReasonPriority      = "Priority"
+	ReasonResources     = "Resources"
+	ReasonHeld          = "JobHeldUser"
+	ReasonNodeNotAvail  = "ReqNodeNotAvail"
+	ReasonPartitionDown = "PartitionDown"
+	ReasonTimeLimit     = "TimeLimit"
+	ReasonCancelled     = "Cancelled"
+	ReasonNodeDown      = "NodeDown"
+)
+
+// OpenMode says how output files are opened.
+const (
+	OpenTruncate = "truncate"
+	OpenAppend   = "append"
+)
+
+// JobSpec is what a user asks for: everything gsub sends. The controller
+// fills in defaults (partition, time limit) and validates it; it never takes
+// the submitter's identity from here.
+type JobSpec struct {
+	Name        string `json:"name"`
+	Partition   string `json:"partition,omitempty"`
+	Nodes       int    `json:"nodes"`         // number of nodes (1 for now)
+	NTasks      int    `json:"ntasks"`        // tasks in the job
+	CPUsPerTask int    `json:"cpus_per_task"` // CPUs per task
+	// MemBytes is the memory per node, the container's hard limit.
+	MemBytes int64 `json:"mem_bytes"`
+	// GPUs is the total number of GPUs; GPUsPerNode, when set, wins.
+	GPUs        int `json:"gpus,omitempty"`
+	GPUsPerNode int `json:"gpus_per_node,omitempty"`
+	// TimeLimit is the wall-clock limit in seconds; 0 means the
+	// partition's default.
+	TimeLimit int64 `json:"time_limit_s,omitempty"`
+	// Output and Error are file name patterns (%j %x %u %N %%), relative to
+	// WorkDir unless absolute. Empty Error means "same as Output".
+	Output   string `json:"output,omitempty"`
+	Error    string `json:"error,omitempty"`
+	OpenMode string `json:"open_mode,omitempty"`
+	// WorkDir is the absolute directory the job starts in (the submit
+	// directory unless --chdir).
+	WorkDir string `json:"work_dir"`
+	// Env is the job's environment as KEY=VALUE (what --export selected).
+	Env []string `json:"env,omitempty"`
+	// Script is the batch script; it must start with "#!".
+	Script string   `json:"script"`
+	Args   []string `json:"args,omitempty"`
+	Hold   bool     `json:"hold,omitempty"`
+	// SubmitHost is the host gsub ran on (informational).
+	SubmitHost string `json:"submit_host,omitempty"`
+}
+
+// GPUsOnNode is the number of GPUs the job needs on each of its nodes.
+func (s *JobSpec) GPUsOnNode() int {
+	if s.GPUsPerNode > 0 {
+		return s.GPUsPerNode
+	}
+	n := s.Nodes
+	if n < 1 {
+		n = 1
+	}
+	return (s.GPUs + n - 1) / n
+}
+
+// CPUsOnNode is the number of CPUs the job needs on each of its nodes.
+func (s *JobSpec) CPUsOnNode() int {
+	t, c := s.NTasks, s.CPUsPerTask
+	if t < 1 {
+		t = 1
+	}
+	if c < 1 {
+		c = 1
+	}
+	n := s.Nodes
+	if n < 1 {
+		n = 1
+	}
+	return (t*c + n - 1) / n
+}
+
+// Allocation is the resources a running job holds on one node.
+type Allocation struct {
+	Node     string `json:"node"`
+	CPUs     int    `json:"cpus"`
+	MemBytes int64  `json:"mem_bytes"`
+	// GPUs holds the node-local GPU indices (api.GPU.Index) allocated.
+	GPUs []int `json:"gpus,omitempty"`
+}
+
+// Job is a job as the controller stores and reports it.
+type Job struct {
+	ID    JobID    `json:"id"`
+	Spec  JobSpec  `json:"spec"`
+	User  string   `json:"user"`
+	UID   uint32   `json:"uid"`
+	GID   uint32   `json:"gid"`
+	State JobState `json:"state"`
+	// Reason is why a pending job waits, or why a job ended as it did.
+	Reason   string `json:"reason,omitempty"`
+	Priority int64  `json:"priority"`
+
+	SubmitTime time.Time `json:"submit_time"`
+	StartTime  time.Time `json:"start_time,omitempty"`
+	EndTime    time.Time `json:"end_time,omitempty"`
+	// Deadline is StartTime + time limit; zero for unlimited jobs.
+	Deadline time.Time `json:"deadline,omitempty"`
+
+	Alloc *Allocation `json:"alloc,omitempty"`
+
+	// ExitCode and Signal describe how the job's script ended.
+	ExitCode int `json:"exit_code"`
+	Signal   int `json:"signal,omitempty"`
+
+	// CancelRequested is set when a user asked to cancel a running job;
+	// the job ends CANCELLED when its node reports it stopped.
+	CancelRequested bool `json:"cancel_requested,omitempty"`
+	// Signals holds signals the user asked to deliver (gcancel -s), not
+	// yet acknowledged by the node. Each has a sequence number.
+	Signals []SignalRequest `json:"signals,omitempty"`
+}
+
+// SignalRequest is one gcancel --signal request for a running job.
+type SignalRequest struct {
+	Seq    uint64 `json:"seq"`
+	Signal int    `json:"signal"`
+}
+
+// TimeLimitDuration is the job's time limit as a duration (0 = unlimited).
+func (j *Job) TimeLimitDuration() time.Duration {
+	return time.Duration(j.Spec.TimeLimit) * time.Second
+}
+
+// Elapsed is how long the job has run (up to now for running jobs).
+func (j *Job) Elapsed(now time.Time) time.Duration {
+	if j.StartTime.IsZero() {
+		return 0
+	}
+	end := j.EndTime
+	if end.IsZero() {
+		end = now
+	}
+	if end.Before(j.StartTime) {
+		return 0
+	}
+	return end.Sub(j.StartTime)
+}
+
+// NodeList is the node(s) the job ran on, as a display string.
+func (j *Job) NodeList() string {
+	if j.Alloc == nil {
+		return ""
+	}
+	return j.Alloc.Node
+}

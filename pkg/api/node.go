@@ -1,0 +1,95 @@
+package api
+
+import "time"
+
+// NodeState is the administrative/health state the controller stores.
+// IDLE, MIXED and ALLOCATED are derived for display (see DisplayState).
+type NodeState string
+
+// Node states.
+const (
+	NodeUp    NodeState = "UP"
+	NodeDown  NodeState = "DOWN"
+	NodeDrain NodeState = "DRAIN"
+)
+
+// GPU is one GPU of a node, as discovered by NVML or declared in the config.
+type GPU struct {
+	// Index is the node-local index used in allocations.
+	Index int `json:"index"`
+	// Minor is the device minor number: the device is /dev/nvidia<Minor>,
+	// char major 195. It is not always equal to Index.
+	Minor    int    `json:"minor"`
+	UUID     string `json:"uuid,omitempty"`
+	Model    string `json:"model,omitempty"`
+	MemBytes int64  `json:"mem_bytes,omitempty"`
+	PCIBusID string `json:"pci_bus_id,omitempty"`
+	// DevicePath is the device node on the host (normally /dev/nvidiaN;
+	// fake GPUs may live elsewhere).
+	DevicePath string `json:"device_path"`
+}
+
+// Node is a compute node as registered with the controller.
+type Node struct {
+	Name string `json:"name"`
+	// Addr is the node daemon's address, informational for now.
+	Addr     string `json:"addr,omitempty"`
+	CPUs     int    `json:"cpus"`
+	MemBytes int64  `json:"mem_bytes"`
+	GPUs     []GPU  `json:"gpus,omitempty"`
+	// GPUSource says where the GPU list came from: "nvml", "config" or "none".
+	GPUSource string `json:"gpu_source,omitempty"`
+	// ExtraDevices are the control devices present on the node
+	// (nvidiactl, nvidia-uvm, ...) that GPU jobs also get.
+	ExtraDevices  []string  `json:"extra_devices,omitempty"`
+	Partitions    []string  `json:"partitions,omitempty"`
+	State         NodeState `json:"state"`
+	Reason        string    `json:"reason,omitempty"`
+	BootID        string    `json:"boot_id,omitempty"`
+	RegisterTime  time.Time `json:"register_time"`
+	LastHeartbeat time.Time `json:"last_heartbeat"`
+	Version       string    `json:"version,omitempty"`
+}
+
+// NodeUsage is what a node has allocated right now (derived from running jobs).
+type NodeUsage struct {
+	CPUs     int   `json:"cpus"`
+	MemBytes int64 `json:"mem_bytes"`
+	GPUs     []int `json:"gpus,omitempty"`
+	Jobs     int   `json:"jobs"`
+}
+
+// NodeInfo is a node plus its current usage, as ginfo shows it.
+type NodeInfo struct {
+	Node
+	Alloc        NodeUsage `json:"alloc"`
+	DisplayState string    `json:"display_state"`
+}
+
+// DisplayState is the sinfo-style state: DOWN, DRAIN, IDLE, MIXED or ALLOCATED.
+func DisplayState(n *Node, u NodeUsage) string {
+	switch n.State {
+	case NodeDown:
+		return "DOWN"
+	case NodeDrain:
+		return "DRAIN"
+	}
+	if u.Jobs == 0 {
+		return "IDLE"
+	}
+	if u.CPUs >= n.CPUs || (len(n.GPUs) > 0 && len(u.GPUs) >= len(n.GPUs)) || u.MemBytes >= n.MemBytes {
+		return "ALLOCATED"
+	}
+	return "MIXED"
+}
+
+// Partition is a named set of nodes with limits.
+type Partition struct {
+	Name    string   `json:"name"`
+	Nodes   []string `json:"nodes"` // empty = every node
+	Default bool     `json:"default,omitempty"`
+	// DefaultTime and MaxTime are in seconds; 0 means unlimited.
+	DefaultTime int64  `json:"default_time_s,omitempty"`
+	MaxTime     int64  `json:"max_time_s,omitempty"`
+	State       string `json:"state"`
+}

@@ -1,0 +1,159 @@
+package api
+
+import "time"
+
+// RPC paths. User RPCs are served on the controller's Unix socket, where the
+// caller's uid comes from the kernel (SO_PEERCRED); node RPCs are served on
+// its TCP address and must carry a valid cluster-key signature.
+const (
+	PathSubmit       = "/v1/jobs/submit"
+	PathListJobs     = "/v1/jobs/list"
+	PathCancel       = "/v1/jobs/cancel"
+	PathWaitJob      = "/v1/jobs/wait"
+	PathListNodes    = "/v1/nodes/list"
+	PathWhoAmI       = "/v1/whoami"
+	PathNodeRegister = "/v1/node/register"
+	PathNodeSync     = "/v1/node/sync"
+)
+
+// Size limits.
+const (
+	// MaxRequestBytes bounds any RPC body.
+	MaxRequestBytes = 4 << 20
+	// MaxScriptBytes bounds a batch script (sbatch's default is 4 MiB too).
+	MaxScriptBytes = 4<<20 - 64<<10
+)
+
+// SubmitRequest asks the controller to queue a job.
+type SubmitRequest struct {
+	Spec JobSpec `json:"spec"`
+}
+
+// SubmitResponse carries the new job's ID: once returned, the job is on disk.
+type SubmitResponse struct {
+	JobID JobID `json:"job_id"`
+}
+
+// JobFilter selects jobs. Empty fields match everything. Without
+// IncludeFinished (or explicit IDs/States) only live jobs are returned.
+type JobFilter struct {
+	IDs             []JobID    `json:"ids,omitempty"`
+	Users           []string   `json:"users,omitempty"`
+	States          []JobState `json:"states,omitempty"`
+	Partitions      []string   `json:"partitions,omitempty"`
+	Names           []string   `json:"names,omitempty"`
+	IncludeFinished bool       `json:"include_finished,omitempty"`
+	// OnlyFinished returns only jobs in a final state (gacct).
+	OnlyFinished bool `json:"only_finished,omitempty"`
+	// Since keeps jobs that ended (or, if not ended, were submitted) at or
+	// after this time.
+	Since time.Time `json:"since,omitempty"`
+}
+
+// JobList is the answer to a job listing.
+type JobList struct {
+	Jobs []Job     `json:"jobs"`
+	Now  time.Time `json:"now"`
+}
+
+// CancelRequest cancels (or signals) jobs chosen by IDs and/or filters.
+// With no IDs at least one filter is required.
+type CancelRequest struct {
+	IDs    []JobID    `json:"ids,omitempty"`
+	User   string     `json:"user,omitempty"`
+	Name   string     `json:"name,omitempty"`
+	States []JobState `json:"states,omitempty"`
+	// Signal, when non-zero, is delivered instead of cancelling.
+	Signal int `json:"signal,omitempty"`
+}
+
+// CancelResponse lists what was done and what was refused.
+type CancelResponse struct {
+	Done   []JobID       `json:"done"`
+	Errors []CancelError `json:"errors,omitempty"`
+}
+
+// CancelError is one job that could not be cancelled, and why.
+type CancelError struct {
+	JobID   JobID  `json:"job_id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// WaitRequest blocks until the job is final or Timeout passes.
+type WaitRequest struct {
+	JobID     JobID `json:"job_id"`
+	TimeoutMs int64 `json:"timeout_ms"`
+}
+
+// NodeList is the answer to ginfo.
+type NodeList struct {
+	Nodes      []NodeInfo  `json:"nodes"`
+	Partitions []Partition `json:"partitions"`
+}
+
+// WhoAmI is who the daemon thinks the caller is.
+type WhoAmI struct {
+	UID      uint32 `json:"uid"`
+	GID      uint32 `json:"gid"`
+	User     string `json:"user"`
+	Operator bool   `json:"operator"`
+}
+
+// RegisterRequest is sent by a node daemon at start-up and whenever its
+// resources change.
+type RegisterRequest struct {
+	Node Node `json:"node"`
+}
+
+// RegisterResponse acknowledges a registration.
+type RegisterResponse struct {
+	// HeartbeatMs is how often the controller wants to hear from the node.
+	HeartbeatMs int64 `json:"heartbeat_ms"`
+}
+
+// Task report states.
+const (
+	TaskRunning = "running"
+	TaskExited  = "exited"
+	// TaskLost: the node has no record of how the task ended (its
+	// supervisor died with it, or its state was removed).
+	TaskLost = "lost"
+)
+
+// TaskReport is a node's account of one job it runs or ran.
+type TaskReport struct {
+	JobID     JobID     `json:"job_id"`
+	State     string    `json:"state"`
+	ExitCode  int       `json:"exit_code"`
+	Signal    int       `json:"signal,omitempty"`
+	OOMKilled bool      `json:"oom_killed,omitempty"`
+	TimedOut  bool      `json:"timed_out,omitempty"`
+	Cancelled bool      `json:"cancelled,omitempty"`
+	StartTime time.Time `json:"start_time,omitempty"`
+	EndTime   time.Time `json:"end_time,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	// SignalSeq is the highest SignalRequest.Seq delivered.
+	SignalSeq uint64 `json:"signal_seq,omitempty"`
+}
+
+// SyncRequest is the node's heartbeat: what it runs, what ended. With
+// WaitMs > 0 the controller holds the request until the node has work to
+// do or the time passes (a long poll), so launches are event-driven.
+type SyncRequest struct {
+	Node    string       `json:"node"`
+	BootID  string       `json:"boot_id"`
+	Reports []TaskReport `json:"reports"`
+	WaitMs  int64        `json:"wait_ms"`
+}
+
+// SyncResponse holds the jobs the controller wants on the node now
+// (RUNNING or COMPLETING there), and the finished reports it has recorded
+// durably, so the node may forget them.
+type SyncResponse struct {
+	Jobs  []Job   `json:"jobs"`
+	Acked []JobID `json:"acked,omitempty"`
+	// Reregister asks the node to register again (the controller does not
+	// know it, or knows it as DOWN).
+	Reregister bool `json:"reregister,omitempty"`
+}

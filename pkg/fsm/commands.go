@@ -1,0 +1,123 @@
+// Package fsm is the raft finite-state machine of the controller: every
+// change of cluster state is a Command appended to the raft log, and Apply
+// replays it onto pkg/state deterministically (the command carries the
+// leader's clock; nothing here reads the wall clock). Snapshot and Restore
+// serialise the whole store.
+package fsm
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/gsched/gsched/pkg/api"
+)
+
+// CmdType names a command.
+type CmdType string
+
+// Command types.
+const (
+	CmdSubmit       CmdType = "submit"
+	CmdStart        CmdType = "start"
+	CmdFinish       CmdType = "finish"
+	CmdCancel       CmdType = "cancel"
+	CmdSignal       CmdType = "signal"
+	CmdAckSignals   CmdType = "ack_signals"
+	CmdRegisterNode CmdType = "register_node"
+	CmdNodeDown     CmdType = "node_down"
+	CmdPurge        CmdType = "purge"
+)
+
+// Command is one raft log entry.
+type Command struct {
+	Type CmdType   `json:"type"`
+	Time time.Time `json:"time"`
+
+	Submit   *SubmitCmd   `json:"submit,omitempty"`
+	Start    *StartCmd    `json:"start,omitempty"`
+	Finish   *FinishCmd   `json:"finish,omitempty"`
+	Cancel   *CancelCmd   `json:"cancel,omitempty"`
+	Signal   *SignalCmd   `json:"signal,omitempty"`
+	Ack      *AckCmd      `json:"ack,omitempty"`
+	Register *RegisterCmd `json:"register,omitempty"`
+	NodeDown *NodeDownCmd `json:"node_down,omitempty"`
+	Purge    *PurgeCmd    `json:"purge,omitempty"`
+}
+
+// SubmitCmd queues jobs; the FSM assigns their IDs. The job records are
+// complete (identity, defaults, priority) apart from ID, state and times.
+type SubmitCmd struct {
+	Jobs []api.Job `json:"jobs"`
+}
+
+// SubmitResult is what applying a SubmitCmd returns.
+type SubmitResult struct {
+	IDs []api.JobID
+}
+
+// Placement starts one job on one node.
+type Placement struct {
+	JobID api.JobID      `json:"job_id"`
+	Alloc api.Allocation `json:"alloc"`
+}
+
+// StartCmd applies a scheduling plan. Each placement is re-checked against
+// the state at apply time; those that no longer fit are skipped.
+type StartCmd struct {
+	Placements []Placement `json:"placements"`
+}
+
+// StartResult lists the jobs started and those skipped.
+type StartResult struct {
+	Started []api.JobID
+	Skipped []api.JobID
+}
+
+// FinishCmd records task reports of ended jobs from a node.
+type FinishCmd struct {
+	Node    string           `json:"node"`
+	Reports []api.TaskReport `json:"reports"`
+}
+
+// CancelCmd cancels jobs (already authorised by the server).
+type CancelCmd struct {
+	IDs []api.JobID `json:"ids"`
+}
+
+// SignalCmd queues a signal for running jobs.
+type SignalCmd struct {
+	IDs    []api.JobID `json:"ids"`
+	Signal int         `json:"signal"`
+}
+
+// AckCmd drops signals a node has delivered.
+type AckCmd struct {
+	JobID api.JobID `json:"job_id"`
+	Seq   uint64    `json:"seq"`
+}
+
+// RegisterCmd adds or updates a node; it comes UP unless drained.
+type RegisterCmd struct {
+	Node api.Node `json:"node"`
+}
+
+// NodeDownCmd marks a node DOWN and fails its live jobs.
+type NodeDownCmd struct {
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
+}
+
+// PurgeCmd deletes final jobs that ended before Before.
+type PurgeCmd struct {
+	Before time.Time `json:"before"`
+}
+
+// Encode serialises a command for the raft log.
+func Encode(c *Command) ([]byte, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s command: %w", c.Type, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,380 @@
+package fsm
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/hashicorp/raft"
+	"go.uber.org/zap"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/state"
+)
+
+// FSM applies commands to a state.Store.
+type FSM struct {
+	store *state.Store
+	log   *zap.Logger
+}
+
+var _ raft.FSM = (*FSM)(nil)
+
+// New returns an FSM over store.
+func New(store *state.Store, log *zap.Logger) *FSM {
+	return &FSM{store: store, log: log}
+}
+
+// Apply implements raft.FSM. It returns the command's result, or an error.
+func (f *FSM) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	var c Command
+	if err := json.Unmarshal(l.Data, &c); err != nil {
+		f.log.Error("undecodable raft entry", zap.Uint64("index", l.Index), zap.Error(err))
+		return fmt.Errorf("decode raft entry %d: %w", l.Index, err)
+	}
+	res, err := f.ApplyCommand(&c)
+	if err != nil {
+		return err
+	}
+	return res
+}
+
+// ApplyCommand applies one decoded command (exported for tests).
+func (f *FSM) ApplyCommand(c *Command) (any, error) {
+	var res any
+	err := f.store.Write(func(t *state.Txn) error {
+		var err error
+		switch c.Type {
+		case CmdSubmit:
+			res, err = applySubmit(t, c)
+		case CmdStart:
+			res, err = applyStart(t, c)
+		case CmdFinish:
+			err = applyFinish(t, c)
+		case CmdCancel:
+			err = applyCancel(t, c)
+		case CmdSignal:
+			err = applySignal(t, c)
+		case CmdAckSignals:
+			err = applyAck(t, c)
+		case CmdRegisterNode:
+			err = applyRegister(t, c)
+		case CmdNodeDown:
+			err = applyNodeDown(t, c)
+		case CmdPurge:
+			res, err = applyPurge(t, c)
+		default:
+			err = fmt.Errorf("unknown command type %q", c.Type)
+		}
+		return err
+	})
+	return res, err
+}
+
+func applySubmit(t *state.Txn, c *Command) (*SubmitResult, error) {
+	if c.Submit == nil {
+		return nil, fmt.Errorf("submit: empty command")
+	}
+	res := &SubmitResult{}
+	for i := range c.Submit.Jobs {
+		id, err := t.NextMeta(state.MetaNextJobID)
+		if err != nil {
+			return nil, err
+		}
+		j := c.Submit.Jobs[i]
+		j.ID = api.JobID(id)
+		j.State = api.StatePending
+		j.SubmitTime = c.Time
+		j.Reason = api.ReasonNone
+		if j.Spec.Hold {
+			j.Reason = api.ReasonHeld
+		}
+		if err := t.PutJob(&j); err != nil {
+			return nil, err
+		}
+		res.IDs = append(res.IDs, j.ID)
+	}
+	return res, nil
+}
+
+// fits reports whether alloc fits on node n next to usage u.
+func fits(n *api.Node, u api.NodeUsage, a *api.Allocation) bool {
+	if n.State != api.NodeUp {
+		return false
+	}
+	if u.CPUs+a.CPUs > n.CPUs || u.MemBytes+a.MemBytes > n.MemBytes {
+		return false
+	}
+	used := map[int]bool{}
+	for _, g := range u.GPUs {
+		used[g] = true
+	}
+	have := map[int]bool{}
+	for _, g := range n.GPUs {
+		have[g.Index] = true
+	}
+	for _, g := range a.GPUs {
+		if !have[g] || used[g] {
+			return false
+		}
+		used[g] = true
+	}
+	return true
+}
+
+func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
+	if c.Start == nil {
+		return nil, fmt.Errorf("start: empty command")
+	}
+	res := &StartResult{}
+	snap := t.Snapshot()
+	usage := snap.Usage()
+	for _, p := range c.Start.Placements {
+		j := snap.Job(nil, p.JobID)
+		n := snap.Node(p.Alloc.Node)
+		if j == nil || n == nil || j.State != api.StatePending || j.Spec.Hold || !fits(n, usage[n.Name], &p.Alloc) {
+			res.Skipped = append(res.Skipped, p.JobID)
+			continue
+		}
+		nj := *j
+		alloc := p.Alloc
+		alloc.GPUs = append([]int(nil), p.Alloc.GPUs...)
+		nj.Alloc = &alloc
+		nj.State = api.StateRunning
+		nj.Reason = api.ReasonNone
+		nj.StartTime = c.Time
+		if lim := nj.TimeLimitDuration(); lim > 0 {
+			nj.Deadline = c.Time.Add(lim)
+		}
+		if err := t.PutJob(&nj); err != nil {
+			return nil, err
+		}
+		u := usage[n.Name]
+		u.CPUs += alloc.CPUs
+		u.MemBytes += alloc.MemBytes
+		u.GPUs = append(u.GPUs, alloc.GPUs...)
+		u.Jobs++
+		usage[n.Name] = u
+		res.Started = append(res.Started, nj.ID)
+	}
+	return res, nil
+}
+
+// FinalState decides how a job ended from its node's report.
+func FinalState(j *api.Job, r *api.TaskReport) (api.JobState, string) {
+	switch {
+	case j.CancelRequested || r.Cancelled:
+		return api.StateCancelled, api.ReasonCancelled
+	case r.TimedOut:
+		return api.StateTimeout, api.ReasonTimeLimit
+	case r.OOMKilled:
+		return api.StateOutOfMemory, "OutOfMemory"
+	case r.State == api.TaskLost:
+		return api.StateFailed, "TaskLost"
+	case r.Error != "":
+		return api.StateFailed, "LaunchFailed: " + r.Error
+	case r.ExitCode != 0 || r.Signal != 0:
+		return api.StateFailed, "NonZeroExitCode"
+	}
+	return api.StateCompleted, api.ReasonNone
+}
+
+func applyFinish(t *state.Txn, c *Command) error {
+	if c.Finish == nil {
+		return fmt.Errorf("finish: empty command")
+	}
+	snap := t.Snapshot()
+	for i := range c.Finish.Reports {
+		r := &c.Finish.Reports[i]
+		j := snap.Job(nil, r.JobID)
+		if j == nil || j.State.Final() || j.Alloc == nil || j.Alloc.Node != c.Finish.Node {
+			continue
+		}
+		nj := *j
+		nj.State, nj.Reason = FinalState(j, r)
+		nj.ExitCode, nj.Signal = r.ExitCode, r.Signal
+		nj.EndTime = r.EndTime
+		if nj.EndTime.IsZero() || nj.EndTime.After(c.Time) || nj.EndTime.Before(nj.StartTime) {
+			nj.EndTime = c.Time
+		}
+		if !r.StartTime.IsZero() && r.StartTime.After(nj.StartTime) && !r.StartTime.After(nj.EndTime) {
+			nj.StartTime = r.StartTime
+		}
+		nj.Signals = nil
+		if err := t.PutJob(&nj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyCancel(t *state.Txn, c *Command) error {
+	if c.Cancel == nil {
+		return fmt.Errorf("cancel: empty command")
+	}
+	snap := t.Snapshot()
+	for _, id := range c.Cancel.IDs {
+		j := snap.Job(nil, id)
+		if j == nil || j.State.Final() {
+			continue
+		}
+		nj := *j
+		switch j.State {
+		case api.StatePending:
+			nj.State = api.StateCancelled
+			nj.Reason = api.ReasonCancelled
+			nj.EndTime = c.Time
+		case api.StateRunning, api.StateCompleting:
+			nj.State = api.StateCompleting
+			nj.CancelRequested = true
+		}
+		if err := t.PutJob(&nj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applySignal(t *state.Txn, c *Command) error {
+	if c.Signal == nil {
+		return fmt.Errorf("signal: empty command")
+	}
+	snap := t.Snapshot()
+	for _, id := range c.Signal.IDs {
+		j := snap.Job(nil, id)
+		if j == nil || j.State != api.StateRunning {
+			continue
+		}
+		seq, err := t.NextMeta(state.MetaSignalSeq)
+		if err != nil {
+			return err
+		}
+		nj := *j
+		nj.Signals = append(append([]api.SignalRequest(nil), j.Signals...), api.SignalRequest{Seq: seq, Signal: c.Signal.Signal})
+		if err := t.PutJob(&nj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyAck(t *state.Txn, c *Command) error {
+	if c.Ack == nil {
+		return fmt.Errorf("ack: empty command")
+	}
+	j := t.Snapshot().Job(nil, c.Ack.JobID)
+	if j == nil || len(j.Signals) == 0 {
+		return nil
+	}
+	nj := *j
+	nj.Signals = nil
+	for _, s := range j.Signals {
+		if s.Seq > c.Ack.Seq {
+			nj.Signals = append(nj.Signals, s)
+		}
+	}
+	return t.PutJob(&nj)
+}
+
+func applyRegister(t *state.Txn, c *Command) error {
+	if c.Register == nil || c.Register.Node.Name == "" {
+		return fmt.Errorf("register: empty command")
+	}
+	n := c.Register.Node
+	n.GPUs = append([]api.GPU(nil), n.GPUs...)
+	sort.Slice(n.GPUs, func(a, b int) bool { return n.GPUs[a].Index < n.GPUs[b].Index })
+	old := t.Snapshot().Node(n.Name)
+	n.State, n.Reason = api.NodeUp, ""
+	if old != nil && old.State == api.NodeDrain {
+		n.State, n.Reason = old.State, old.Reason
+	}
+	n.RegisterTime = c.Time
+	n.LastHeartbeat = c.Time
+	return t.PutNode(&n)
+}
+
+func applyNodeDown(t *state.Txn, c *Command) error {
+	if c.NodeDown == nil {
+		return fmt.Errorf("node down: empty command")
+	}
+	snap := t.Snapshot()
+	old := snap.Node(c.NodeDown.Node)
+	if old == nil {
+		return nil
+	}
+	n := *old
+	n.State, n.Reason = api.NodeDown, c.NodeDown.Reason
+	if err := t.PutNode(&n); err != nil {
+		return err
+	}
+	for _, j := range snap.JobsBy(nil, state.IndexNode, n.Name) {
+		nj := *j
+		nj.State = api.StateNodeFail
+		if j.CancelRequested {
+			nj.State = api.StateCancelled
+		}
+		nj.Reason = api.ReasonNodeDown
+		nj.EndTime = c.Time
+		nj.Signals = nil
+		if err := t.PutJob(&nj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyPurge(t *state.Txn, c *Command) (int, error) {
+	if c.Purge == nil {
+		return 0, fmt.Errorf("purge: empty command")
+	}
+	n := 0
+	for _, j := range t.Snapshot().Jobs() {
+		if j.State.Final() && !j.EndTime.IsZero() && j.EndTime.Before(c.Purge.Before) {
+			if err := t.DeleteJob(j); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// snapshotData is the serialised store.
+type snapshotData struct {
+	Meta  []state.Meta `json:"meta"`
+	Nodes []*api.Node  `json:"nodes"`
+	Jobs  []*api.Job   `json:"jobs"`
+}
+
+// Snapshot implements raft.FSM; the snapshot is taken from a consistent
+// memdb view, so Persist may run concurrently with Apply.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	s := f.store.Snapshot()
+	return &fsmSnapshot{data: snapshotData{Meta: s.AllMeta(), Nodes: s.Nodes(), Jobs: s.Jobs()}}, nil
+}
+
+// Restore implements raft.FSM.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	var d snapshotData
+	if err := json.NewDecoder(rc).Decode(&d); err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	return f.store.Replace(d.Meta, d.Nodes, d.Jobs)
+}
+
+type fsmSnapshot struct{ data snapshotData }
+
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := json.NewEncoder(sink).Encode(&s.data); err != nil {
+		_ = sink.Cancel()
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (s *fsmSnapshot) Release() {}

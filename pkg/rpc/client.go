@@ -1,0 +1,109 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+)
+
+// Client calls one daemon.
+type Client struct {
+	hc     *http.Client
+	base   string
+	target string
+	signer *auth.Signer
+	node   string
+}
+
+// Dial returns a client for the controller's Unix socket. Nothing is sent
+// until the first Call.
+func Dial(socketPath string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socketPath)
+		},
+		MaxIdleConns:    4,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Client{hc: &http.Client{Transport: tr}, base: "http://gsched", target: socketPath}
+}
+
+// DialSigned returns a client for a daemon's TCP address that signs every
+// request with the cluster key. node names the caller (informational).
+func DialSigned(addr string, key []byte, node string) *Client {
+	tr := &http.Transport{
+		DialContext:     (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:    4,
+		IdleConnTimeout: 90 * time.Second,
+	}
+	return &Client{
+		hc: &http.Client{Transport: tr}, base: "http://" + addr, target: addr,
+		signer: auth.NewSigner(key), node: node,
+	}
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// Call posts req to path and decodes the answer into resp (which may be
+// nil). Daemon errors come back as *api.RemoteError; a daemon that cannot
+// be reached gives an error wrapping api.ErrUnavailable.
+func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encode request: %w", err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	if c.signer != nil {
+		h, err := c.signer.Sign(http.MethodPost, path, body)
+		if err != nil {
+			return err
+		}
+		for k, v := range h {
+			hr.Header.Set(k, v)
+		}
+		if c.node != "" {
+			hr.Header.Set(auth.HeaderNode, c.node)
+		}
+	}
+	r, err := c.hc.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: cannot reach %s: %v", api.ErrUnavailable, c.target, err)
+	}
+	defer r.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("%w: read answer from %s: %v", api.ErrUnavailable, c.target, err)
+	}
+	if r.StatusCode != http.StatusOK {
+		var eb errorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
+			e := eb.Error
+			return &e
+		}
+		return &api.RemoteError{Code: api.CodeInternal, Message: fmt.Sprintf("%s answered HTTP %d", c.target, r.StatusCode)}
+	}
+	if resp == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, resp); err != nil {
+		return fmt.Errorf("decode answer from %s: %w", c.target, err)
+	}
+	return nil
+}

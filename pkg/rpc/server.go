@@ -1,0 +1,215 @@
+// Package rpc is gsched's transport: JSON request/response over HTTP/1.1,
+// on a Unix socket for users (caller identified by SO_PEERCRED) and on TCP
+// for daemons (every request signed with the cluster key). Bodies are
+// size-limited, unknown fields are rejected, and errors travel as a code
+// plus a one-line message that maps back to api's sentinel errors.
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+)
+
+// HandlerFunc handles one decoded request. The context carries the caller
+// (auth.PeerFrom) on Unix-socket servers.
+type HandlerFunc func(ctx context.Context, body []byte) (any, error)
+
+// Server dispatches POST requests by path.
+type Server struct {
+	handlers map[string]HandlerFunc
+	verifier *auth.Verifier // nil: Unix-socket server, peer credentials required
+	log      *zap.Logger
+}
+
+// NewPeerServer returns a server whose callers must come over a Unix
+// socket (use Serve with a listener from ListenUnix).
+func NewPeerServer(log *zap.Logger) *Server {
+	return &Server{handlers: map[string]HandlerFunc{}, log: log}
+}
+
+// NewSignedServer returns a server that accepts only requests signed with
+// the cluster key.
+func NewSignedServer(v *auth.Verifier, log *zap.Logger) *Server {
+	return &Server{handlers: map[string]HandlerFunc{}, verifier: v, log: log}
+}
+
+// Handle registers fn for path, decoding the body into Req strictly.
+func Handle[Req any](s *Server, path string, fn func(ctx context.Context, req *Req) (any, error)) {
+	s.handlers[path] = func(ctx context.Context, body []byte) (any, error) {
+		req := new(Req)
+		if err := Decode(body, req); err != nil {
+			return nil, err
+		}
+		return fn(ctx, req)
+	}
+}
+
+// Decode parses a JSON body strictly: unknown fields and trailing data are
+// errors wrapping api.ErrInvalid.
+func Decode(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: malformed request: %v", api.ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: malformed request: trailing data", api.ErrInvalid)
+	}
+	return nil
+}
+
+type errorBody struct {
+	Error api.RemoteError `json:"error"`
+}
+
+func statusOf(code string) int {
+	switch code {
+	case api.CodeInvalid:
+		return http.StatusBadRequest
+	case api.CodeNotFound:
+		return http.StatusNotFound
+	case api.CodePermission:
+		return http.StatusForbidden
+	case api.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case api.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case api.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case api.CodeConflict:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) writeError(w http.ResponseWriter, path string, err error) {
+	code := api.CodeOf(err)
+	msg := err.Error()
+	if code == api.CodeInternal {
+		s.log.Error("rpc failed", zap.String("path", path), zap.Error(err))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(statusOf(code))
+	_ = json.NewEncoder(w).Encode(errorBody{Error: api.RemoteError{Code: code, Message: msg}})
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if r.Method != http.MethodPost {
+		s.writeError(w, path, fmt.Errorf("%w: method %s not allowed, use POST", api.ErrInvalid, r.Method))
+		return
+	}
+	h, ok := s.handlers[path]
+	if !ok {
+		s.writeError(w, path, fmt.Errorf("%w: no such call %s", api.ErrNotFound, path))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxRequestBytes+1))
+	if err != nil {
+		s.writeError(w, path, fmt.Errorf("%w: read request: %v", api.ErrInvalid, err))
+		return
+	}
+	if len(body) > api.MaxRequestBytes {
+		s.writeError(w, path, fmt.Errorf("%w: request body over %d bytes", api.ErrTooLarge, api.MaxRequestBytes))
+		return
+	}
+	ctx := r.Context()
+	if s.verifier != nil {
+		if err := s.verifier.Verify(r.Method, path, body, r.Header.Get); err != nil {
+			s.log.Warn("rejected unauthenticated request", zap.String("path", path),
+				zap.String("remote", r.RemoteAddr), zap.Error(err))
+			s.writeError(w, path, err)
+			return
+		}
+	} else if _, ok := auth.PeerFrom(ctx); !ok {
+		s.writeError(w, path, fmt.Errorf("%w: caller identity unknown", api.ErrUnauthenticated))
+		return
+	}
+	resp, err := h(ctx, body)
+	if err != nil {
+		s.writeError(w, path, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(resp); err != nil {
+		s.log.Debug("write response", zap.String("path", path), zap.Error(err))
+	}
+}
+
+// ListenUnix creates a Unix socket any local user may connect to (the
+// daemon identifies each caller by SO_PEERCRED), replacing a stale one.
+func ListenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("socket dir: %w", err)
+	}
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("socket %s is in use by another daemon", path)
+	}
+	_ = os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("chmod socket: %w", err)
+	}
+	return l, nil
+}
+
+// HTTPServer wraps s in an http.Server. For Unix listeners it records each
+// connection's peer credentials in the request context.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if s.verifier != nil {
+				return ctx
+			}
+			p, err := auth.PeerCred(c)
+			if err != nil {
+				return ctx
+			}
+			return auth.WithPeer(ctx, p)
+		},
+		ErrorLog: nil,
+	}
+}
+
+// Serve runs the server on l until ctx is done, then shuts it down.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	hs := s.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		<-errc
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}

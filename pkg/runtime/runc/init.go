@@ -1,0 +1,181 @@
+package runc
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Re-exec role names. Main dispatches on filepath.Base(os.Args[0]).
+const (
+	shimName = "gsched-shim"
+	initName = "gsched-init"
+	// initMountName is the base name of initPath: runc execs the init with
+	// argv[0] = "/.gsched-init".
+	initMountName = ".gsched-init"
+)
+
+// Lines the in-container init writes to its original stderr (the task's
+// shim.log) for the shim to pick up.
+const (
+	initErrPrefix = "gsched-init: error: "
+	initSigPrefix = "gsched-init: signal "
+)
+
+// Main runs the re-exec roles of the binary that embeds this package: the
+// per-task supervisor (argv[0] "gsched-shim") and the in-container init
+// (argv[0] "gsched-init" or "/.gsched-init"). For those it never returns
+// (it calls os.Exit); otherwise it returns false at once. gnoded's main and
+// the TestMain of every test binary that starts runc tasks call it first.
+func Main() bool {
+	switch filepath.Base(os.Args[0]) {
+	case shimName:
+		os.Exit(shimMain(os.Args[1:]))
+	case initName, initMountName:
+		os.Exit(initMain(os.Args[1:]))
+	}
+	return false
+}
+
+// forwarded are the signals the init passes on to every process of the
+// task (Runtime.Signal sends the others to each process itself).
+var forwarded = []os.Signal{
+	unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGWINCH, unix.SIGALRM,
+	unix.SIGXCPU, unix.SIGXFSZ,
+}
+
+// isForwarded reports whether the init forwards sig.
+func isForwarded(sig unix.Signal) bool {
+	for _, f := range forwarded {
+		if f == sig {
+			return true
+		}
+	}
+	return false
+}
+
+// initMain is pid 1 of the container, running as the job's user: it opens
+// the output files as the user, changes to the working directory, runs the
+// script as a child, forwards signals to all processes, reaps zombies and
+// exits with the script's status (128+n when a signal killed it).
+func initMain(args []string) int {
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, forwarded...)...)
+
+	fs := flag.NewFlagSet(initName, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	stdout := fs.String("stdout", "", "file for the script's stdout")
+	stderr := fs.String("stderr", "", "file for the script's stderr (default: stdout)")
+	appendOut := fs.Bool("append", false, "append to the output files")
+	cwd := fs.String("cwd", "/", "working directory")
+	if err := fs.Parse(args); err != nil {
+		return initFail(2, "usage: %v", err)
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		return initFail(2, "usage: no script")
+	}
+	files, err := openOutputs(*stdout, *stderr, *appendOut)
+	if err != nil {
+		return initFail(1, "%v", err)
+	}
+	if err := unix.Chdir(*cwd); err != nil {
+		return initFail(1, "chdir %s: %v", *cwd, err)
+	}
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
+		Dir:   *cwd,
+		Env:   os.Environ(),
+		Files: files,
+	})
+	if err != nil {
+		return initFail(126, "exec %s: %v", argv[0], err)
+	}
+	for sig := range sigs {
+		if sig != unix.SIGCHLD {
+			// kill(-1) reaches every process in the pid namespace but
+			// this one.
+			_ = unix.Kill(-1, sig.(syscall.Signal))
+			continue
+		}
+		if ws, done := reap(pid); done {
+			switch {
+			case ws.Exited():
+				return ws.ExitStatus()
+			case ws.Signaled():
+				fmt.Fprintf(os.Stderr, "%s%d\n", initSigPrefix, int(ws.Signal()))
+				return 128 + int(ws.Signal())
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// reap collects every exited child; done is true once main has exited.
+func reap(main int) (unix.WaitStatus, bool) {
+	var mainWS unix.WaitStatus
+	found := false
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return mainWS, found
+		}
+		if pid == main {
+			mainWS, found = ws, true
+		}
+	}
+}
+
+// openOutputs opens stdin (/dev/null), stdout and stderr for the script;
+// it runs as the job's user, so the user's permissions apply.
+func openOutputs(stdout, stderr string, appendOut bool) ([]uintptr, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if appendOut {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	open := func(p string) (*os.File, error) {
+		if p == "" {
+			return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		}
+		return os.OpenFile(p, flags, 0o644)
+	}
+	out, err := open(stdout)
+	if err != nil {
+		return nil, fmt.Errorf("open stdout: %w", err)
+	}
+	errf := out
+	if stderr != "" && stderr != stdout {
+		if errf, err = open(stderr); err != nil {
+			return nil, fmt.Errorf("open stderr: %w", err)
+		}
+	}
+	// The files stay open (and referenced) until the init exits.
+	keep = append(keep, null, out, errf)
+	return []uintptr{null.Fd(), out.Fd(), errf.Fd()}, nil
+}
+
+// keep holds the script's files so they are not finalized (closed) while
+// the init waits.
+var keep []*os.File
+
+// initFail reports an error for the shim (on the init's own stderr, which is
+// the task's shim.log) and returns code.
+func initFail(code int, format string, a ...any) int {
+	fmt.Fprintf(os.Stderr, initErrPrefix+format+"\n", a...)
+	return code
+}

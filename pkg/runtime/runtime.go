@@ -1,0 +1,116 @@
+// Package runtime is the node daemon's view of a container runtime: start a
+// job task, learn how it ended, signal it, clean it up, and find tasks again
+// after the node daemon restarts. The runc implementation lives in
+// pkg/runtime/runc, a scripted in-memory one for tests in pkg/runtime/fake.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"time"
+)
+
+// ErrNotFound is returned for a task ID the runtime does not know.
+var ErrNotFound = errors.New("task not found")
+
+// ErrExists is returned by Start for a task ID already started.
+var ErrExists = errors.New("task already exists")
+
+// Device is a device node the task may use (a GPU and its control devices).
+type Device struct {
+	// Path is the device node inside the container (e.g. /dev/nvidia0).
+	Path string
+	// HostPath is the node on the host; it may differ from Path for fake
+	// devices. The runtime reads type/major/minor from it when Major is 0.
+	HostPath string
+	Type     rune // 'c' or 'b'
+	Major    int64
+	Minor    int64
+}
+
+// TaskSpec is everything needed to run one job task in a container.
+type TaskSpec struct {
+	// ID is unique on the node and valid as a runc container ID.
+	ID    string
+	JobID uint64
+
+	// The process runs as this user, never as root on a user's behalf.
+	UID    uint32
+	GID    uint32
+	Groups []uint32
+
+	// Script is written to a file owned by UID, mode 0500, and executed
+	// with Args (the script must start with "#!").
+	Script []byte
+	Args   []string
+	Env    []string
+	// Cwd is the absolute working directory (normally the submit dir).
+	Cwd string
+
+	// Stdout and Stderr are absolute host paths, opened (created) by the
+	// task's user inside the container; Stderr == Stdout is allowed.
+	Stdout string
+	Stderr string
+	Append bool
+
+	// WritableDirs are host directories bind-mounted read-write at the
+	// same path (home, submit dir, output dirs); the rest of the host's
+	// filesystem is read-only, /tmp is private.
+	WritableDirs []string
+
+	// Resources.
+	CPUs        float64 // CPU quota in CPUs (0 = unlimited)
+	CPUSet      string  // optional cpuset ("0-3")
+	MemoryBytes int64   // hard limit (0 = unlimited)
+	PidsLimit   int64   // 0 = unlimited
+	Devices     []Device
+
+	// TimeLimit, when non-zero, is enforced by the task's supervisor
+	// from Deadline: SIGTERM to every process, then SIGKILL after
+	// KillGrace. The supervisor keeps enforcing it while the node
+	// daemon is down.
+	Deadline  time.Time
+	KillGrace time.Duration
+}
+
+// Status is what the runtime knows of a task.
+type Status struct {
+	ID      string
+	JobID   uint64
+	Running bool
+	// The fields below are valid once Running is false.
+	ExitCode  int
+	Signal    int  // the signal that killed the job's main process, if any
+	OOMKilled bool // the memory cgroup recorded at least one OOM kill
+	TimedOut  bool // the supervisor enforced the deadline
+	Killed    bool // stopped through Kill (cancel)
+	// Lost: the runtime has no record of how the task ended.
+	Lost       bool
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Runtime runs job tasks. Every method is safe for concurrent use.
+type Runtime interface {
+	// Start launches the task and returns once it has been handed to its
+	// supervisor (not when it ends). A task that cannot be started is
+	// still recorded, ending with a non-empty Error.
+	Start(ctx context.Context, spec TaskSpec) error
+	// Status reports a task's state without blocking.
+	Status(ctx context.Context, id string) (Status, error)
+	// Wait blocks until the task ends or ctx is done.
+	Wait(ctx context.Context, id string) (Status, error)
+	// Signal delivers sig to every process of the task.
+	Signal(ctx context.Context, id string, sig syscall.Signal) error
+	// Kill stops the task: SIGTERM to every process, SIGKILL after grace.
+	// The task's status records Killed.
+	Kill(ctx context.Context, id string, grace time.Duration) error
+	// Destroy removes an ended task's records; a running task is killed
+	// first.
+	Destroy(ctx context.Context, id string) error
+	// List returns every task the runtime has a record of, running or
+	// ended, including those started before the node daemon restarted.
+	List(ctx context.Context) ([]Status, error)
+}

@@ -1,0 +1,249 @@
+package state
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/gsched/gsched/pkg/api"
+)
+
+// Store holds the memdb. Restoring a raft snapshot swaps in a whole new
+// database; readers blocked on the old one are woken through Abandoned().
+type Store struct {
+	mu      sync.RWMutex
+	db      *memdb.MemDB
+	abandon chan struct{}
+}
+
+// New returns an empty store.
+func New() (*Store, error) {
+	db, err := memdb.NewMemDB(schema())
+	if err != nil {
+		return nil, fmt.Errorf("state schema: %w", err)
+	}
+	return &Store{db: db, abandon: make(chan struct{})}, nil
+}
+
+// Snapshot returns a read-only view at this instant.
+func (s *Store) Snapshot() *Snapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &Snapshot{txn: s.db.Txn(false), abandon: s.abandon}
+}
+
+// Write runs fn in a write transaction and commits it unless fn fails.
+// Only the FSM calls it.
+func (s *Store) Write(fn func(*Txn) error) error {
+	s.mu.RLock()
+	db := s.db
+	s.mu.RUnlock()
+	txn := db.Txn(true)
+	defer txn.Abort()
+	if err := fn(&Txn{txn: txn}); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// Replace swaps in the contents given (a snapshot restore).
+func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job) error {
+	db, err := memdb.NewMemDB(schema())
+	if err != nil {
+		return fmt.Errorf("state schema: %w", err)
+	}
+	txn := db.Txn(true)
+	for i := range meta {
+		m := meta[i]
+		if err := txn.Insert(TableMeta, &m); err != nil {
+			txn.Abort()
+			return fmt.Errorf("restore meta: %w", err)
+		}
+	}
+	for _, n := range nodes {
+		if err := txn.Insert(TableNodes, n); err != nil {
+			txn.Abort()
+			return fmt.Errorf("restore node: %w", err)
+		}
+	}
+	for _, j := range jobs {
+		if err := txn.Insert(TableJobs, j); err != nil {
+			txn.Abort()
+			return fmt.Errorf("restore job %d: %w", j.ID, err)
+		}
+	}
+	txn.Commit()
+	s.mu.Lock()
+	old := s.abandon
+	s.db = db
+	s.abandon = make(chan struct{})
+	s.mu.Unlock()
+	close(old)
+	return nil
+}
+
+// Snapshot is a consistent read-only view. Its watch methods add channels
+// to a memdb.WatchSet that fire when what was read changes.
+type Snapshot struct {
+	txn     *memdb.Txn
+	abandon chan struct{}
+}
+
+// Abandoned is closed when the store is replaced by a snapshot restore.
+func (s *Snapshot) Abandoned() <-chan struct{} { return s.abandon }
+
+// Job returns a job, or nil.
+func (s *Snapshot) Job(ws memdb.WatchSet, id api.JobID) *api.Job {
+	ch, obj, err := s.txn.FirstWatch(TableJobs, IndexID, uint64(id))
+	if ws != nil {
+		ws.Add(ch)
+	}
+	if err != nil || obj == nil {
+		return nil
+	}
+	return obj.(*api.Job)
+}
+
+// Jobs returns every job, in ID order.
+func (s *Snapshot) Jobs() []*api.Job {
+	it, err := s.txn.Get(TableJobs, IndexID)
+	if err != nil {
+		return nil
+	}
+	return collectJobs(it)
+}
+
+// JobsBy returns the jobs whose index (IndexState, IndexUser,
+// IndexPartition, IndexNode) equals value, in ID order.
+func (s *Snapshot) JobsBy(ws memdb.WatchSet, index, value string) []*api.Job {
+	it, err := s.txn.Get(TableJobs, index, value)
+	if err != nil {
+		return nil
+	}
+	if ws != nil {
+		ws.Add(it.WatchCh())
+	}
+	jobs := collectJobs(it)
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].ID < jobs[b].ID })
+	return jobs
+}
+
+func collectJobs(it memdb.ResultIterator) []*api.Job {
+	var out []*api.Job
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, obj.(*api.Job))
+	}
+	return out
+}
+
+// Node returns a node, or nil.
+func (s *Snapshot) Node(name string) *api.Node {
+	obj, err := s.txn.First(TableNodes, IndexID, name)
+	if err != nil || obj == nil {
+		return nil
+	}
+	return obj.(*api.Node)
+}
+
+// Nodes returns every node, by name.
+func (s *Snapshot) Nodes() []*api.Node {
+	it, err := s.txn.Get(TableNodes, IndexID)
+	if err != nil {
+		return nil
+	}
+	var out []*api.Node
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, obj.(*api.Node))
+	}
+	return out
+}
+
+// Meta returns a counter (0 when unset).
+func (s *Snapshot) Meta(key string) uint64 { return metaGet(s.txn, key) }
+
+// AllMeta returns every counter.
+func (s *Snapshot) AllMeta() []Meta {
+	it, err := s.txn.Get(TableMeta, IndexID)
+	if err != nil {
+		return nil
+	}
+	var out []Meta
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, *obj.(*Meta))
+	}
+	return out
+}
+
+// Usage sums what live jobs hold on each node.
+func (s *Snapshot) Usage() map[string]api.NodeUsage {
+	out := map[string]api.NodeUsage{}
+	for _, st := range []api.JobState{api.StateRunning, api.StateCompleting} {
+		for _, j := range s.JobsBy(nil, IndexState, string(st)) {
+			if j.Alloc == nil {
+				continue
+			}
+			u := out[j.Alloc.Node]
+			u.CPUs += j.Alloc.CPUs
+			u.MemBytes += j.Alloc.MemBytes
+			u.GPUs = append(u.GPUs, j.Alloc.GPUs...)
+			u.Jobs++
+			out[j.Alloc.Node] = u
+		}
+	}
+	for k, u := range out {
+		sort.Ints(u.GPUs)
+		out[k] = u
+	}
+	return out
+}
+
+func metaGet(txn *memdb.Txn, key string) uint64 {
+	obj, err := txn.First(TableMeta, IndexID, key)
+	if err != nil || obj == nil {
+		return 0
+	}
+	return obj.(*Meta).Value
+}
+
+// Txn is a write transaction. Objects read from it must not be modified
+// in place: copy, change, then Put.
+type Txn struct{ txn *memdb.Txn }
+
+// Snapshot gives read access inside the write transaction.
+func (t *Txn) Snapshot() *Snapshot { return &Snapshot{txn: t.txn} }
+
+// PutJob inserts or replaces a job.
+func (t *Txn) PutJob(j *api.Job) error {
+	if err := t.txn.Insert(TableJobs, j); err != nil {
+		return fmt.Errorf("put job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
+// DeleteJob removes a job.
+func (t *Txn) DeleteJob(j *api.Job) error {
+	if err := t.txn.Delete(TableJobs, j); err != nil {
+		return fmt.Errorf("delete job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
+// PutNode inserts or replaces a node.
+func (t *Txn) PutNode(n *api.Node) error {
+	if err := t.txn.Insert(TableNodes, n); err != nil {
+		return fmt.Errorf("put node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// NextMeta increments a counter and returns its new value.
+func (t *Txn) NextMeta(key string) (uint64, error) {
+	v := metaGet(t.txn, key) + 1
+	if err := t.txn.Insert(TableMeta, &Meta{Key: key, Value: v}); err != nil {
+		return 0, fmt.Errorf("meta %s: %w", key, err)
+	}
+	return v, nil
+}

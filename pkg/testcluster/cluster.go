@@ -1,0 +1,591 @@
+// Package testcluster starts a real gsched cluster for end-to-end tests: a
+// controller and N node daemons on 127.0.0.1 with separate state dirs, runc
+// roots, cgroup parents and declared fake GPUs (char 195:N nodes made with
+// mknod). Daemons run in the test process by default (so -race sees them)
+// or as the real binaries (Options.Binaries) for kill -9 and restart tests.
+// Every address is the one really bound; tests poll with deadlines.
+//
+// Test binaries that use it must call runc.Main() first in TestMain: the
+// test binary serves as the task supervisor and in-container init.
+package testcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/gsched/gsched/ctld/server"
+	"github.com/gsched/gsched/noded/daemon"
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+	"github.com/gsched/gsched/pkg/config"
+	"github.com/gsched/gsched/pkg/rpc"
+)
+
+// Options shape a cluster.
+type Options struct {
+	Nodes       int    // default 1
+	CPUsPerNode int    // default 2
+	MemPerNode  string // default "4G"
+	GPUsPerNode int    // fake GPUs per node
+	// Binaries runs bin/gctld and bin/gnoded as processes.
+	Binaries    bool
+	Heartbeat   time.Duration // default 500ms
+	NodeTimeout time.Duration // default 5s
+	KillWait    time.Duration // default 1s
+	// Operators are extra operator user names.
+	Operators []string
+	// Verbose sends daemon logs to the test log.
+	Verbose bool
+}
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	t    testing.TB
+	opts Options
+	// Dir is the cluster's base dir (under /var/tmp: /tmp is private
+	// inside job containers, so job work dirs must live elsewhere).
+	Dir string
+	// Conf is the controller's config file (also what the CLI reads).
+	Conf   string
+	Socket string
+	// Addr is the controller's TCP address for node daemons.
+	Addr string
+	Key  []byte
+	Bin  string
+
+	ctl   *proc
+	nodes []*proc
+	work  int
+}
+
+// proc is one daemon, in-process or a child process.
+type proc struct {
+	name    string
+	conf    *config.Config
+	cfgPath string
+	cancel  context.CancelFunc
+	done    chan error
+	cmd     *exec.Cmd
+	rt      *daemon.Daemon
+}
+
+// Start brings a cluster up and registers its teardown with t.Cleanup.
+func Start(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("end-to-end tests need root (runc, cgroups, running jobs as other users)")
+	}
+	if opts.Nodes == 0 {
+		opts.Nodes = 1
+	}
+	if opts.CPUsPerNode == 0 {
+		opts.CPUsPerNode = 2
+	}
+	if opts.MemPerNode == "" {
+		opts.MemPerNode = "4G"
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 500 * time.Millisecond
+	}
+	if opts.NodeTimeout == 0 {
+		opts.NodeTimeout = 5 * time.Second
+	}
+	if opts.KillWait == 0 {
+		opts.KillWait = time.Second
+	}
+	dir, err := os.MkdirTemp("/var/tmp", "gsched-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{t: t, opts: opts, Dir: dir, Socket: filepath.Join(dir, "ctld.sock")}
+	t.Cleanup(c.teardown)
+	keyPath := filepath.Join(dir, "cluster.key")
+	if err := auth.CreateKey(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	if c.Key, err = auth.LoadKey(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	c.Bin = Binaries(t)
+
+	base := config.Default()
+	base.ClusterName = "test"
+	base.LogLevel = "debug"
+	base.Operators = opts.Operators
+	base.Controller.Socket = c.Socket
+	base.Controller.Listen = "127.0.0.1:0"
+	base.Controller.StateDir = filepath.Join(dir, "ctld")
+	base.Controller.HeartbeatInterval = config.Duration{Duration: opts.Heartbeat}
+	base.Controller.NodeTimeout = config.Duration{Duration: opts.NodeTimeout}
+	base.Controller.ScheduleInterval = config.Duration{Duration: time.Second}
+	base.Controller.KillWait = config.Duration{Duration: opts.KillWait}
+	base.Auth.KeyFile = keyPath
+	base.Node.CgroupParent = "/" + filepath.Base(dir)
+	base.Node.CPUs = opts.CPUsPerNode
+	base.Node.Memory = opts.MemPerNode
+	base.Node.GPUDiscovery = "config"
+	base.Node.Runc = filepath.Join(c.Bin, "runc")
+	base.Partitions = []config.PartitionConfig{{Name: "main", Default: true, MaxTime: "1-00:00:00", State: "UP"}}
+
+	c.ctl = &proc{name: "gctld", conf: base, cfgPath: filepath.Join(dir, "ctld.conf")}
+	c.Conf = c.ctl.cfgPath
+	c.writeConf(c.ctl)
+	c.startController()
+
+	for i := 1; i <= opts.Nodes; i++ {
+		name := fmt.Sprintf("n%d", i)
+		nc := *base
+		nc.Node.Name = name
+		nc.Node.StateDir = filepath.Join(dir, "node-"+name)
+		nc.Controller.Address = c.Addr
+		nc.Node.GPU = c.fakeGPUs(name, opts.GPUsPerNode)
+		p := &proc{name: "gnoded-" + name, conf: &nc, cfgPath: filepath.Join(dir, "node-"+name+".conf")}
+		c.writeConf(p)
+		c.nodes = append(c.nodes, p)
+		c.startNode(p)
+	}
+	c.WaitNodesUp(opts.Nodes, 20*time.Second)
+	return c
+}
+
+func (c *Cluster) fakeGPUs(node string, n int) []config.GPUConfig {
+	if n == 0 {
+		return nil
+	}
+	devDir := filepath.Join(c.Dir, "dev-"+node)
+	if err := os.MkdirAll(devDir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	var out []config.GPUConfig
+	for i := 0; i < n; i++ {
+		path := filepath.Join(devDir, fmt.Sprintf("nvidia%d", i))
+		if err := syscall.Mknod(path, syscall.S_IFCHR|0o666, int(mkdev(195, uint32(i)))); err != nil {
+			c.t.Fatalf("mknod fake GPU: %v", err)
+		}
+		out = append(out, config.GPUConfig{Index: i, Minor: i, Model: "fake-gpu", Memory: "16G", Device: path})
+	}
+	return out
+}
+
+func mkdev(major, minor uint32) uint64 {
+	return uint64(major&0xfff)<<8 | uint64(minor&0xff) | uint64(minor&^0xff)<<12 | uint64(major&^0xfff)<<32
+}
+
+// FakeGPUPath is the host path of fake GPU idx of node (1-based node number).
+func (c *Cluster) FakeGPUPath(node, idx int) string {
+	return filepath.Join(c.Dir, fmt.Sprintf("dev-n%d", node), fmt.Sprintf("nvidia%d", idx))
+}
+
+func (c *Cluster) writeConf(p *proc) {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(p.conf); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(p.cfgPath, buf.Bytes(), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *Cluster) logger(name string) *zap.Logger {
+	if c.opts.Verbose {
+		return zaptest.NewLogger(c.t).Named(name)
+	}
+	return zap.NewNop()
+}
+
+func (c *Cluster) startController() {
+	p := c.ctl
+	p.done = make(chan error, 1)
+	addrFile := filepath.Join(p.conf.Controller.StateDir, "listen.addr")
+	_ = os.Remove(addrFile)
+	if c.opts.Binaries {
+		c.spawn(p, filepath.Join(c.Bin, "gctld"), "--config", p.cfgPath)
+	} else {
+		srv, err := server.New(server.Options{Config: p.conf, Key: c.Key, Log: c.logger("ctld")})
+		if err != nil {
+			c.t.Fatalf("start controller: %v", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		p.cancel = cancel
+		go func() { p.done <- srv.Run(ctx) }()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(addrFile)
+		if err == nil && strings.TrimSpace(string(b)) != "" {
+			c.Addr = strings.TrimSpace(string(b))
+			break
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("controller did not come up: %s", c.logTail(p))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A restarted controller must keep the address the nodes know.
+	p.conf.Controller.Listen = c.Addr
+	c.writeConf(p)
+	cl := c.Client()
+	defer cl.Close()
+	for {
+		var who api.WhoAmI
+		if err := cl.Call(context.Background(), api.PathWhoAmI, struct{}{}, &who); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("controller socket not answering: %s", c.logTail(p))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *Cluster) startNode(p *proc) {
+	p.done = make(chan error, 1)
+	if c.opts.Binaries {
+		c.spawn(p, filepath.Join(c.Bin, "gnoded"), "--config", p.cfgPath)
+		return
+	}
+	d, err := daemon.New(p.conf, c.Key, c.logger(p.name))
+	if err != nil {
+		c.t.Fatalf("start node %s: %v", p.conf.Node.Name, err)
+	}
+	p.rt = d
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go func() { p.done <- d.Run(ctx) }()
+}
+
+func (c *Cluster) spawn(p *proc, bin string, args ...string) {
+	logf, err := os.OpenFile(filepath.Join(c.Dir, p.name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		c.t.Fatalf("start %s: %v", bin, err)
+	}
+	p.cmd = cmd
+	go func() { p.done <- cmd.Wait(); logf.Close() }()
+}
+
+func (c *Cluster) logTail(p *proc) string {
+	b, err := os.ReadFile(filepath.Join(c.Dir, p.name+".log"))
+	if err != nil {
+		return "(no log)"
+	}
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
+}
+
+// stop ends a daemon: SIGKILL for processes when kill is set (else
+// SIGTERM), context cancel in-process.
+func (c *Cluster) stop(p *proc, kill bool) {
+	switch {
+	case p.cmd != nil:
+		sig := syscall.SIGTERM
+		if kill {
+			sig = syscall.SIGKILL
+		}
+		_ = p.cmd.Process.Signal(sig)
+		p.cmd = nil
+	case p.cancel != nil:
+		p.cancel()
+		p.cancel = nil
+	default:
+		return
+	}
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		c.t.Errorf("%s did not stop", p.name)
+	}
+}
+
+// KillController stops the controller with SIGKILL (binaries) or abruptly
+// (in-process: no further requests are served).
+func (c *Cluster) KillController() { c.stop(c.ctl, true) }
+
+// RestartController starts the controller again on the same address.
+func (c *Cluster) RestartController() { c.startController() }
+
+// KillNode kills node i (1-based); its jobs' supervisors live on.
+func (c *Cluster) KillNode(i int) { c.stop(c.nodes[i-1], true) }
+
+// RestartNode starts node i again over the same state dir.
+func (c *Cluster) RestartNode(i int) { c.startNode(c.nodes[i-1]) }
+
+// Client returns a root client of the controller's Unix socket.
+func (c *Cluster) Client() *rpc.Client { return rpc.Dial(c.Socket) }
+
+// Nodes lists the nodes as ginfo would.
+func (c *Cluster) Nodes() api.NodeList {
+	cl := c.Client()
+	defer cl.Close()
+	var nl api.NodeList
+	if err := cl.Call(context.Background(), api.PathListNodes, struct{}{}, &nl); err != nil {
+		c.t.Fatalf("list nodes: %v", err)
+	}
+	return nl
+}
+
+// WaitNodesUp waits until n nodes are registered and UP.
+func (c *Cluster) WaitNodesUp(n int, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		up := 0
+		for _, nd := range c.Nodes().Nodes {
+			if nd.State == api.NodeUp {
+				up++
+			}
+		}
+		if up >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("only %d of %d nodes up after %s", up, n, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WorkDir makes a fresh job work dir owned by uid:gid.
+func (c *Cluster) WorkDir(uid, gid int) string {
+	c.work++
+	d := filepath.Join(c.Dir, "work", strconv.Itoa(c.work))
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.Chown(d, uid, gid); err != nil {
+		c.t.Fatal(err)
+	}
+	return d
+}
+
+// Submit queues a job as root with sensible defaults.
+func (c *Cluster) Submit(spec api.JobSpec) api.JobID {
+	c.t.Helper()
+	if spec.WorkDir == "" {
+		spec.WorkDir = c.WorkDir(0, 0)
+	}
+	if spec.Name == "" {
+		spec.Name = "test"
+	}
+	if spec.MemBytes == 0 {
+		spec.MemBytes = 256 << 20
+	}
+	cl := c.Client()
+	defer cl.Close()
+	var resp api.SubmitResponse
+	if err := cl.Call(context.Background(), api.PathSubmit, &api.SubmitRequest{Spec: spec}, &resp); err != nil {
+		c.t.Fatalf("submit: %v", err)
+	}
+	return resp.JobID
+}
+
+// Job returns a job's current record.
+func (c *Cluster) Job(id api.JobID) api.Job {
+	c.t.Helper()
+	cl := c.Client()
+	defer cl.Close()
+	var jl api.JobList
+	if err := cl.Call(context.Background(), api.PathListJobs, &api.JobFilter{IDs: []api.JobID{id}}, &jl); err != nil {
+		c.t.Fatalf("list job %d: %v", id, err)
+	}
+	if len(jl.Jobs) != 1 {
+		c.t.Fatalf("job %d not found", id)
+	}
+	return jl.Jobs[0]
+}
+
+// WaitJob waits until the job is in a final state.
+func (c *Cluster) WaitJob(id api.JobID, timeout time.Duration) api.Job {
+	c.t.Helper()
+	return c.WaitFor(id, timeout, func(j api.Job) bool { return j.State.Final() })
+}
+
+// WaitFor polls a job until ok says yes.
+func (c *Cluster) WaitFor(id api.JobID, timeout time.Duration, ok func(api.Job) bool) api.Job {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		j := c.Job(id)
+		if ok(j) {
+			return j
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("job %d: condition not met after %s; last state %s (%s)", id, timeout, j.State, j.Reason)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// Result is a command's outcome.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// CLI runs a client command (gsub, gqueue, ...) as uid:gid in dir, with
+// GSCHED_CONF pointing at the cluster.
+func (c *Cluster) CLI(uid, gid int, dir, name string, args ...string) Result {
+	c.t.Helper()
+	bin := Binaries(c.t)
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"GSCHED_CONF=" + c.Conf, "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C"}
+	if uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("run %s: %v", name, err)
+	}
+	return Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+}
+
+// teardown stops daemons, kills leftover containers and removes the dir.
+func (c *Cluster) teardown() {
+	for _, n := range c.nodes {
+		c.stop(n, false)
+	}
+	if c.ctl != nil {
+		c.stop(c.ctl, false)
+	}
+	for _, n := range c.nodes {
+		cleanupNode(n.conf)
+	}
+	if c.t.Failed() {
+		for _, p := range append([]*proc{c.ctl}, c.nodes...) {
+			if p != nil && p.cfgPath != "" && c.opts.Binaries {
+				c.t.Logf("%s log tail:\n%s", p.name, c.logTail(p))
+			}
+		}
+	}
+	if os.Getenv("GSCHED_KEEP_TEST_DIR") == "" {
+		_ = os.RemoveAll(c.Dir)
+	}
+}
+
+// cleanupNode kills every supervisor and container a node left behind.
+func cleanupNode(cfg *config.Config) {
+	tasks, _ := filepath.Glob(filepath.Join(cfg.Node.StateDir, "tasks", "*", "shim.pid"))
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(b))
+		if len(fields) == 0 {
+			continue
+		}
+		if pid, err := strconv.Atoi(fields[0]); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	runc := runcPath()
+	root := filepath.Join(cfg.Node.StateDir, "runc")
+	out, err := exec.Command(runc, "--root", root, "list", "-q").Output()
+	if err != nil {
+		return
+	}
+	for _, id := range strings.Fields(string(out)) {
+		_ = exec.Command(runc, "--root", root, "delete", "--force", id).Run()
+	}
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// Binaries returns the dir holding gctld, gnoded, runc and the commands:
+// the repository's bin/ when `make build` filled it, else they are built
+// once into a temporary dir.
+func Binaries(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		root, err := repoRoot()
+		if err != nil {
+			binErr = err
+			return
+		}
+		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct"}
+		complete := true
+		for _, b := range want {
+			if _, err := os.Stat(filepath.Join(root, "bin", b)); err != nil {
+				complete = false
+			}
+		}
+		if complete {
+			binDir = filepath.Join(root, "bin")
+			return
+		}
+		out, err := exec.Command("make", "-C", root, "build").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("make build: %v\n%s", err, out)
+			return
+		}
+		binDir = filepath.Join(root, "bin")
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binDir
+}
+
+func runcPath() string {
+	if root, err := repoRoot(); err == nil {
+		p := filepath.Join(root, "bin", "runc")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "runc"
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
