@@ -336,9 +336,7 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		}
 		spec.TimeLimit = secs
 		if unlimited {
-			// JobSpec has no way to say "no limit" (0 is the partition's
-			// default): ask for the longest limit there is.
-			spec.TimeLimit = units.MaxTimeLimit
+			spec.TimeLimit = api.TimeUnlimited
 		}
 	}
 	if spec.Output == "" {

@@ -41,7 +41,7 @@ func TestBuildSpec(t *testing.T) {
 		{name: "absolute chdir", opts: SubmitOptions{Chdir: "/scratch/x/"}, want: func(s *api.JobSpec) { s.WorkDir = "/scratch/x" }},
 		{name: "gpus total", opts: SubmitOptions{GPUs: "4"}, want: func(s *api.JobSpec) { s.GPUs = 4 }},
 		{name: "gres", opts: SubmitOptions{Gres: "gpu:3"}, want: func(s *api.JobSpec) { s.GPUsPerNode = 3 }},
-		{name: "unlimited time", opts: SubmitOptions{Time: "UNLIMITED"}, want: func(s *api.JobSpec) { s.TimeLimit = units.MaxTimeLimit }},
+		{name: "unlimited time", opts: SubmitOptions{Time: "UNLIMITED"}, want: func(s *api.JobSpec) { s.TimeLimit = api.TimeUnlimited }},
 		{name: "wrap name", in: func(in *SubmitInput) { in.Wrap, in.ScriptPath = true, "" }, want: func(s *api.JobSpec) { s.Name = DefaultWrapName }},
 		{name: "stdin name", in: func(in *SubmitInput) { in.ScriptPath = "" }, want: func(s *api.JobSpec) { s.Name = DefaultStdinName }},
 		{name: "script args", in: func(in *SubmitInput) { in.Args = []string{"a", "b"} }, want: func(s *api.JobSpec) { s.Args = []string{"a", "b"} }},

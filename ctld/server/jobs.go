@@ -10,12 +10,14 @@ import (
 	"unicode/utf8"
 
 	memdb "github.com/hashicorp/go-memdb"
+	"go.uber.org/zap"
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/auth"
 	"github.com/gsched/gsched/pkg/fsm"
 	"github.com/gsched/gsched/pkg/sched"
 	"github.com/gsched/gsched/pkg/state"
+	"github.com/gsched/gsched/pkg/units"
 )
 
 // Request bounds (beyond the body size limit).
@@ -123,7 +125,7 @@ func (s *Server) newJob(p auth.Peer, in *api.JobSpec) (*api.Job, error) {
 		spec.CPUsPerTask = 1
 	}
 	switch {
-	case spec.Nodes < 0 || spec.NTasks < 0 || spec.CPUsPerTask < 0 || spec.GPUs < 0 || spec.GPUsPerNode < 0 || spec.MemBytes < 0 || spec.TimeLimit < 0:
+	case spec.Nodes < 0 || spec.NTasks < 0 || spec.CPUsPerTask < 0 || spec.GPUs < 0 || spec.GPUsPerNode < 0 || spec.MemBytes < 0 || spec.TimeLimit < api.TimeUnlimited:
 		return nil, invalid("counts, memory and time limit must not be negative")
 	case spec.Nodes > 1:
 		return nil, invalid("multi-node jobs (--nodes=%d) are not supported yet; use --nodes=1", spec.Nodes)
@@ -152,14 +154,21 @@ func (s *Server) newJob(p auth.Peer, in *api.JobSpec) (*api.Job, error) {
 		return nil, err
 	}
 	spec.Partition = part.Name
-	if spec.TimeLimit == 0 {
+	switch spec.TimeLimit {
+	case 0:
 		spec.TimeLimit = part.DefaultTime
 		if spec.TimeLimit == 0 {
 			spec.TimeLimit = part.MaxTime
 		}
+	case api.TimeUnlimited:
+		if part.MaxTime > 0 {
+			return nil, invalid("an unlimited time limit exceeds partition %s's maximum of %s", part.Name, units.FormatTimeLimit(part.MaxTime))
+		}
+		spec.TimeLimit = 0
 	}
 	if part.MaxTime > 0 && spec.TimeLimit > part.MaxTime {
-		return nil, invalid("time limit %ds exceeds partition %s's maximum of %ds", spec.TimeLimit, part.Name, part.MaxTime)
+		return nil, invalid("time limit %s exceeds partition %s's maximum of %s",
+			units.FormatTimeLimit(spec.TimeLimit), part.Name, units.FormatTimeLimit(part.MaxTime))
 	}
 	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
 	// Reject what no node of the partition could ever hold (nodes known).
@@ -338,7 +347,7 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 		for _, id := range req.IDs {
 			j := snap.Job(nil, id)
 			if j == nil {
-				resp.Errors = append(resp.Errors, api.CancelError{JobID: id, Code: api.CodeNotFound, Message: fmt.Sprintf("job %d: invalid job id specified", id)})
+				resp.Errors = append(resp.Errors, api.CancelError{JobID: id, Code: api.CodeNotFound, Message: "invalid job id specified"})
 				continue
 			}
 			targets = append(targets, j)
@@ -363,21 +372,22 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 			continue
 		}
 		if !op && j.UID != p.UID {
-			s.log.Warn("denied cancel of another user's job")
+			s.log.Warn("denied: cancel of another user's job", zap.Uint32("uid", p.UID), zap.String("user", p.User),
+				zap.Uint64("job", uint64(j.ID)), zap.String("owner", j.User))
 			resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodePermission,
-				Message: fmt.Sprintf("job %d: permission denied: it belongs to %s", j.ID, j.User)})
+				Message: fmt.Sprintf("permission denied: the job belongs to %s", j.User)})
 			continue
 		}
 		if j.State.Final() {
 			if len(req.IDs) > 0 {
 				resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodeConflict,
-					Message: fmt.Sprintf("job %d: job has already finished (%s)", j.ID, j.State)})
+					Message: fmt.Sprintf("job has already finished (%s)", j.State)})
 			}
 			continue
 		}
 		if req.Signal != 0 && j.State != api.StateRunning {
 			resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodeConflict,
-				Message: fmt.Sprintf("job %d: job is not running (%s), cannot signal it", j.ID, j.State)})
+				Message: fmt.Sprintf("job is not running (%s), cannot signal it", j.State)})
 			continue
 		}
 		ids = append(ids, j.ID)

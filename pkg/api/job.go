@@ -131,8 +131,9 @@ type JobSpec struct {
 	// GPUs is the total number of GPUs; GPUsPerNode, when set, wins.
 	GPUs        int `json:"gpus,omitempty"`
 	GPUsPerNode int `json:"gpus_per_node,omitempty"`
-	// TimeLimit is the wall-clock limit in seconds; 0 means the
-	// partition's default.
+	// TimeLimit is the wall-clock limit in seconds. On submission 0 asks
+	// for the partition's default and TimeUnlimited for no limit; in a
+	// stored job 0 means unlimited.
 	TimeLimit int64 `json:"time_limit_s,omitempty"`
 	// Output and Error are file name patterns (%j %x %u %N %%), relative to
 	// WorkDir unless absolute. Empty Error means "same as Output".
@@ -179,6 +180,9 @@ func (s *JobSpec) CPUsOnNode() int {
 	}
 	return (t*c + n - 1) / n
 }
+
+// TimeUnlimited in JobSpec.TimeLimit asks for no time limit (--time=UNLIMITED).
+const TimeUnlimited = -1
 
 // Allocation is the resources a running job holds on one node.
 type Allocation struct {

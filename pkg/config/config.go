@@ -210,11 +210,15 @@ func Load(path string) (*Config, error) {
 func (c *Config) resolve(dir string) {
 	for _, p := range []*string{
 		&c.Controller.Socket, &c.Controller.StateDir, &c.Controller.PIDFile,
-		&c.Auth.KeyFile, &c.Node.StateDir, &c.Node.PIDFile, &c.Node.Runc,
+		&c.Auth.KeyFile, &c.Node.StateDir, &c.Node.PIDFile,
 	} {
-		if *p != "" && !filepath.IsAbs(*p) && strings.ContainsRune(*p, '/') {
+		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
+	}
+	// A bare program name ("runc") is looked up in $PATH, not resolved.
+	if r := c.Node.Runc; r != "" && !filepath.IsAbs(r) && strings.ContainsRune(r, '/') {
+		c.Node.Runc = filepath.Join(dir, r)
 	}
 	for i := range c.Node.GPU {
 		if d := c.Node.GPU[i].Device; d != "" && !filepath.IsAbs(d) {

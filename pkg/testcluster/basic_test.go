@@ -3,20 +3,11 @@ package testcluster
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
-	"github.com/gsched/gsched/pkg/runtime/runc"
 )
-
-func TestMain(m *testing.M) {
-	if runc.Main() {
-		return
-	}
-	os.Exit(m.Run())
-}
 
 func TestJobOutputAndExitCode(t *testing.T) {
 	c := Start(t, Options{Nodes: 2, GPUsPerNode: 2})
@@ -50,5 +41,4 @@ func TestJobOutputAndExitCode(t *testing.T) {
 			}
 		})
 	}
-	_ = strings.TrimSpace
 }

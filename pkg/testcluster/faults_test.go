@@ -1,0 +1,189 @@
+package testcluster
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/rpc"
+)
+
+// kill -9 of the controller while clients submit: every job whose ID was
+// returned is there after the restart, in the state it had, and IDs are
+// never reused.
+func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
+	c := Start(t, Options{Binaries: true})
+	dir := c.WorkDir(0, 0)
+	spec := api.JobSpec{Name: "held", Hold: true, WorkDir: dir, MemBytes: 1 << 20, Script: "#!/bin/sh\ntrue\n"}
+
+	var mu sync.Mutex
+	var acked []api.JobID
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := rpc.Dial(c.Socket)
+			defer cl.Close()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var resp api.SubmitResponse
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				err := cl.Call(ctx, api.PathSubmit, &api.SubmitRequest{Spec: spec}, &resp)
+				cancel()
+				if err != nil {
+					continue // the controller is down: not acknowledged
+				}
+				mu.Lock()
+				acked = append(acked, resp.JobID)
+				mu.Unlock()
+			}
+		}()
+	}
+	// Let some submissions through, then kill -9 mid-stream.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.KillController()
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d submissions acknowledged before the kill", len(acked))
+	}
+	c.RestartController()
+
+	cl := c.Client()
+	defer cl.Close()
+	var jl api.JobList
+	if err := cl.Call(context.Background(), api.PathListJobs, &api.JobFilter{IncludeFinished: true}, &jl); err != nil {
+		t.Fatal(err)
+	}
+	have := map[api.JobID]api.Job{}
+	var maxID api.JobID
+	for _, j := range jl.Jobs {
+		have[j.ID] = j
+		maxID = max(maxID, j.ID)
+	}
+	lost := 0
+	for _, id := range acked {
+		j, ok := have[id]
+		if !ok {
+			lost++
+			continue
+		}
+		if j.State != api.StatePending || j.Reason != api.ReasonHeld || j.Spec.Name != "held" {
+			t.Errorf("job %d came back as %s/%s", id, j.State, j.Reason)
+		}
+	}
+	t.Logf("acknowledged %d jobs before kill -9; %d present after restart; lost %d", len(acked), len(jl.Jobs), lost)
+	if lost > 0 {
+		t.Fatalf("%d acknowledged jobs lost", lost)
+	}
+	next := c.Submit(api.JobSpec{Hold: true, Script: "#!/bin/sh\ntrue\n"})
+	if next <= maxID {
+		t.Fatalf("job ID %d reused (max before restart %d)", next, maxID)
+	}
+	// The node reconnects to the restarted controller and runs work.
+	c.WaitNodesUp(1, 20*time.Second)
+	id := c.Submit(api.JobSpec{Script: "#!/bin/sh\necho after restart\n", WorkDir: dir})
+	if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted {
+		t.Fatalf("job after restart: %s (%s)", j.State, j.Reason)
+	}
+}
+
+// kill -9 of the node daemon while a job runs: the job keeps running under
+// its supervisor, and after gnoded restarts its real exit status reaches the
+// controller.
+func TestNodeDaemonKill9KeepsJobAndReportsExit(t *testing.T) {
+	c := Start(t, Options{Binaries: true, NodeTimeout: 20 * time.Second})
+	dir := c.WorkDir(0, 0)
+	marker := filepath.Join(dir, "started")
+	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\ntouch " + marker + "\nsleep 3\necho finished\nexit 5\n"})
+	c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
+		_, err := os.Stat(marker)
+		return j.State == api.StateRunning && err == nil
+	})
+	c.KillNode(1)
+	// The job ends while its node daemon is dead.
+	deadline := time.Now().Add(20 * time.Second)
+	for readOutMaybe(dir, id) != "finished\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("job did not finish while gnoded was down; output %q", readOutMaybe(dir, id))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if j := c.Job(id); j.State != api.StateRunning {
+		t.Fatalf("controller already decided %s without the node", j.State)
+	}
+	c.RestartNode(1)
+	j := c.WaitJob(id, 30*time.Second)
+	if j.State != api.StateFailed || j.ExitCode != 5 {
+		t.Fatalf("after gnoded restart: %s exit %d (%s), want FAILED exit 5", j.State, j.ExitCode, j.Reason)
+	}
+}
+
+func readOutMaybe(dir string, id api.JobID) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "gsched-"+id.String()+".out"))
+	return string(b)
+}
+
+// A node that stops heartbeating goes DOWN and its jobs end NODE_FAIL; when
+// it comes back, the job's container (an orphan now) is killed, not left
+// running twice.
+func TestSilentNodeGoesDownAndOrphanIsKilled(t *testing.T) {
+	c := Start(t, Options{Nodes: 2, Heartbeat: 300 * time.Millisecond, NodeTimeout: 2 * time.Second})
+	dir := c.WorkDir(0, 0)
+	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho up\nsleep 300\n"})
+	j := c.WaitFor(id, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && readOutMaybe(dir, id) == "up\n" })
+	node := 1
+	if j.Alloc.Node == "n2" {
+		node = 2
+	}
+	c.KillNode(node)
+	j = c.WaitJob(id, 15*time.Second)
+	if j.State != api.StateNodeFail {
+		t.Fatalf("state %s, want NODE_FAIL", j.State)
+	}
+	var down bool
+	for _, n := range c.Nodes().Nodes {
+		down = down || (n.Name == j.Alloc.Node && n.State == api.NodeDown)
+	}
+	if !down {
+		t.Fatalf("node %s not DOWN", j.Alloc.Node)
+	}
+	c.RestartNode(node)
+	c.WaitNodesUp(2, 20*time.Second)
+	// The orphan's task record is destroyed once it has been killed and
+	// reported.
+	taskDir := filepath.Join(c.Dir, "node-"+j.Alloc.Node, "tasks", "job-"+id.String())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(taskDir); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orphaned task %s still present", taskDir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if j := c.Job(id); j.State != api.StateNodeFail {
+		t.Fatalf("the late report changed the final state to %s", j.State)
+	}
+}
