@@ -38,10 +38,10 @@ var AllJobStates = []JobState{
 // Final reports whether the state is an end state.
 func (s JobState) Final() bool {
 	switch s {
-	case StatePending, StateRunning, StateCompleting:
-		return false
+	case StateCompleted, StateFailed, StateCancelled, StateTimeout, StateOutOfMemory, StateNodeFail:
+		return true
 	}
-	return true
+	return false
 }
 
 // Short is the two-letter code gqueue prints (squeue's %t).

@@ -1,12 +1,14 @@
 package runc_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -81,7 +83,10 @@ func probeEnv() (*env, string) {
 	if err := os.Chmod(base, 0o755); err != nil {
 		return nil, fmt.Sprintf("test dir: %v", err)
 	}
-	cleanups = append(cleanups, func() { _ = os.RemoveAll(base) })
+	cleanups = append(cleanups, func() {
+		_ = os.RemoveAll(base)
+		_ = os.Remove(parent) // only if no other run uses it
+	})
 	return &env{runc: bin, base: base}, ""
 }
 
@@ -346,16 +351,17 @@ func waitFile(ctx context.Context, t *testing.T, path string) {
 	}
 }
 
-// BenchmarkStartWait measures a trivial task end to end (Start to Wait
-// returning) and Start to the container running (the script's first
-// line), and reports their medians.
+// BenchmarkStartWait measures a trivial task: Start returning (handed to
+// the shim), Start to the container running (the script's first command,
+// by its file's mtime) and end to end (Start to Wait returning), and
+// reports their medians.
 func BenchmarkStartWait(b *testing.B) {
 	e := newEnv(b)
 	opts := e.options(b)
 	rt := e.newRuntime(b, opts)
 	dir := e.dir(b, "bench-", 0o777)
 	ctx := context.Background()
-	var total, running []time.Duration
+	var total, running, handed []time.Duration
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		id := fmt.Sprintf("b%d", i)
@@ -364,6 +370,7 @@ func BenchmarkStartWait(b *testing.B) {
 		if err := rt.Start(ctx, spec(id, "touch "+ready, dir)); err != nil {
 			b.Fatal(err)
 		}
+		handed = append(handed, time.Since(t0))
 		st, err := rt.Wait(ctx, id)
 		if err != nil || st.ExitCode != 0 {
 			b.Fatalf("%+v %v", st, err)
@@ -378,6 +385,7 @@ func BenchmarkStartWait(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+	b.ReportMetric(float64(median(handed).Microseconds())/1000, "ms-median-start-return")
 	b.ReportMetric(float64(median(total).Microseconds())/1000, "ms-median-e2e")
 	b.ReportMetric(float64(median(running).Microseconds())/1000, "ms-median-to-running")
 }
@@ -463,4 +471,66 @@ func allStopped(t *testing.T, procs string) bool {
 		}
 	}
 	return true
+}
+
+// TestDaemonKilled: the node daemon (here a helper process running this
+// test binary) is SIGKILLed right after Start; the task carries on under
+// its shim, and a new Runtime over the same state gets its exit code.
+func TestDaemonKilled(t *testing.T) {
+	if os.Getenv("GSCHED_HELPER_STATE") != "" {
+		helperDaemon()
+		return
+	}
+	e := newEnv(t)
+	opts := e.options(t)
+	dir := e.dir(t, "case-", 0o777)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDaemonKilled$")
+	cmd.Env = append(os.Environ(),
+		"GSCHED_HELPER_STATE="+opts.StateDir, "GSCHED_HELPER_RUNC="+opts.RuncPath,
+		"GSCHED_HELPER_ROOT="+opts.RuncRoot, "GSCHED_HELPER_CGROUP="+opts.CgroupParent,
+		"GSCHED_HELPER_ROOTFS="+opts.RootfsDir, "GSCHED_HELPER_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "started" {
+		t.Fatalf("helper said %q, %v", line, err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	rt := e.newRuntime(t, opts)
+	st, err := rt.Wait(ctx, "survivor")
+	if err != nil || st.ExitCode != 3 || st.Lost {
+		t.Fatalf("after the daemon died: %+v, %v; want exit 3", st, err)
+	}
+	if got := readTick(filepath.Join(dir, "survivor.out")); got != "done\n" {
+		t.Fatalf("output = %q", got)
+	}
+}
+
+// helperDaemon starts one task, says so, and waits to be killed.
+func helperDaemon() {
+	rt, err := runc.New(runc.Options{
+		StateDir: os.Getenv("GSCHED_HELPER_STATE"), RuncPath: os.Getenv("GSCHED_HELPER_RUNC"),
+		RuncRoot: os.Getenv("GSCHED_HELPER_ROOT"), CgroupParent: os.Getenv("GSCHED_HELPER_CGROUP"),
+		RootfsDir: os.Getenv("GSCHED_HELPER_ROOTFS"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	if err := rt.Start(context.Background(), spec("survivor", "sleep 1; echo done; exit 3", os.Getenv("GSCHED_HELPER_DIR"))); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println("started")
+	time.Sleep(time.Hour) // until SIGKILLed
 }

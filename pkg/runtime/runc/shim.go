@@ -50,7 +50,9 @@ func shimMain(args []string) int {
 	_ = os.WriteFile(fmt.Sprintf("/proc/self/task/%d/comm", os.Getpid()), []byte(shimName), 0)
 	wake := make(chan os.Signal, 1)
 	signal.Notify(wake, wakeSignal)
-	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGPIPE)
+	// Caught rather than ignored: ignored dispositions would pass on
+	// through exec to runc and the container.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGHUP, unix.SIGINT)
 	lg := log.New(os.Stderr, shimName+": ", log.LstdFlags|log.Lmicroseconds)
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		lg.Printf("set child subreaper: %v", err)
@@ -140,9 +142,7 @@ func (s *shim) run(wake <-chan os.Signal) runtime.Status {
 	if len(errs) > 0 && st.Error == "" {
 		st.Error = strings.Join(errs, "; ")
 	}
-	if err := s.runcCmd("delete", "--force", s.spec.ID); err != nil {
-		s.log.Printf("runc delete: %v", err)
-	}
+	s.delete()
 	return st
 }
 
@@ -237,18 +237,34 @@ func (s *shim) runcCmd(args ...string) error {
 	return cmd.Run()
 }
 
+// delete removes the container. A plain delete of a stopped container is
+// about 100 ms faster than --force, which is the fallback.
+func (s *shim) delete() {
+	if err := s.runcQuiet("delete", s.spec.ID); err == nil {
+		return
+	}
+	if err := s.runcCmd("delete", "--force", s.spec.ID); err != nil {
+		s.log.Printf("runc delete: %v", err)
+	}
+}
+
+// runcQuiet runs runc with its output discarded.
+func (s *shim) runcQuiet(args ...string) error {
+	cmd := exec.Command(s.runc, append([]string{"--root", s.root}, args...)...)
+	cmd.Dir = s.dir
+	return cmd.Run()
+}
+
 // fail records a task that could not be started, with the tail of what
 // runc and the init wrote to shim.log.
 func (s *shim) fail(st runtime.Status, what string, err error) runtime.Status {
-	s.log.Printf("%s: %v", what, err)
-	if derr := s.runcCmd("delete", "--force", s.spec.ID); derr != nil {
-		s.log.Printf("runc delete: %v", derr)
-	}
 	st.ExitCode = failExitCode
 	st.Error = fmt.Sprintf("%s: %v", what, err)
 	if tail := s.logTail(1024); tail != "" {
 		st.Error += ": " + tail
 	}
+	s.log.Printf("%s: %v", what, err)
+	s.delete()
 	return st
 }
 

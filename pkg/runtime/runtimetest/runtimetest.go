@@ -84,6 +84,7 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, cfg Config
 		{"User", true, testUser},
 		{"Filesystem", true, testFilesystem},
 		{"OOM", true, testOOM},
+		{"Limits", true, testLimits},
 		{"SignalTrap", true, testSignalTrap},
 		{"Devices", true, testDevices},
 		{"BadCwd", true, testBadCwd},
@@ -545,6 +546,24 @@ func testOOM(t *testing.T, s *suite) {
 	st := s.wait(t, s.rt, "oom")
 	if !st.OOMKilled || st.ExitCode == 0 {
 		t.Fatalf("status = %+v; want OOMKilled and a non-zero exit", st)
+	}
+}
+
+func testLimits(t *testing.T, s *suite) {
+	body := `nproc
+cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max
+cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max
+cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max`
+	ts := s.spec("limits", body)
+	ts.CPUSet = "0"
+	ts.CPUs = 0.5
+	ts.PidsLimit = 50
+	ts.MemoryBytes = 256 << 20
+	s.start(t, ts)
+	st := s.wait(t, s.rt, "limits")
+	want := fmt.Sprintf("1\n50\n50000\n%d\n", 256<<20)
+	if got := s.output(t, "limits"); st.ExitCode != 0 || got != want {
+		t.Fatalf("status %+v, output %q; want %q", st, got, want)
 	}
 }
 
