@@ -147,7 +147,7 @@ func RenderAcct(w io.Writer, jobs []api.Job, header bool, loc *time.Location) er
 	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
 	tw := newTable(w)
 	if header {
-		fmt.Fprintln(tw, "JobID\tJobName\tPartition\tUser\tState\tExitCode\tElapsed\tStart\tEnd\tNodeList")
+		fmt.Fprintln(tw, "JobID\tJobName\tPartition\tUser\tState\tExitCode\tElapsed\tStart\tEnd\tNodeList\tAllocTRES")
 	}
 	for i := range jobs {
 		j := &jobs[i]
@@ -155,10 +155,23 @@ func RenderAcct(w io.Writer, jobs []api.Job, header bool, loc *time.Location) er
 		if end.IsZero() {
 			end = j.StartTime
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			j.ID, dash(j.Spec.Name), dash(j.Spec.Partition), dash(j.User), j.State, ExitCodeString(j),
 			units.FormatDuration(int64(j.Elapsed(end)/time.Second)),
-			formatTime(j.StartTime, loc), formatTime(j.EndTime, loc), dash(j.NodeList()))
+			formatTime(j.StartTime, loc), formatTime(j.EndTime, loc), dash(j.NodeList()), dash(AllocTRES(j)))
 	}
 	return tw.Flush()
+}
+
+// AllocTRES is the job's allocation in sacct's AllocTRES form
+// ("cpu=2,mem=4G,gres/gpu=1"), empty when it never ran.
+func AllocTRES(j *api.Job) string {
+	if j.Alloc == nil {
+		return ""
+	}
+	s := fmt.Sprintf("cpu=%d,mem=%s,node=1", j.Alloc.CPUs, units.FormatMemory(j.Alloc.MemBytes))
+	if n := len(j.Alloc.GPUs); n > 0 {
+		s += fmt.Sprintf(",gres/gpu=%d", n)
+	}
+	return s
 }

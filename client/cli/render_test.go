@@ -254,7 +254,8 @@ func TestParseStartTime(t *testing.T) {
 func TestRenderAcct(t *testing.T) {
 	jobs := []api.Job{
 		{ID: 7, Spec: api.JobSpec{Name: "train", Partition: "gpu"}, User: "alice", State: api.StateFailed, ExitCode: 2,
-			StartTime: t0, EndTime: t0.Add(65 * time.Second), Alloc: &api.Allocation{Node: "gpu01"}},
+			StartTime: t0, EndTime: t0.Add(65 * time.Second),
+			Alloc: &api.Allocation{Node: "gpu01", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{2, 3}}},
 		{ID: 5, Spec: api.JobSpec{Name: "x", Partition: "gpu"}, User: "bob", State: api.StateCancelled, Signal: 9},
 	}
 	var b bytes.Buffer
@@ -262,9 +263,9 @@ func TestRenderAcct(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"JobID  JobName  Partition  User   State      ExitCode  Elapsed  Start                End                  NodeList\n" +
-		"5      x        gpu        bob    CANCELLED  0:9       0:00     Unknown              Unknown              -\n" +
-		"7      train    gpu        alice  FAILED     2:0       1:05     2025-03-01T12:00:00  2025-03-01T12:01:05  gpu01\n"
+		"JobID  JobName  Partition  User   State      ExitCode  Elapsed  Start                End                  NodeList  AllocTRES\n" +
+		"5      x        gpu        bob    CANCELLED  0:9       0:00     Unknown              Unknown              -         -\n" +
+		"7      train    gpu        alice  FAILED     2:0       1:05     2025-03-01T12:00:00  2025-03-01T12:01:05  gpu01     cpu=8,mem=32G,node=1,gres/gpu=2\n"
 	if b.String() != want {
 		t.Errorf("RenderAcct =\n%s\nwant\n%s", b.String(), want)
 	}

@@ -136,13 +136,13 @@ func (a *Agent) register(ctx context.Context) error {
 // syncOnce reports, long-polls and reconciles once. A task ending while
 // the poll is open cuts it short so the report goes out at once.
 func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
+	select { // drain: the reports built next include every change so far
+	case <-a.changed:
+	default:
+	}
 	reports, err := a.reports(ctx)
 	if err != nil {
 		return false, err
-	}
-	select { // drain: these reports already include every change so far
-	case <-a.changed:
-	default:
 	}
 	pctx, cancel := context.WithTimeout(ctx, a.opts.Heartbeat+10*time.Second)
 	defer cancel()

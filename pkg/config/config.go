@@ -185,9 +185,15 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	// Decoding into the default slice would merge the file's first
+	// partition into the built-in one: start empty, restore if unset.
+	c.Partitions = nil
 	md, err := toml.Decode(string(raw), c)
 	if err != nil {
 		return nil, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	if !md.IsDefined("partition") {
+		c.Partitions = Default().Partitions
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))

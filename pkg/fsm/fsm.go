@@ -126,6 +126,13 @@ func fits(n *api.Node, u api.NodeUsage, a *api.Allocation) bool {
 	return true
 }
 
+// matchesRequest reports whether an allocation gives the job at least what
+// it asked for on its node: a smaller one would, for instance, set a lower
+// memory limit than the user requested.
+func matchesRequest(j *api.Job, a *api.Allocation) bool {
+	return a.CPUs >= j.Spec.CPUsOnNode() && a.MemBytes >= j.Spec.MemBytes && len(a.GPUs) >= j.Spec.GPUsOnNode()
+}
+
 func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
 	if c.Start == nil {
 		return nil, fmt.Errorf("start: empty command")
@@ -136,7 +143,8 @@ func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
 	for _, p := range c.Start.Placements {
 		j := snap.Job(nil, p.JobID)
 		n := snap.Node(p.Alloc.Node)
-		if j == nil || n == nil || j.State != api.StatePending || j.Spec.Hold || !fits(n, usage[n.Name], &p.Alloc) {
+		if j == nil || n == nil || j.State != api.StatePending || j.Spec.Hold ||
+			!matchesRequest(j, &p.Alloc) || !fits(n, usage[n.Name], &p.Alloc) {
 			res.Skipped = append(res.Skipped, p.JobID)
 			continue
 		}
