@@ -149,6 +149,12 @@ type JobSpec struct {
 	Script string   `json:"script"`
 	Args   []string `json:"args,omitempty"`
 	Hold   bool     `json:"hold,omitempty"`
+	// Account charged for the job ("" = the user's default account) and
+	// QOS ("" = the default QOS). Nice lowers the job's priority; only
+	// operators may give a negative value.
+	Account string `json:"account,omitempty"`
+	QOS     string `json:"qos,omitempty"`
+	Nice    int    `json:"nice,omitempty"`
 	// SubmitHost is the host gsub ran on (informational).
 	SubmitHost string `json:"submit_host,omitempty"`
 }

@@ -92,4 +92,9 @@ type Partition struct {
 	DefaultTime int64  `json:"default_time_s,omitempty"`
 	MaxTime     int64  `json:"max_time_s,omitempty"`
 	State       string `json:"state"`
+	// PriorityTier orders partitions for scheduling (higher first);
+	// PriorityJobFactor feeds the partition priority factor.
+	PriorityTier      int      `json:"priority_tier,omitempty"`
+	PriorityJobFactor int      `json:"priority_job_factor,omitempty"`
+	AllowAccounts     []string `json:"allow_accounts,omitempty"` // empty = all
 }

@@ -30,10 +30,24 @@ type NodeFree struct {
 
 // Input is everything one scheduling pass looks at.
 type Input struct {
-	Now        time.Time
-	Nodes      []NodeFree
-	Pending    []*api.Job
+	Now time.Time
+	// Nodes with what is free on each now (every node, any state).
+	Nodes []NodeFree
+	// Pending jobs, any order.
+	Pending []*api.Job
+	// Running (and COMPLETING) jobs with their allocations: their
+	// Deadline (zero = no limit) says when their resources come back,
+	// which backfill plans on; they also count against QOS limits.
+	Running    []*api.Job
 	Partitions []api.Partition
+	QOS        []api.QOS
+	// FairShare is each association's fair-share factor in [0,1]
+	// (computed by pkg/sched/fairshare); a missing entry counts as 1.
+	FairShare map[api.Assoc]float64
+	// Totals are the cluster's resources, for the size and TRES factors
+	// (zero: summed from Nodes).
+	Totals api.TRES
+	Config Config
 }
 
 // Placement starts a job on a node.
@@ -47,6 +61,20 @@ type Plan struct {
 	Placements []Placement
 	// Reasons holds why each job not placed still waits.
 	Reasons map[api.JobID]string
+	// Starts holds the expected start of each waiting job that got a
+	// backfill reservation (gqueue --start).
+	Starts map[api.JobID]time.Time
+	// Priorities holds the priority computed for every pending job.
+	Priorities map[api.JobID]int64
+	Stats      Stats
+}
+
+// Stats describe a pass.
+type Stats struct {
+	Considered int // pending jobs looked at
+	Started    int // placed in priority order
+	Backfilled int // placed ahead of a higher-priority waiting job
+	Reserved   int // waiting jobs given a reservation
 }
 
 // Schedule computes a plan. It does not modify its input.
