@@ -310,6 +310,7 @@ func TestHelp(t *testing.T) {
 		func(te *testEnv) int { return te.Gcancel([]string{"gcancel", "--help"}) },
 		func(te *testEnv) int { return te.Ginfo([]string{"ginfo", "--help"}) },
 		func(te *testEnv) int { return te.Gacct([]string{"gacct", "--help"}) },
+		func(te *testEnv) int { return te.Gshare([]string{"gshare", "--help"}) },
 	} {
 		te := newTestEnv(t, "/nonexistent")
 		if code := run(te); code != 0 || !strings.Contains(te.stdout.String(), "USAGE") {
@@ -441,5 +442,39 @@ func TestUnreachable(t *testing.T) {
 	line := te.stderr.String()
 	if strings.Count(line, "\n") != 1 || !strings.HasPrefix(line, "gqueue: error: ") || !strings.Contains(line, "is the controller running") {
 		t.Errorf("stderr = %q", line)
+	}
+}
+
+func TestGshareAndPolicyViews(t *testing.T) {
+	fs := newFakeServer(t)
+	fs.answer(api.PathShares, api.ShareList{Algorithm: "fair_tree", Rows: []api.ShareRow{
+		{Account: "root", RawShares: 1, NormShares: 1, LevelFS: -1},
+		{Account: "phys", User: "ann", Depth: 1, RawShares: 1, NormShares: 1, LevelFS: -1, FairShare: 1},
+	}})
+	fs.answer(api.PathPriority, api.PriorityList{Weights: map[string]int64{"fairshare": 100},
+		Rows: []api.PriorityRow{{JobID: 4, User: "ann", Partition: "gpu", Priority: 100, FairShare: 1}}})
+	fs.answer(api.PathListJobs, api.JobList{Now: t0, Jobs: []api.Job{
+		{ID: 4, Spec: api.JobSpec{Name: "w", Partition: "gpu"}, User: "ann", State: api.StatePending, Reason: api.ReasonResources, ExpectedStart: t0.Add(time.Hour)},
+	}})
+	tests := []struct {
+		name string
+		run  func(te *testEnv) int
+		want string
+	}{
+		{"gshare -h means no header", func(te *testEnv) int { return te.Gshare([]string{"gshare", "-h"}) }, "root        1  1.000000"},
+		{"gshare --json", func(te *testEnv) int { return te.Gshare([]string{"gshare", "--json"}) }, `"algorithm": "fair_tree"`},
+		{"gqueue --priority", func(te *testEnv) int { return te.Gqueue([]string{"gqueue", "--priority"}) }, "FAIRSHARE"},
+		{"gqueue --start", func(te *testEnv) int { return te.Gqueue([]string{"gqueue", "--start"}) }, "START_TIME"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEnv(t, fs.sock)
+			if code := tc.run(te); code != 0 || !strings.Contains(te.stdout.String(), tc.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, te.stdout, te.stderr, tc.want)
+			}
+			if strings.Contains(tc.name, "no header") && strings.Contains(te.stdout.String(), "Account") {
+				t.Fatalf("header printed with -h: %q", te.stdout)
+			}
+		})
 	}
 }

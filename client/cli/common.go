@@ -96,6 +96,9 @@ func RunGinfo(args []string) int { return DefaultEnv().Ginfo(args) }
 // RunGacct runs gacct with the process environment.
 func RunGacct(args []string) int { return DefaultEnv().Gacct(args) }
 
+// RunGshare runs gshare with the process environment.
+func RunGshare(args []string) int { return DefaultEnv().Gshare(args) }
+
 // usageError marks a mistake in how a command was called (exit 2).
 type usageError struct{ err error }
 

@@ -21,6 +21,8 @@ func gqueueFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "partition", Aliases: []string{"p"}, Usage: "only jobs in these partitions (comma list)"},
 		&ucli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "only jobs with these names (comma list)"},
 		&ucli.BoolFlag{Name: "me", Usage: "only my jobs"},
+		&ucli.BoolFlag{Name: "start", Usage: "pending jobs with their expected start times (backfill reservations)"},
+		&ucli.BoolFlag{Name: "priority", Usage: "pending jobs with their priority and its weighted factors (like sprio)"},
 		&ucli.BoolFlag{Name: "noheader", Aliases: []string{"h"}, Usage: "do not print the header line"},
 		jsonFlag(),
 		configFlag(),
@@ -80,6 +82,19 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("priority") {
+		var pl api.PriorityList
+		if err := call(c.Context, cl, api.PathPriority, struct{}{}, &pl); err != nil {
+			return fmt.Errorf("list priorities: %w", err)
+		}
+		if c.Bool("json") {
+			return writeJSON(e.Stdout, pl)
+		}
+		return RenderPriorities(e.Stdout, pl, !c.Bool("noheader"))
+	}
+	if c.Bool("start") {
+		f.States = []api.JobState{api.StatePending}
+	}
 	if c.Bool("me") {
 		w, err := whoAmI(c.Context, cl)
 		if err != nil {
@@ -98,7 +113,48 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 	if now.IsZero() {
 		now = e.Now()
 	}
+	if c.Bool("start") {
+		return RenderStarts(e.Stdout, list.Jobs, !c.Bool("noheader"), e.Now().Location())
+	}
 	return RenderQueue(e.Stdout, list.Jobs, now, !c.Bool("noheader"))
+}
+
+// RenderStarts prints pending jobs with their expected start as squeue
+// --start does: JOBID PARTITION NAME USER ST START_TIME NODES REASON.
+// Jobs without a reservation show N/A.
+func RenderStarts(w io.Writer, jobs []api.Job, header bool, loc *time.Location) error {
+	jobs = append([]api.Job(nil), jobs...)
+	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	tw := newTable(w)
+	if header {
+		fmt.Fprintln(tw, "JOBID\tPARTITION\tNAME\tUSER\tST\tSTART_TIME\tNODES\tNODELIST(REASON)")
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		start := "N/A"
+		if !j.ExpectedStart.IsZero() {
+			start = formatTime(j.ExpectedStart, loc)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, dash(j.Spec.Partition), dash(j.Spec.Name),
+			dash(j.User), j.State.Short(), start, nodeCount(j), NodeListOrReason(j))
+	}
+	return tw.Flush()
+}
+
+// RenderPriorities prints pending jobs by priority with each factor
+// multiplied by its weight, as sprio does.
+func RenderPriorities(w io.Writer, pl api.PriorityList, header bool) error {
+	tw := newTable(w)
+	if header {
+		fmt.Fprintln(tw, "JOBID\tPARTITION\tUSER\tACCOUNT\tPRIORITY\tAGE\tFAIRSHARE\tJOBSIZE\tPARTITION\tQOS\tNICE")
+	}
+	weighted := func(f float64, key string) int64 { return int64(f*float64(pl.Weights[key]) + 0.5) }
+	for _, r := range pl.Rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.JobID, dash(r.Partition), dash(r.User),
+			dash(r.Account), r.Priority, weighted(r.Age, "age"), weighted(r.FairShare, "fairshare"),
+			weighted(r.JobSize, "jobsize"), weighted(r.PartPrio, "partition"), weighted(r.QOSPrio, "qos"), r.Nice)
+	}
+	return tw.Flush()
 }
 
 // RenderQueue prints jobs as squeue does, sorted by job ID:

@@ -50,6 +50,9 @@ type SubmitOptions struct {
 	OpenMode    string
 	Chdir       string
 	Export      string
+	Account     string
+	QOS         string
+	Nice        string
 	Hold        bool
 }
 
@@ -89,6 +92,9 @@ func gsubFlags() []ucli.Flag {
 		s("open-mode", "", "append or truncate the output files (default truncate)"),
 		s("chdir", "D", "directory the job starts in (default: the current directory)"),
 		s("export", "", "environment to pass: ALL (default), NONE, or a list such as ALL,FOO=bar or FOO,BAR=1"),
+		s("account", "A", "account to charge (default: your default account)"),
+		s("qos", "q", "quality of service (default: the partition's)"),
+		s("nice", "", "lower the job's priority by this much (negative values: operators only)"),
 		s("wrap", "", "submit \"#!/bin/sh\" followed by this command instead of a script"),
 		&ucli.BoolFlag{Name: "parsable", Usage: "print only the job ID"},
 		&ucli.BoolFlag{Name: "wait", Aliases: []string{"W"}, Usage: "wait for the job to end and exit with its status"},
@@ -258,6 +264,9 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.OpenMode = str("open-mode")
 	o.Chdir = str("chdir")
 	o.Export = str("export")
+	o.Account = str("account")
+	o.QOS = str("qos")
+	o.Nice = str("nice")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
@@ -288,6 +297,15 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		Args:        in.Args,
 		Hold:        o.Hold,
 		SubmitHost:  in.Hostname,
+		Account:     o.Account,
+		QOS:         o.QOS,
+	}
+	if o.Nice != "" {
+		n, err := strconv.Atoi(o.Nice)
+		if err != nil || n > 10_000_000 || n < -10_000_000 {
+			return spec, fmt.Errorf("--nice: %q is not an integer between -10000000 and 10000000", o.Nice)
+		}
+		spec.Nice = n
 	}
 	if spec.Name == "" {
 		switch {

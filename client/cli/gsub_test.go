@@ -58,6 +58,11 @@ func TestBuildSpec(t *testing.T) {
 		{name: "two gpu options", opts: SubmitOptions{GPUs: "2", Gres: "gpu:2"}, errSub: "only one of"},
 		{name: "open mode", opts: SubmitOptions{OpenMode: "rw"}, errSub: "--open-mode"},
 		{name: "bad export", opts: SubmitOptions{Export: "1BAD=x"}, errSub: "not a valid variable name"},
+		{name: "account qos nice", opts: SubmitOptions{Account: "physics", QOS: "urgent", Nice: "50"},
+			want: func(s *api.JobSpec) { s.Account, s.QOS, s.Nice = "physics", "urgent", 50 }},
+		{name: "negative nice is sent (the controller decides)", opts: SubmitOptions{Nice: "-5"}, want: func(s *api.JobSpec) { s.Nice = -5 }},
+		{name: "bad nice", opts: SubmitOptions{Nice: "lots"}, errSub: "--nice"},
+		{name: "absurd nice", opts: SubmitOptions{Nice: "99999999999"}, errSub: "--nice"},
 		{name: "multi-line name", opts: SubmitOptions{JobName: "a\nb"}, errSub: "one line"},
 	}
 	for _, tt := range tests {

@@ -32,11 +32,11 @@ const (
 )
 
 func (s *Server) submit(ctx context.Context, req *api.SubmitRequest) (any, error) {
-	p, _, err := s.caller(ctx)
+	p, op, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	job, err := s.newJob(p, &req.Spec)
+	job, err := s.newJob(p, op, &req.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func checkText(what, v string, max int) error {
 
 // newJob validates a spec and fills in defaults; the identity comes from
 // the kernel, never from the request.
-func (s *Server) newJob(p auth.Peer, in *api.JobSpec) (*api.Job, error) {
+func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error) {
 	spec := *in
 	if spec.Script == "" {
 		return nil, invalid("the job has no script")
@@ -86,7 +86,8 @@ func (s *Server) newJob(p auth.Peer, in *api.JobSpec) (*api.Job, error) {
 		{"script", spec.Script, api.MaxScriptBytes}, {"job name", spec.Name, maxNameLen},
 		{"partition", spec.Partition, maxNameLen}, {"work dir", spec.WorkDir, maxPathLen},
 		{"output", spec.Output, maxPathLen}, {"error", spec.Error, maxPathLen},
-		{"submit host", spec.SubmitHost, maxNameLen},
+		{"submit host", spec.SubmitHost, maxNameLen}, {"account", spec.Account, maxNameLen},
+		{"qos", spec.QOS, maxNameLen},
 	} {
 		if err := checkText(c.what, c.v, c.max); err != nil {
 			return nil, err
@@ -171,8 +172,11 @@ func (s *Server) newJob(p auth.Peer, in *api.JobSpec) (*api.Job, error) {
 			units.FormatTimeLimit(spec.TimeLimit), part.Name, units.FormatTimeLimit(part.MaxTime))
 	}
 	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
-	// Reject what no node of the partition could ever hold (nodes known).
 	snap := s.store.Snapshot()
+	if err := s.pol.checkAccountQOS(snap, job, &part, op); err != nil {
+		return nil, err
+	}
+	// Reject what no node of the partition could ever hold (nodes known).
 	known, ever := 0, false
 	for _, n := range snap.Nodes() {
 		if !sched.InPartition(n, &part) {
@@ -301,8 +305,11 @@ func candidates(snap *state.Snapshot, f *api.JobFilter) []*api.Job {
 func (s *Server) view(j *api.Job, p auth.Peer, op bool) api.Job {
 	v := *j
 	if v.State == api.StatePending {
-		if r, ok := s.reason(v.ID); ok {
-			v.Reason = r
+		if r, start, prio, ok := s.planned(v.ID); ok {
+			v.Reason, v.ExpectedStart = r, start
+			if prio != 0 {
+				v.Priority = prio
+			}
 		}
 	}
 	if !op && j.UID != p.UID {
@@ -441,4 +448,25 @@ func (s *Server) whoAmI(ctx context.Context, _ *struct{}) (any, error) {
 		return nil, err
 	}
 	return &api.WhoAmI{UID: p.UID, GID: p.GID, User: p.User, Operator: op}, nil
+}
+
+func (s *Server) listPriorities(ctx context.Context, _ *struct{}) (any, error) {
+	if _, _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	in, err := s.pol.input(s.store.Snapshot(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	w := s.pol.sched.Priority
+	return &api.PriorityList{Rows: s.pol.priorities(&in), Weights: map[string]int64{
+		"age": w.WeightAge, "fairshare": w.WeightFairShare, "jobsize": w.WeightJobSize,
+		"partition": w.WeightPartition, "qos": w.WeightQOS}}, nil
+}
+
+func (s *Server) listShares(ctx context.Context, _ *struct{}) (any, error) {
+	if _, _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	return s.pol.shares(s.store.Snapshot(), s.now())
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/gsched/gsched/pkg/config"
 	"github.com/gsched/gsched/pkg/fsm"
 	"github.com/gsched/gsched/pkg/rpc"
+	"github.com/gsched/gsched/pkg/sched"
 	"github.com/gsched/gsched/pkg/state"
 	"github.com/gsched/gsched/pkg/units"
 )
@@ -43,6 +44,7 @@ type Server struct {
 	now          func() time.Time
 	store        *state.Store
 	raft         *raftNode
+	pol          *policy
 	parts        []api.Partition
 	defMemPerCPU int64
 
@@ -53,6 +55,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	reasons  map[api.JobID]string
+	starts   map[api.JobID]time.Time
+	prios    map[api.JobID]int64
 	lastSeen map[string]time.Time
 
 	userL, nodeL net.Listener
@@ -69,7 +73,7 @@ func New(opts Options) (*Server, error) {
 	if opts.RaftLog == nil {
 		opts.RaftLog = io.Discard
 	}
-	parts, err := partitions(opts.Config)
+	pol, err := newPolicy(opts.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +82,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: opts.Config, log: opts.Log, now: opts.Now, store: store, parts: parts,
+		cfg: opts.Config, log: opts.Log, now: opts.Now, store: store, pol: pol, parts: pol.parts,
 		defMemPerCPU: 1 << 30,
 		kick:         make(chan struct{}, 1),
 		reasons:      map[api.JobID]string{},
@@ -102,6 +106,8 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathWaitJob, s.waitJob)
 	rpc.Handle(s.userSrv, api.PathListNodes, s.listNodes)
 	rpc.Handle(s.userSrv, api.PathWhoAmI, s.whoAmI)
+	rpc.Handle(s.userSrv, api.PathPriority, s.listPriorities)
+	rpc.Handle(s.userSrv, api.PathShares, s.listShares)
 
 	s.nodeSrv = rpc.NewSignedServer(auth.NewVerifier(opts.Key, opts.Config.Auth.MaxClockSkew.Duration), opts.Log.Named("rpc.node"))
 	rpc.Handle(s.nodeSrv, api.PathNodeRegister, s.registerNode)
@@ -130,7 +136,9 @@ func New(opts Options) (*Server, error) {
 func partitions(c *config.Config) ([]api.Partition, error) {
 	var out []api.Partition
 	for _, p := range c.Partitions {
-		ap := api.Partition{Name: p.Name, Nodes: p.Nodes, Default: p.Default, State: "UP"}
+		ap := api.Partition{Name: p.Name, Nodes: p.Nodes, Default: p.Default, State: "UP",
+			PriorityTier: p.PriorityTier, PriorityJobFactor: p.PriorityJobFactor,
+			AllowAccounts: p.AllowAccounts, DefaultQOS: p.DefaultQOS}
 		if p.State != "" {
 			ap.State = upper(p.State)
 		}
@@ -223,6 +231,7 @@ func (s *Server) Kick() {
 // apply commits a command through raft and returns the FSM's result.
 func (s *Server) apply(c *fsm.Command) (any, error) {
 	c.Time = s.now().UTC()
+	c.HalfLife = s.pol.halfLife
 	b, err := fsm.Encode(c)
 	if err != nil {
 		return nil, err
@@ -240,17 +249,18 @@ func (s *Server) apply(c *fsm.Command) (any, error) {
 // Snapshot exposes a read view of the state (for tests and tools).
 func (s *Server) Snapshot() *state.Snapshot { return s.store.Snapshot() }
 
-func (s *Server) setReasons(r map[api.JobID]string) {
+func (s *Server) setPlan(p *sched.Plan) {
 	s.mu.Lock()
-	s.reasons = r
+	s.reasons, s.starts, s.prios = p.Reasons, p.Starts, p.Priorities
 	s.mu.Unlock()
 }
 
-func (s *Server) reason(id api.JobID) (string, bool) {
+// planned returns what the latest pass said of a pending job.
+func (s *Server) planned(id api.JobID) (reason string, start time.Time, prio int64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.reasons[id]
-	return r, ok
+	reason, ok = s.reasons[id]
+	return reason, s.starts[id], s.prios[id], ok
 }
 
 func (s *Server) caller(ctx context.Context) (auth.Peer, bool, error) {

@@ -17,12 +17,12 @@ func testServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	parts := []api.Partition{
+		{Name: "main", Default: true, State: "UP", DefaultTime: 3600, MaxTime: 86400},
+		{Name: "long", State: "UP"},
+	}
 	return &Server{
-		store: store, defMemPerCPU: 1 << 30,
-		parts: []api.Partition{
-			{Name: "main", Default: true, State: "UP", DefaultTime: 3600, MaxTime: 86400},
-			{Name: "long", State: "UP"},
-		},
+		store: store, defMemPerCPU: 1 << 30, parts: parts, pol: &policy{parts: parts},
 		reasons: map[api.JobID]string{}, lastSeen: map[string]time.Time{},
 	}
 }
@@ -35,7 +35,7 @@ func TestNewJobDefaultsAndIdentity(t *testing.T) {
 	s := testServer(t)
 	in := goodSpec()
 	in.CPUsPerTask = 2
-	j, err := s.newJob(auth.Peer{UID: 1000, GID: 100, User: "alice"}, &in)
+	j, err := s.newJob(auth.Peer{UID: 1000, GID: 100, User: "alice"}, false, &in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestNewJobTimeLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := goodSpec()
 			in.Partition, in.TimeLimit = tc.partition, tc.limit
-			j, err := s.newJob(auth.Peer{UID: 1, User: "u"}, &in)
+			j, err := s.newJob(auth.Peer{UID: 1, User: "u"}, false, &in)
 			if tc.wantErr != "" {
 				if err == nil || !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want invalid mentioning %q", err, tc.wantErr)
@@ -108,7 +108,7 @@ func TestNewJobRejectsImpossibleWhenNodesKnown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := goodSpec()
 			tc.mut(&in)
-			_, err := s.newJob(auth.Peer{UID: 1, User: "u"}, &in)
+			_, err := s.newJob(auth.Peer{UID: 1, User: "u"}, false, &in)
 			if (err == nil) != tc.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
 			}
@@ -167,7 +167,7 @@ func FuzzNewJob(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, dir, script, part string, nodes, ntasks, cpus int, mem int64, gpus int, limit int64, env string) {
 		in := api.JobSpec{Name: name, WorkDir: dir, Script: script, Partition: part, Nodes: nodes, NTasks: ntasks,
 			CPUsPerTask: cpus, MemBytes: mem, GPUs: gpus, TimeLimit: limit, Env: []string{env}}
-		j, err := s.newJob(auth.Peer{UID: 5, GID: 5, User: "u"}, &in)
+		j, err := s.newJob(auth.Peer{UID: 5, GID: 5, User: "u"}, false, &in)
 		if err != nil {
 			if !errors.Is(err, api.ErrInvalid) && !errors.Is(err, api.ErrTooLarge) {
 				t.Fatalf("error of unexpected kind: %v", err)

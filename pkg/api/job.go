@@ -218,6 +218,12 @@ type Job struct {
 	Deadline time.Time `json:"deadline,omitempty"`
 
 	Alloc *Allocation `json:"alloc,omitempty"`
+	// Billing is the job's fair-share usage rate (billing units per
+	// second of its allocation), fixed when it starts.
+	Billing float64 `json:"billing,omitempty"`
+	// ExpectedStart is a waiting job's planned start under backfill (not
+	// stored: filled in from the latest scheduling pass).
+	ExpectedStart time.Time `json:"expected_start,omitempty"`
 
 	// ExitCode and Signal describe how the job's script ended.
 	ExitCode int `json:"exit_code"`

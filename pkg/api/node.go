@@ -97,4 +97,5 @@ type Partition struct {
 	PriorityTier      int      `json:"priority_tier,omitempty"`
 	PriorityJobFactor int      `json:"priority_job_factor,omitempty"`
 	AllowAccounts     []string `json:"allow_accounts,omitempty"` // empty = all
+	DefaultQOS        string   `json:"default_qos,omitempty"`
 }

@@ -68,3 +68,50 @@ const (
 	ReasonBeginTime         = "BeginTime"
 	ReasonDependency        = "Dependency"
 )
+
+// PriorityRow is one pending job's priority and its factors, each in
+// [0,1] before weighting (what gqueue --priority shows, like sprio).
+type PriorityRow struct {
+	JobID     JobID              `json:"job_id"`
+	User      string             `json:"user"`
+	Account   string             `json:"account,omitempty"`
+	Partition string             `json:"partition"`
+	QOS       string             `json:"qos,omitempty"`
+	Priority  int64              `json:"priority"`
+	Age       float64            `json:"age"`
+	FairShare float64            `json:"fairshare"`
+	JobSize   float64            `json:"jobsize"`
+	PartPrio  float64            `json:"partition_factor"`
+	QOSPrio   float64            `json:"qos_factor"`
+	TRES      map[string]float64 `json:"tres,omitempty"`
+	Nice      int                `json:"nice"`
+}
+
+// PriorityList answers PathPriority: the rows and the weights in force.
+type PriorityList struct {
+	Rows    []PriorityRow    `json:"rows"`
+	Weights map[string]int64 `json:"weights"`
+}
+
+// ShareRow is one line of the fair-share report (like sshare): an
+// account (User empty) or a user association.
+type ShareRow struct {
+	Account        string  `json:"account"`
+	User           string  `json:"user,omitempty"`
+	Depth          int     `json:"depth"`
+	RawShares      int     `json:"raw_shares"`
+	NormShares     float64 `json:"norm_shares"`
+	RawUsage       float64 `json:"raw_usage"`
+	NormUsage      float64 `json:"norm_usage"`
+	EffectiveUsage float64 `json:"effective_usage"`
+	// LevelFS is S/U at the row's level (Fair Tree); -1 stands for
+	// infinity (no usage), which JSON cannot carry.
+	LevelFS   float64 `json:"level_fs"`
+	FairShare float64 `json:"fairshare"`
+}
+
+// ShareList answers PathShares.
+type ShareList struct {
+	Algorithm string     `json:"algorithm"`
+	Rows      []ShareRow `json:"rows"`
+}

@@ -12,6 +12,8 @@ const (
 	PathWaitJob      = "/v1/jobs/wait"
 	PathListNodes    = "/v1/nodes/list"
 	PathWhoAmI       = "/v1/whoami"
+	PathPriority     = "/v1/jobs/priority"
+	PathShares       = "/v1/shares"
 	PathNodeRegister = "/v1/node/register"
 	PathNodeSync     = "/v1/node/sync"
 )

@@ -48,6 +48,10 @@ type Config struct {
 	Auth       AuthConfig        `toml:"auth"`
 	Node       NodeConfig        `toml:"node"`
 	Partitions []PartitionConfig `toml:"partition"`
+	Scheduler  SchedulerConfig   `toml:"scheduler"`
+	Priority   PriorityConfig    `toml:"priority"`
+	Accounts   []AccountConfig   `toml:"account"`
+	QOS        []QOSConfig       `toml:"qos"`
 
 	// Path is the file the configuration was loaded from ("" if none).
 	Path string `toml:"-"`
@@ -133,6 +137,68 @@ type PartitionConfig struct {
 	DefaultTime string `toml:"default_time"`
 	MaxTime     string `toml:"max_time"`
 	State       string `toml:"state"`
+	// PriorityTier: partitions of a higher tier are scheduled first.
+	PriorityTier int `toml:"priority_tier"`
+	// PriorityJobFactor feeds the partition priority factor.
+	PriorityJobFactor int `toml:"priority_job_factor"`
+	// AllowAccounts limits who may submit (empty = every account).
+	AllowAccounts []string `toml:"allow_accounts"`
+	// DefaultQOS is the QOS of jobs that name none ("" = none).
+	DefaultQOS string `toml:"default_qos"`
+}
+
+// SchedulerConfig selects the backfill policy (Slurm's SchedulerType and
+// SchedulerParameters bf_*).
+type SchedulerConfig struct {
+	// Backfill: "easy" (default), "conservative" or "none" (strict
+	// priority order per partition).
+	Backfill     string   `toml:"backfill"`
+	BFWindow     Duration `toml:"bf_window"`
+	BFMaxJobTest int      `toml:"bf_max_job_test"`
+	BFResolution Duration `toml:"bf_resolution"`
+}
+
+// PriorityConfig holds the multifactor priority weights (Slurm's
+// PriorityWeight*), fair-share and usage settings.
+type PriorityConfig struct {
+	WeightAge       int64            `toml:"weight_age"`
+	WeightFairShare int64            `toml:"weight_fairshare"`
+	WeightJobSize   int64            `toml:"weight_jobsize"`
+	WeightPartition int64            `toml:"weight_partition"`
+	WeightQOS       int64            `toml:"weight_qos"`
+	WeightTRES      map[string]int64 `toml:"weight_tres"`
+	MaxAge          Duration         `toml:"max_age"`
+	FavorSmall      bool             `toml:"favor_small"`
+	// FairShare: "fair_tree" (default) or "classic".
+	FairShare     string   `toml:"fairshare"`
+	DecayHalfLife Duration `toml:"decay_half_life"`
+	// BillingWeights price a second of each resource (TRESBillingWeights):
+	// keys "cpu", "mem_gb", "gpu".
+	BillingWeights map[string]float64 `toml:"billing_weights"`
+}
+
+// AccountConfig declares an account of the fair-share tree.
+type AccountConfig struct {
+	Name       string   `toml:"name"`
+	Parent     string   `toml:"parent"`
+	Shares     int      `toml:"shares"`
+	Users      []string `toml:"users"`
+	UserShares int      `toml:"user_shares"`
+}
+
+// QOSConfig declares a quality of service. TRES limits are written like
+// Slurm's: "cpu=64,mem=256G,gpu=8".
+type QOSConfig struct {
+	Name                 string   `toml:"name"`
+	Priority             int64    `toml:"priority"`
+	MaxTRESPerUser       string   `toml:"max_tres_per_user"`
+	MaxJobsPerUser       int      `toml:"max_jobs_per_user"`
+	MaxSubmitJobsPerUser int      `toml:"max_submit_jobs_per_user"`
+	GrpTRES              string   `toml:"grp_tres"`
+	MaxWall              string   `toml:"max_wall"`
+	Preempt              []string `toml:"preempt"`
+	PreemptMode          string   `toml:"preempt_mode"`
+	GraceTime            Duration `toml:"grace_time"`
 }
 
 // Default returns a configuration that works on one machine as root.
@@ -162,6 +228,14 @@ func Default() *Config {
 			GPUDiscovery: "auto",
 		},
 		Partitions: []PartitionConfig{{Name: "main", Default: true, MaxTime: "UNLIMITED", State: "UP"}},
+		Scheduler: SchedulerConfig{
+			Backfill: "easy", BFWindow: Duration{24 * time.Hour}, BFResolution: Duration{time.Minute},
+		},
+		Priority: PriorityConfig{
+			WeightAge: 1000, WeightFairShare: 10000, WeightJobSize: 1000, WeightPartition: 1000, WeightQOS: 1000,
+			MaxAge: Duration{7 * 24 * time.Hour}, FairShare: "fair_tree", DecayHalfLife: Duration{7 * 24 * time.Hour},
+			BillingWeights: map[string]float64{"cpu": 1, "mem_gb": 0.0625, "gpu": 32},
+		},
 	}
 }
 
@@ -310,6 +384,56 @@ func (c *Config) Validate() error {
 	if defaults > 1 {
 		bad("more than one partition is marked default")
 	}
+	switch c.Scheduler.Backfill {
+	case "", "none", "easy", "conservative":
+	default:
+		bad("scheduler.backfill must be easy, conservative or none, not %q", c.Scheduler.Backfill)
+	}
+	if c.Scheduler.BFMaxJobTest < 0 || c.Scheduler.BFWindow.Duration < 0 || c.Scheduler.BFResolution.Duration < 0 {
+		bad("scheduler: bf_window, bf_max_job_test and bf_resolution must not be negative")
+	}
+	switch c.Priority.FairShare {
+	case "", "fair_tree", "classic":
+	default:
+		bad("priority.fairshare must be fair_tree or classic, not %q", c.Priority.FairShare)
+	}
+	pr := c.Priority
+	for _, w := range []int64{pr.WeightAge, pr.WeightFairShare, pr.WeightJobSize, pr.WeightPartition, pr.WeightQOS} {
+		if w < 0 {
+			bad("priority weights must not be negative")
+			break
+		}
+	}
+	for k, v := range pr.BillingWeights {
+		if (k != "cpu" && k != "mem_gb" && k != "gpu") || v < 0 {
+			bad("priority.billing_weights: %q = %v (keys cpu, mem_gb, gpu; not negative)", k, v)
+		}
+	}
+	for k, v := range pr.WeightTRES {
+		if (k != "cpu" && k != "mem" && k != "gpu") || v < 0 {
+			bad("priority.weight_tres: %q = %v (keys cpu, mem, gpu; not negative)", k, v)
+		}
+	}
+	qosNames := map[string]bool{}
+	for i, q := range c.QOS {
+		if q.Name == "" {
+			bad("qos[%d] has no name", i)
+		}
+		if qosNames[q.Name] {
+			bad("qos %q is defined twice", q.Name)
+		}
+		qosNames[q.Name] = true
+		switch upperASCII(q.PreemptMode) {
+		case "", "OFF", "CANCEL", "REQUEUE":
+		default:
+			bad("qos %q: preempt_mode must be OFF, CANCEL or REQUEUE", q.Name)
+		}
+	}
+	for _, p := range c.Partitions {
+		if p.DefaultQOS != "" && !qosNames[p.DefaultQOS] {
+			bad("partition %q: default_qos %q is not defined", p.Name, p.DefaultQOS)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -348,3 +472,5 @@ func (c *Config) IsOperator(uid uint32, user string) bool {
 	}
 	return false
 }
+
+func upperASCII(s string) string { return strings.ToUpper(s) }

@@ -144,7 +144,10 @@ func TestLoadFullExample(t *testing.T) {
 			{Name: "gpu", Nodes: []string{"gpu01", "gpu02"}, Default: true, DefaultTime: "1:00:00", MaxTime: "2-00:00:00", State: "UP"},
 			{Name: "debug", MaxTime: "30:00", State: "down"},
 		},
-		Path: p,
+		// Sections the file leaves out keep their defaults.
+		Scheduler: config.Default().Scheduler,
+		Priority:  config.Default().Priority,
+		Path:      p,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", got, want)
@@ -478,4 +481,76 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLoadPolicySections(t *testing.T) {
+	const text = `
+[scheduler]
+backfill = "conservative"
+bf_window = "12h"
+bf_max_job_test = 500
+
+[priority]
+weight_fairshare = 5000
+fairshare = "classic"
+decay_half_life = "24h"
+billing_weights = { cpu = 1.0, gpu = 64.0 }
+weight_tres = { gpu = 100 }
+
+[[account]]
+name = "physics"
+shares = 2
+users = ["alice", "bob"]
+
+[[account]]
+name = "theory"
+parent = "physics"
+users = ["carol"]
+
+[[qos]]
+name = "normal"
+max_jobs_per_user = 10
+max_tres_per_user = "gpu=8"
+
+[[qos]]
+name = "urgent"
+priority = 100
+preempt = ["normal"]
+preempt_mode = "requeue"
+
+[[partition]]
+name = "gpu"
+default_qos = "normal"
+priority_tier = 2
+`
+	c, err := config.Load(writeConf(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Scheduler.Backfill != "conservative" || c.Scheduler.BFWindow.Duration != 12*time.Hour || c.Scheduler.BFMaxJobTest != 500 ||
+		c.Scheduler.BFResolution.Duration != time.Minute {
+		t.Errorf("scheduler %+v", c.Scheduler)
+	}
+	if c.Priority.WeightFairShare != 5000 || c.Priority.WeightAge != 1000 || c.Priority.FairShare != "classic" ||
+		c.Priority.BillingWeights["gpu"] != 64 || c.Priority.WeightTRES["gpu"] != 100 {
+		t.Errorf("priority %+v", c.Priority)
+	}
+	if len(c.Accounts) != 2 || c.Accounts[1].Parent != "physics" || len(c.Accounts[0].Users) != 2 {
+		t.Errorf("accounts %+v", c.Accounts)
+	}
+	if len(c.QOS) != 2 || c.QOS[1].Preempt[0] != "normal" || c.Partitions[0].DefaultQOS != "normal" || c.Partitions[0].PriorityTier != 2 {
+		t.Errorf("qos %+v partitions %+v", c.QOS, c.Partitions)
+	}
+	bad := []struct{ text, want string }{
+		{"[scheduler]\nbackfill = \"greedy\"\n", "scheduler.backfill"},
+		{"[priority]\nfairshare = \"lottery\"\n", "priority.fairshare"},
+		{"[priority]\nbilling_weights = { disk = 1.0 }\n", "billing_weights"},
+		{"[[qos]]\nname = \"a\"\npreempt_mode = \"suspend\"\n", "preempt_mode"},
+		{"[[partition]]\nname = \"p\"\ndefault_qos = \"nope\"\n", "default_qos"},
+	}
+	for _, b := range bad {
+		if _, err := config.Load(writeConf(t, b.text)); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%q: err %v, want mention of %s", b.text, err, b.want)
+		}
+	}
 }

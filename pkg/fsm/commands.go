@@ -33,6 +33,9 @@ const (
 type Command struct {
 	Type CmdType   `json:"type"`
 	Time time.Time `json:"time"`
+	// HalfLife decays fair-share usage when a command charges it; it
+	// travels with the command so replays do not depend on the config.
+	HalfLife time.Duration `json:"half_life,omitempty"`
 
 	Submit   *SubmitCmd   `json:"submit,omitempty"`
 	Start    *StartCmd    `json:"start,omitempty"`
@@ -60,6 +63,8 @@ type SubmitResult struct {
 type Placement struct {
 	JobID api.JobID      `json:"job_id"`
 	Alloc api.Allocation `json:"alloc"`
+	// Billing is the job's usage rate per second (see api.Job.Billing).
+	Billing float64 `json:"billing,omitempty"`
 }
 
 // StartCmd applies a scheduling plan. Each placement is re-checked against

@@ -152,6 +152,7 @@ func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
 		alloc := p.Alloc
 		alloc.GPUs = append([]int(nil), p.Alloc.GPUs...)
 		nj.Alloc = &alloc
+		nj.Billing = p.Billing
 		nj.State = api.StateRunning
 		nj.Reason = api.ReasonNone
 		nj.StartTime = c.Time
@@ -216,8 +217,20 @@ func applyFinish(t *state.Txn, c *Command) error {
 		if err := t.PutJob(&nj); err != nil {
 			return err
 		}
+		if err := charge(t, &nj, c); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// charge adds a job's usage (billing rate × run time) to its association.
+func charge(t *state.Txn, j *api.Job, c *Command) error {
+	if j.Billing <= 0 || j.Spec.Account == "" || j.StartTime.IsZero() || !j.EndTime.After(j.StartTime) {
+		return nil
+	}
+	amount := j.Billing * j.EndTime.Sub(j.StartTime).Seconds()
+	return t.Charge(api.Assoc{Account: j.Spec.Account, User: j.User}, amount, c.Time, c.HalfLife)
 }
 
 func applyCancel(t *state.Txn, c *Command) error {
@@ -331,6 +344,9 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 		if err := t.PutJob(&nj); err != nil {
 			return err
 		}
+		if err := charge(t, &nj, c); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -353,16 +369,17 @@ func applyPurge(t *state.Txn, c *Command) (int, error) {
 
 // snapshotData is the serialised store.
 type snapshotData struct {
-	Meta  []state.Meta `json:"meta"`
-	Nodes []*api.Node  `json:"nodes"`
-	Jobs  []*api.Job   `json:"jobs"`
+	Meta  []state.Meta  `json:"meta"`
+	Nodes []*api.Node   `json:"nodes"`
+	Jobs  []*api.Job    `json:"jobs"`
+	Usage []state.Usage `json:"usage"`
 }
 
 // Snapshot implements raft.FSM; the snapshot is taken from a consistent
 // memdb view, so Persist may run concurrently with Apply.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	s := f.store.Snapshot()
-	return &fsmSnapshot{data: snapshotData{Meta: s.AllMeta(), Nodes: s.Nodes(), Jobs: s.Jobs()}}, nil
+	return &fsmSnapshot{data: snapshotData{Meta: s.AllMeta(), Nodes: s.Nodes(), Jobs: s.Jobs(), Usage: s.AllUsage()}}, nil
 }
 
 // Restore implements raft.FSM.
@@ -372,7 +389,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.NewDecoder(rc).Decode(&d); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
-	return f.store.Replace(d.Meta, d.Nodes, d.Jobs)
+	return f.store.Replace(d.Meta, d.Nodes, d.Jobs, d.Usage)
 }
 
 type fsmSnapshot struct{ data snapshotData }

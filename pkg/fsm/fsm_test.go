@@ -791,3 +791,48 @@ func ids(jobs []*api.Job) []api.JobID {
 	}
 	return out
 }
+
+func account(a string) specOpt { return func(j *api.Job) { j.Spec.Account = a } }
+
+// Usage is charged when a job ends (billing rate × run time, decayed with
+// the command's half-life) and survives a snapshot restore.
+func TestUsageCharging(t *testing.T) {
+	h := newHarness(t)
+	h.register(gpuNode("n1", 8, 16*gib, 2))
+	h.submit(newJob(account("phys")), newJob(account("phys")), newJob()) // 3 has no account: never charged
+	h.tick(time.Second)
+	p1 := placement(1, "n1", 1, gib)
+	p1.Billing = 2
+	p2 := placement(2, "n1", 1, gib)
+	p2.Billing = 1
+	p3 := placement(3, "n1", 1, gib)
+	p3.Billing = 5
+	h.start(p1, p2, p3)
+	h.tick(100 * time.Second)
+	hl := 50 * time.Second
+	h.apply(&fsm.Command{Type: fsm.CmdFinish, HalfLife: hl, Finish: &fsm.FinishCmd{Node: "n1", Reports: []api.TaskReport{
+		{JobID: 1, State: api.TaskExited}, {JobID: 3, State: api.TaskExited}}}})
+	usage := func(s *state.Store) float64 {
+		t.Helper()
+		u := s.Snapshot().AllUsage()
+		if len(u) != 1 || u[0].Assoc != (api.Assoc{Account: "phys", User: "alice"}) {
+			t.Fatalf("usage records %+v", u)
+		}
+		return u[0].Value
+	}
+	if got := usage(h.store); got != 200 { // 2/s × 100 s
+		t.Fatalf("usage after job 1 = %v, want 200", got)
+	}
+	h.tick(50 * time.Second) // one half-life later job 2 dies with its node
+	h.apply(&fsm.Command{Type: fsm.CmdNodeDown, HalfLife: hl, NodeDown: &fsm.NodeDownCmd{Node: "n1", Reason: "gone"}})
+	if got := usage(h.store); got != 100+150 { // 200 halves, + 1/s × 150 s
+		t.Fatalf("usage after node down = %v, want 250", got)
+	}
+	fresh := newHarness(t)
+	if err := fresh.f.Restore(io.NopCloser(bytes.NewReader(snapshotOf(t, h.f).Bytes()))); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage(fresh.store); got != 250 {
+		t.Fatalf("usage after restore = %v, want 250", got)
+	}
+}

@@ -25,19 +25,27 @@ type Config struct {
 
 // BackfillConfig tunes backfill (Slurm's SchedulerParameters bf_*).
 type BackfillConfig struct {
+	// Mode is one of the Backfill* constants (any case); anything else
+	// counts as BackfillNone.
 	Mode string
 	// Window is how far ahead reservations are planned (bf_window);
-	// a job whose earliest start lies beyond it gets no reservation.
+	// a job whose earliest start lies beyond it gets no reservation and
+	// protects nothing. 0 means no limit.
 	Window time.Duration
-	// MaxJobTest bounds the waiting jobs tested for reservations per pass
-	// (bf_max_job_test); 0 means all of them.
+	// MaxJobTest bounds the jobs conservative backfill tests per pass
+	// (bf_max_job_test): each job that reaches placement (started, given
+	// a reservation, or found unplaceable) counts; later jobs wait with
+	// reason Priority. 0 means all of them. EASY tests every job.
 	MaxJobTest int
-	// Resolution rounds reservation times up (bf_resolution).
+	// Resolution rounds reservation start times up to a multiple of it on
+	// the wall clock (bf_resolution); 0 means no rounding.
 	Resolution time.Duration
 }
 
 // PriorityConfig holds the multifactor priority weights
-// (PriorityWeight*), PriorityMaxAge and PriorityFavorSmall.
+// (PriorityWeight*), PriorityMaxAge and PriorityFavorSmall. When every
+// weight and Site are zero, jobs keep their stored Priority (Slurm's
+// priority/basic); otherwise Schedule computes it (package priority).
 type PriorityConfig struct {
 	WeightAge       int64
 	WeightFairShare int64

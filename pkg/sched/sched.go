@@ -1,19 +1,6 @@
-// Package sched is gsched's scheduler as a pure function: Schedule takes an
-// immutable Input (nodes with their free resources, pending jobs,
-// partitions, the time) and returns a Plan (placements and a pending reason
-// for every job left waiting). It uses no store, no RPC, no goroutines and
-// no wall clock, iterates in sorted order and breaks ties stably, so the
-// same input always gives the same plan.
-//
-// This first policy is strict priority order with first fit per partition:
-// jobs are taken by (priority desc, submit time, id); each goes to the first
-// node (by name) of its partition with enough free CPUs, memory and GPUs.
-// Once a job of a partition cannot start, later jobs of that partition wait
-// with reason Priority (no backfill yet), so a large job is never starved.
 package sched
 
 import (
-	"sort"
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
@@ -64,71 +51,42 @@ type Plan struct {
 	// Starts holds the expected start of each waiting job that got a
 	// backfill reservation (gqueue --start).
 	Starts map[api.JobID]time.Time
-	// Priorities holds the priority computed for every pending job.
+	// Priorities holds the priority computed for every pending job (its
+	// stored priority when every priority weight is zero).
 	Priorities map[api.JobID]int64
-	Stats      Stats
+	// Reservations are the backfill reservations behind Starts, in queue
+	// order: where each reserved job is expected to run and what it holds
+	// there (for gqueue --start, simulators and checks).
+	Reservations []Reservation
+	Stats        Stats
+}
+
+// Reservation is a waiting job's planned start: from Start until End (zero:
+// no time limit) it holds CPUs, MemBytes and GPUs (a count) on Node. Jobs
+// placed in the same pass never use those resources before End.
+type Reservation struct {
+	JobID    api.JobID
+	Node     string
+	Start    time.Time
+	End      time.Time
+	CPUs     int
+	MemBytes int64
+	GPUs     int
 }
 
 // Stats describe a pass.
 type Stats struct {
 	Considered int // pending jobs looked at
 	Started    int // placed in priority order
-	Backfilled int // placed ahead of a higher-priority waiting job
+	Backfilled int // placed while a higher-priority job of its partition waits
 	Reserved   int // waiting jobs given a reservation
 }
 
 // Schedule computes a plan. It does not modify its input.
 func Schedule(in Input) Plan {
-	plan := Plan{Reasons: map[api.JobID]string{}}
-
-	parts := map[string]api.Partition{}
-	for _, p := range in.Partitions {
-		parts[p.Name] = p
-	}
-
-	nodes := make([]*NodeFree, 0, len(in.Nodes))
-	for i := range in.Nodes {
-		n := in.Nodes[i]
-		n.GPUs = append([]int(nil), n.GPUs...)
-		sort.Ints(n.GPUs)
-		nodes = append(nodes, &n)
-	}
-	sort.Slice(nodes, func(a, b int) bool { return nodes[a].Node.Name < nodes[b].Node.Name })
-
-	jobs := append([]*api.Job(nil), in.Pending...)
-	sort.SliceStable(jobs, func(a, b int) bool { return Before(jobs[a], jobs[b]) })
-
-	blocked := map[string]bool{}
-	for _, j := range jobs {
-		if j.State != api.StatePending {
-			continue
-		}
-		if j.Spec.Hold {
-			plan.Reasons[j.ID] = api.ReasonHeld
-			continue
-		}
-		p, ok := parts[j.Spec.Partition]
-		if !ok {
-			plan.Reasons[j.ID] = api.ReasonNodeNotAvail
-			continue
-		}
-		if p.State != "" && p.State != "UP" {
-			plan.Reasons[j.ID] = api.ReasonPartitionDown
-			continue
-		}
-		if blocked[p.Name] {
-			plan.Reasons[j.ID] = api.ReasonPriority
-			continue
-		}
-		n, reason := firstFit(j, &p, nodes)
-		if n == nil {
-			plan.Reasons[j.ID] = reason
-			blocked[p.Name] = true
-			continue
-		}
-		plan.Placements = append(plan.Placements, take(j, n))
-	}
-	return plan
+	p := newPass(&in)
+	p.run()
+	return p.plan
 }
 
 // Before is the queue order: higher priority first, then earlier
@@ -167,34 +125,4 @@ func InPartition(n *api.Node, p *api.Partition) bool {
 // Fits reports whether the job could run on the node when it is empty.
 func Fits(j *api.Job, n *api.Node) bool {
 	return j.Spec.CPUsOnNode() <= n.CPUs && j.Spec.MemBytes <= n.MemBytes && j.Spec.GPUsOnNode() <= len(n.GPUs)
-}
-
-func firstFit(j *api.Job, p *api.Partition, nodes []*NodeFree) (*NodeFree, string) {
-	cpus, mem, gpus := j.Spec.CPUsOnNode(), j.Spec.MemBytes, j.Spec.GPUsOnNode()
-	anyUp := false
-	for _, n := range nodes {
-		if n.Node.State != api.NodeUp || !InPartition(n.Node, p) {
-			continue
-		}
-		anyUp = true
-		if n.CPUs >= cpus && n.MemBytes >= mem && len(n.GPUs) >= gpus {
-			return n, ""
-		}
-	}
-	if !anyUp {
-		return nil, api.ReasonNodeNotAvail
-	}
-	return nil, api.ReasonResources
-}
-
-func take(j *api.Job, n *NodeFree) Placement {
-	cpus, mem, gpus := j.Spec.CPUsOnNode(), j.Spec.MemBytes, j.Spec.GPUsOnNode()
-	alloc := api.Allocation{Node: n.Node.Name, CPUs: cpus, MemBytes: mem}
-	if gpus > 0 {
-		alloc.GPUs = append([]int(nil), n.GPUs[:gpus]...)
-		n.GPUs = n.GPUs[gpus:]
-	}
-	n.CPUs -= cpus
-	n.MemBytes -= mem
-	return Placement{JobID: j.ID, Alloc: alloc}
 }

@@ -7,6 +7,7 @@ package state
 import (
 	"fmt"
 	"reflect"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -18,6 +19,7 @@ const (
 	TableJobs  = "jobs"
 	TableNodes = "nodes"
 	TableMeta  = "meta"
+	TableUsage = "usage"
 
 	IndexID        = "id"
 	IndexState     = "state"
@@ -32,6 +34,18 @@ type Meta struct {
 	Value uint64
 }
 
+// Usage is an association's decayed fair-share usage (billing-seconds) as
+// of At. Key is UsageKey(Assoc).
+type Usage struct {
+	Key   string
+	Assoc api.Assoc
+	Value float64
+	At    time.Time
+}
+
+// UsageKey is the usage table's key of an association.
+func UsageKey(a api.Assoc) string { return a.Account + "/" + a.User }
+
 // Meta keys.
 const (
 	MetaNextJobID = "next_job_id"
@@ -43,6 +57,7 @@ func schema() *memdb.DBSchema {
 		TableJobs:  jobsTable(),
 		TableNodes: nodesTable(),
 		TableMeta:  metaTable(),
+		TableUsage: usageTable(),
 	}}
 }
 
@@ -82,6 +97,15 @@ func nodesTable() *memdb.TableSchema {
 func metaTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: TableMeta,
+		Indexes: map[string]*memdb.IndexSchema{
+			IndexID: {Name: IndexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+		},
+	}
+}
+
+func usageTable() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableUsage,
 		Indexes: map[string]*memdb.IndexSchema{
 			IndexID: {Name: IndexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
 		},

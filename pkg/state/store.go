@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/sched/fairshare"
 )
 
 // Store holds the memdb. Restoring a raft snapshot swaps in a whole new
@@ -50,7 +52,7 @@ func (s *Store) Write(fn func(*Txn) error) error {
 }
 
 // Replace swaps in the contents given (a snapshot restore).
-func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job) error {
+func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job, usage []Usage) error {
 	db, err := memdb.NewMemDB(schema())
 	if err != nil {
 		return fmt.Errorf("state schema: %w", err)
@@ -73,6 +75,14 @@ func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job) error {
 		if err := txn.Insert(TableJobs, j); err != nil {
 			txn.Abort()
 			return fmt.Errorf("restore job %d: %w", j.ID, err)
+		}
+	}
+	for i := range usage {
+		u := usage[i]
+		u.Key = UsageKey(u.Assoc)
+		if err := txn.Insert(TableUsage, &u); err != nil {
+			txn.Abort()
+			return fmt.Errorf("restore usage: %w", err)
 		}
 	}
 	txn.Commit()
@@ -177,6 +187,19 @@ func (s *Snapshot) AllMeta() []Meta {
 	return out
 }
 
+// AllUsage returns every association's stored usage, by key.
+func (s *Snapshot) AllUsage() []Usage {
+	it, err := s.txn.Get(TableUsage, IndexID)
+	if err != nil {
+		return nil
+	}
+	var out []Usage
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, *obj.(*Usage))
+	}
+	return out
+}
+
 // Usage sums what live jobs hold on each node.
 func (s *Snapshot) Usage() map[string]api.NodeUsage {
 	out := map[string]api.NodeUsage{}
@@ -235,6 +258,25 @@ func (t *Txn) DeleteJob(j *api.Job) error {
 func (t *Txn) PutNode(n *api.Node) error {
 	if err := t.txn.Insert(TableNodes, n); err != nil {
 		return fmt.Errorf("put node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// Charge adds amount to an association's usage at time at, first decaying
+// the stored value from its own time with the half-life.
+func (t *Txn) Charge(a api.Assoc, amount float64, at time.Time, halfLife time.Duration) error {
+	key := UsageKey(a)
+	u := Usage{Key: key, Assoc: a, At: at}
+	if obj, err := t.txn.First(TableUsage, IndexID, key); err == nil && obj != nil {
+		old := obj.(*Usage)
+		u.Value = fairshare.Decay(old.Value, at.Sub(old.At), halfLife)
+		if at.Before(old.At) {
+			u.At = old.At
+		}
+	}
+	u.Value += amount
+	if err := t.txn.Insert(TableUsage, &u); err != nil {
+		return fmt.Errorf("charge %s: %w", key, err)
 	}
 	return nil
 }

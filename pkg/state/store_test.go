@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"math"
 	"math/rand"
 	"reflect"
 	"slices"
@@ -272,6 +273,7 @@ func TestReplaceAbandonsSnapshots(t *testing.T) {
 		[]state.Meta{{Key: state.MetaNextJobID, Value: 9}},
 		[]*api.Node{{Name: "n1"}},
 		[]*api.Job{job(9, user("zed"))},
+		[]state.Usage{{Assoc: api.Assoc{Account: "a", User: "zed"}, Value: 5, At: t0}},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -300,3 +302,33 @@ func TestReplaceAbandonsSnapshots(t *testing.T) {
 		t.Errorf("old snapshot changed by Replace: %v", got)
 	}
 }
+
+func TestChargeDecaysThenAdds(t *testing.T) {
+	s, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := api.Assoc{Account: "phys", User: "alice"}
+	hl := time.Hour
+	steps := []struct {
+		at     time.Duration
+		amount float64
+		want   float64
+	}{
+		{0, 100, 100},
+		{time.Hour, 10, 60},        // 100 halves to 50, +10
+		{3 * time.Hour, 0, 15},     // two more half-lives: 60/4
+		{2 * time.Hour, 5, 15 + 5}, // an older timestamp does not decay backwards
+	}
+	for i, st := range steps {
+		if err := s.Write(func(tx *state.Txn) error { return tx.Charge(a, st.amount, t0.Add(st.at), hl) }); err != nil {
+			t.Fatal(err)
+		}
+		u := s.Snapshot().AllUsage()
+		if len(u) != 1 || u[0].Assoc != a || math.Abs(u[0].Value-st.want) > 1e-9 {
+			t.Fatalf("step %d: usage %+v, want %v", i, u, st.want)
+		}
+	}
+}
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -51,6 +51,9 @@ type Options struct {
 	Operators []string
 	// Verbose sends daemon logs to the test log.
 	Verbose bool
+	// Configure, when set, edits the cluster's configuration (policy,
+	// accounts, QOS, partitions) before any daemon starts.
+	Configure func(*config.Config)
 }
 
 // Cluster is a running test cluster.
@@ -144,6 +147,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 	base.Node.GPUDiscovery = "config"
 	base.Node.Runc = filepath.Join(c.Bin, "runc")
 	base.Partitions = []config.PartitionConfig{{Name: "main", Default: true, MaxTime: "1-00:00:00", State: "UP"}}
+	if opts.Configure != nil {
+		opts.Configure(base)
+	}
 
 	c.ctl = &proc{name: "gctld", conf: base, cfgPath: filepath.Join(dir, "ctld.conf")}
 	c.Conf = c.ctl.cfgPath
@@ -539,7 +545,7 @@ func Binaries(t testing.TB) string {
 			binErr = err
 			return
 		}
-		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct"}
+		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare"}
 		complete := true
 		for _, b := range want {
 			if _, err := os.Stat(filepath.Join(root, "bin", b)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/config"
 )
 
 const nobody = 65534
@@ -201,10 +202,10 @@ func TestSignalReachesJob(t *testing.T) {
 	}
 }
 
-// The scheduler keeps a big job's place: strict priority order per
-// partition, a pending reason for each waiting job.
+// With backfill off the scheduler keeps a big job's place: strict
+// priority order per partition, a pending reason for each waiting job.
 func TestPendingReasons(t *testing.T) {
-	c := Start(t, Options{CPUsPerNode: 2})
+	c := Start(t, Options{CPUsPerNode: 2, Configure: func(cf *config.Config) { cf.Scheduler.Backfill = "none" }})
 	big := c.Submit(api.JobSpec{NTasks: 2, Script: "#!/bin/sh\nsleep 300\n"})
 	c.WaitFor(big, 20*time.Second, func(j api.Job) bool { return j.State == api.StateRunning })
 	blocked := c.Submit(api.JobSpec{NTasks: 2, Script: "#!/bin/sh\ntrue\n"})
