@@ -60,13 +60,14 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 	s.touch(req.Node)
 
 	var finished []api.TaskReport
-	var acked []api.JobID
-	reports := map[api.JobID]*api.TaskReport{}
+	var acked []api.TaskRef
+	reports := map[api.TaskRef]*api.TaskReport{}
 	for i := range req.Reports {
 		r := &req.Reports[i]
-		reports[r.JobID] = r
+		ref := api.TaskRef{JobID: r.JobID, Attempt: r.Attempt}
+		reports[ref] = r
 		j := snap.Job(nil, r.JobID)
-		mine := j != nil && !j.State.Final() && j.Alloc != nil && j.Alloc.Node == req.Node
+		mine := j != nil && !j.State.Final() && j.Alloc != nil && j.Alloc.Node == req.Node && j.Restarts == r.Attempt
 		switch {
 		case r.State == api.TaskRunning:
 			if mine && len(j.Signals) > 0 && r.SignalSeq >= j.Signals[0].Seq {
@@ -76,9 +77,9 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 			}
 		case mine:
 			finished = append(finished, *r)
-			acked = append(acked, r.JobID)
+			acked = append(acked, ref)
 		default:
-			acked = append(acked, r.JobID) // already final, purged or someone else's: forget it
+			acked = append(acked, ref) // final, purged, another node's or an earlier attempt: forget it
 		}
 	}
 	if len(finished) > 0 {
@@ -86,7 +87,7 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 			return nil, err
 		}
 		for _, r := range finished {
-			s.log.Info("job ended", zap.Uint64("job", uint64(r.JobID)), zap.String("node", req.Node),
+			s.log.Info("job ended", zap.Uint64("job", uint64(r.JobID)), zap.Int("attempt", r.Attempt), zap.String("node", req.Node),
 				zap.Int("exit_code", r.ExitCode), zap.Int("signal", r.Signal), zap.Bool("oom", r.OOMKilled),
 				zap.Bool("timeout", r.TimedOut), zap.String("error", r.Error))
 		}
@@ -113,7 +114,7 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 	}
 }
 
-func syncResponse(jobs []*api.Job, acked []api.JobID) *api.SyncResponse {
+func syncResponse(jobs []*api.Job, acked []api.TaskRef) *api.SyncResponse {
 	resp := &api.SyncResponse{Jobs: make([]api.Job, 0, len(jobs)), Acked: acked}
 	for _, j := range jobs {
 		resp.Jobs = append(resp.Jobs, *j)
@@ -122,32 +123,37 @@ func syncResponse(jobs []*api.Job, acked []api.JobID) *api.SyncResponse {
 }
 
 // needsAction reports whether the node's view differs from the wanted one:
-// a job to start, a kill or signal not yet under way, or an orphan task.
-func needsAction(jobs []*api.Job, reports map[api.JobID]*api.TaskReport) bool {
-	want := map[api.JobID]bool{}
+// a job (attempt) to start, a stop or signal not yet under way, or a task
+// the node should not be running.
+func needsAction(jobs []*api.Job, reports map[api.TaskRef]*api.TaskReport) bool {
+	want := map[api.TaskRef]bool{}
 	for _, j := range jobs {
-		want[j.ID] = true
-		r, ok := reports[j.ID]
+		ref := api.TaskRef{JobID: j.ID, Attempt: j.Restarts}
+		want[ref] = true
+		r, ok := reports[ref]
 		if !ok {
 			return true
 		}
 		if r.State != api.TaskRunning {
 			continue
 		}
-		if j.CancelRequested && !r.Cancelled {
+		if stopping(j) && !r.Cancelled {
 			return true
 		}
 		if n := len(j.Signals); n > 0 && j.Signals[n-1].Seq > r.SignalSeq {
 			return true
 		}
 	}
-	for id, r := range reports {
-		if !want[id] && r.State == api.TaskRunning && !r.Cancelled {
+	for ref, r := range reports {
+		if !want[ref] && r.State == api.TaskRunning && !r.Cancelled {
 			return true
 		}
 	}
 	return false
 }
+
+// stopping reports whether the controller wants a running job stopped.
+func stopping(j *api.Job) bool { return j.CancelRequested || j.Requeue || j.Preempted }
 
 func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 	if _, _, err := s.caller(ctx); err != nil {

@@ -36,6 +36,16 @@ func (s *Server) schedulePass() error {
 	}
 	plan := sched.Schedule(in)
 	s.setPlan(&plan)
+	if len(plan.Preemptions) > 0 {
+		cmd := &fsm.PreemptCmd{}
+		for _, p := range plan.Preemptions {
+			cmd.Jobs = append(cmd.Jobs, fsm.PreemptJob{JobID: p.JobID, For: p.For, Mode: p.Mode, GraceSec: int64(p.Grace / time.Second)})
+			s.log.Info("preempting job", zap.Uint64("job", uint64(p.JobID)), zap.Uint64("for", uint64(p.For)), zap.String("mode", p.Mode))
+		}
+		if _, err := s.apply(&fsm.Command{Type: fsm.CmdPreempt, Preempt: cmd}); err != nil {
+			return err
+		}
+	}
 	if len(plan.Placements) == 0 {
 		return nil
 	}

@@ -143,12 +143,16 @@ func TestNeedsAction(t *testing.T) {
 		{"orphan running", nil, []*api.TaskReport{running(9, false, 0)}, true},
 		{"orphan being killed", nil, []*api.TaskReport{running(9, true, 0)}, false},
 		{"ended task not wanted", nil, []*api.TaskReport{{JobID: 9, State: api.TaskExited}}, false},
+		{"requeue not yet under way", []*api.Job{{ID: 1, State: api.StateCompleting, Requeue: true}}, []*api.TaskReport{running(1, false, 0)}, true},
+		{"new attempt to start", []*api.Job{{ID: 1, State: api.StateRunning, Restarts: 1}}, []*api.TaskReport{{JobID: 1, State: api.TaskExited}}, true},
+		{"old attempt still running", []*api.Job{{ID: 1, State: api.StateRunning, Restarts: 1}},
+			[]*api.TaskReport{{JobID: 1, Attempt: 1, State: api.TaskRunning}, {JobID: 1, Attempt: 0, State: api.TaskRunning}}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reports := map[api.JobID]*api.TaskReport{}
+			reports := map[api.TaskRef]*api.TaskReport{}
 			for _, r := range tc.reports {
-				reports[r.JobID] = r
+				reports[api.TaskRef{JobID: r.JobID, Attempt: r.Attempt}] = r
 			}
 			if got := needsAction(tc.jobs, reports); got != tc.want {
 				t.Fatalf("needsAction = %v, want %v", got, tc.want)

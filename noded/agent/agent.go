@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,9 +49,9 @@ type Agent struct {
 	log  *zap.Logger
 
 	mu        sync.Mutex
-	killing   map[uint64]bool   // jobs being killed (cancel or orphan)
-	delivered map[uint64]uint64 // highest signal seq delivered per job
-	synthetic map[uint64]api.TaskReport
+	killing   map[string]bool   // tasks being killed (cancel, preemption, orphan)
+	delivered map[string]uint64 // highest signal seq delivered per task
+	synthetic map[string]api.TaskReport
 	watching  map[string]bool
 	changed   chan struct{}
 }
@@ -65,16 +66,44 @@ func New(opts Options) *Agent {
 	}
 	return &Agent{
 		opts: opts, log: opts.Log,
-		killing:   map[uint64]bool{},
-		delivered: map[uint64]uint64{},
-		synthetic: map[uint64]api.TaskReport{},
+		killing:   map[string]bool{},
+		delivered: map[string]uint64{},
+		synthetic: map[string]api.TaskReport{},
 		watching:  map[string]bool{},
 		changed:   make(chan struct{}, 1),
 	}
 }
 
-// TaskID is the runtime ID of a job's task on this node.
-func TaskID(job api.JobID) string { return fmt.Sprintf("job-%d", uint64(job)) }
+// TaskID is the runtime ID of a job's task on this node for one attempt
+// (run) of the job: job-N for the first, job-N.A after A requeues.
+func TaskID(job api.JobID, attempt int) string {
+	if attempt == 0 {
+		return fmt.Sprintf("job-%d", uint64(job))
+	}
+	return fmt.Sprintf("job-%d.%d", uint64(job), attempt)
+}
+
+// ParseTaskID is the inverse of TaskID.
+func ParseTaskID(id string) (api.TaskRef, bool) {
+	rest, ok := strings.CutPrefix(id, "job-")
+	if !ok {
+		return api.TaskRef{}, false
+	}
+	jobPart, attPart, hasAtt := strings.Cut(rest, ".")
+	job, err := strconv.ParseUint(jobPart, 10, 64)
+	if err != nil {
+		return api.TaskRef{}, false
+	}
+	ref := api.TaskRef{JobID: api.JobID(job)}
+	if hasAtt {
+		a, err := strconv.Atoi(attPart)
+		if err != nil || a < 1 {
+			return api.TaskRef{}, false
+		}
+		ref.Attempt = a
+	}
+	return ref, true
+}
 
 // Run registers and then syncs until ctx is done. Running tasks are left
 // alone when it returns: they belong to their supervisors.
@@ -186,12 +215,15 @@ func (a *Agent) reports(ctx context.Context) ([]api.TaskReport, error) {
 	defer a.mu.Unlock()
 	out := make([]api.TaskReport, 0, len(list)+len(a.synthetic))
 	for _, st := range list {
-		id := api.JobID(st.JobID)
-		r := api.TaskReport{JobID: id, StartTime: st.StartedAt}
+		ref, ok := ParseTaskID(st.ID)
+		if !ok {
+			ref = api.TaskRef{JobID: api.JobID(st.JobID)}
+		}
+		r := api.TaskReport{JobID: ref.JobID, Attempt: ref.Attempt, StartTime: st.StartedAt}
 		if st.Running {
 			r.State = api.TaskRunning
-			r.Cancelled = a.killing[st.JobID]
-			r.SignalSeq = a.delivered[st.JobID]
+			r.Cancelled = a.killing[st.ID]
+			r.SignalSeq = a.delivered[st.ID]
 			a.watch(st.ID)
 		} else {
 			r.State = api.TaskExited
@@ -237,48 +269,55 @@ func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
 		a.log.Error("list tasks", zap.Error(err))
 		return
 	}
-	have := map[uint64]runtime.Status{}
+	have := map[string]runtime.Status{}
 	for _, st := range list {
-		have[st.JobID] = st
+		have[st.ID] = st
 	}
-	want := map[uint64]bool{}
+	want := map[string]bool{}
 	for i := range resp.Jobs {
 		j := &resp.Jobs[i]
-		want[uint64(j.ID)] = true
-		st, ok := have[uint64(j.ID)]
+		tid := TaskID(j.ID, j.Restarts)
+		want[tid] = true
+		st, ok := have[tid]
+		stop := j.CancelRequested || j.Requeue || j.Preempted
 		switch {
-		case !ok && j.CancelRequested:
-			a.report(api.TaskReport{JobID: j.ID, State: api.TaskExited, Cancelled: true, ExitCode: 0, EndTime: time.Now()})
+		case !ok && stop:
+			a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, Cancelled: true, EndTime: time.Now()})
 		case !ok:
 			a.start(ctx, j)
-		case st.Running && j.CancelRequested:
-			a.kill(ctx, st.ID, j.ID, "cancelled")
+		case st.Running && stop:
+			grace := a.opts.KillGrace
+			if j.KillGrace > 0 {
+				grace = time.Duration(j.KillGrace) * time.Second
+			}
+			a.kill(ctx, st.ID, j.ID, "cancelled or preempted", grace)
 		case st.Running:
 			a.signal(ctx, st.ID, j)
 		}
 	}
 	for _, st := range list {
-		if st.Running && !want[st.JobID] {
-			a.kill(ctx, st.ID, api.JobID(st.JobID), "not assigned to this node (orphan)")
+		if st.Running && !want[st.ID] {
+			a.kill(ctx, st.ID, api.JobID(st.JobID), "not assigned to this node (orphan)", a.opts.KillGrace)
 		}
 	}
 }
 
 func (a *Agent) report(r api.TaskReport) {
 	a.mu.Lock()
-	a.synthetic[uint64(r.JobID)] = r
+	a.synthetic[TaskID(r.JobID, r.Attempt)] = r
 	a.mu.Unlock()
 	a.notify()
 }
 
-func (a *Agent) forget(ctx context.Context, id api.JobID) {
+func (a *Agent) forget(ctx context.Context, ref api.TaskRef) {
+	tid := TaskID(ref.JobID, ref.Attempt)
 	a.mu.Lock()
-	delete(a.synthetic, uint64(id))
-	delete(a.killing, uint64(id))
-	delete(a.delivered, uint64(id))
+	delete(a.synthetic, tid)
+	delete(a.killing, tid)
+	delete(a.delivered, tid)
 	a.mu.Unlock()
-	if err := a.opts.Runtime.Destroy(ctx, TaskID(id)); err != nil && !errors.Is(err, runtime.ErrNotFound) {
-		a.log.Warn("destroy task", zap.Uint64("job", uint64(id)), zap.Error(err))
+	if err := a.opts.Runtime.Destroy(ctx, tid); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		a.log.Warn("destroy task", zap.String("task", tid), zap.Error(err))
 	}
 }
 
@@ -292,7 +331,7 @@ func (a *Agent) start(ctx context.Context, j *api.Job) {
 	}
 	if err != nil {
 		a.log.Error("start job", zap.Uint64("job", uint64(j.ID)), zap.Error(err))
-		a.report(api.TaskReport{JobID: j.ID, State: api.TaskExited, ExitCode: 1, Error: oneLine(err.Error()), EndTime: time.Now()})
+		a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, ExitCode: 1, Error: oneLine(err.Error()), EndTime: time.Now()})
 		return
 	}
 	a.log.Info("job started", zap.Uint64("job", uint64(j.ID)), zap.String("user", j.User), zap.Ints("gpus", j.Alloc.GPUs))
@@ -312,16 +351,16 @@ func oneLine(s string) string {
 	return s
 }
 
-func (a *Agent) kill(ctx context.Context, taskID string, job api.JobID, why string) {
+func (a *Agent) kill(ctx context.Context, taskID string, job api.JobID, why string, grace time.Duration) {
 	a.mu.Lock()
-	already := a.killing[uint64(job)]
-	a.killing[uint64(job)] = true
+	already := a.killing[taskID]
+	a.killing[taskID] = true
 	a.mu.Unlock()
 	if already {
 		return
 	}
-	a.log.Info("stopping job", zap.Uint64("job", uint64(job)), zap.String("why", why))
-	if err := a.opts.Runtime.Kill(ctx, taskID, a.opts.KillGrace); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+	a.log.Info("stopping job", zap.Uint64("job", uint64(job)), zap.String("task", taskID), zap.String("why", why))
+	if err := a.opts.Runtime.Kill(ctx, taskID, grace); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		a.log.Error("kill job", zap.Uint64("job", uint64(job)), zap.Error(err))
 	}
 	a.notify()
@@ -329,7 +368,7 @@ func (a *Agent) kill(ctx context.Context, taskID string, job api.JobID, why stri
 
 func (a *Agent) signal(ctx context.Context, taskID string, j *api.Job) {
 	a.mu.Lock()
-	last := a.delivered[uint64(j.ID)]
+	last := a.delivered[taskID]
 	a.mu.Unlock()
 	for _, s := range j.Signals {
 		if s.Seq <= last {
@@ -341,8 +380,8 @@ func (a *Agent) signal(ctx context.Context, taskID string, j *api.Job) {
 		last = s.Seq
 	}
 	a.mu.Lock()
-	if last > a.delivered[uint64(j.ID)] {
-		a.delivered[uint64(j.ID)] = last
+	if last > a.delivered[taskID] {
+		a.delivered[taskID] = last
 		a.mu.Unlock()
 		a.notify()
 		return

@@ -37,7 +37,7 @@ const (
 type fakeController struct {
 	mu            sync.Mutex
 	jobs          []api.Job
-	acks          []api.JobID
+	acks          []api.TaskRef
 	reregister    bool
 	failRegisters int // fail this many registrations first
 	calls         []string
@@ -309,7 +309,7 @@ func TestAgentRegistersThenStartsJob(t *testing.T) {
 	rt := fake.New()
 	startAgent(t, c, rt)
 
-	spec := waitStarted(t, rt, agent.TaskID(7))
+	spec := waitStarted(t, rt, agent.TaskID(7, 0))
 	if spec.ID != "job-7" || spec.JobID != 7 {
 		t.Errorf("task id %q job %d", spec.ID, spec.JobID)
 	}
@@ -404,7 +404,7 @@ func TestAgentReportsEndedTaskUntilAcked(t *testing.T) {
 			if _, err := rt.Status(context.Background(), "job-7"); err != nil {
 				t.Fatalf("task gone before the ack: %v", err)
 			}
-			c.update(func(c *fakeController) { c.jobs, c.acks = nil, []api.JobID{7} })
+			c.update(func(c *fakeController) { c.jobs, c.acks = nil, []api.TaskRef{{JobID: 7}} })
 			waitUntil(t, "the task destroyed", func() bool {
 				_, err := rt.Status(context.Background(), "job-7")
 				return errors.Is(err, runtime.ErrNotFound)
@@ -476,7 +476,7 @@ func TestAgentCancelBeforeStart(t *testing.T) {
 	if n := len(rt.Starts()); n != 0 {
 		t.Errorf("a job cancelled before its start was started (%d starts)", n)
 	}
-	c.update(func(c *fakeController) { c.jobs, c.acks = nil, []api.JobID{7} })
+	c.update(func(c *fakeController) { c.jobs, c.acks = nil, []api.TaskRef{{JobID: 7}} })
 	waitUntil(t, "the report dropped after the ack", func() bool {
 		n := c.syncCount()
 		_, found := c.report(n-1, 7)
@@ -620,5 +620,63 @@ func TestAgentRegistersAgain(t *testing.T) {
 	c.waitSyncs(t, n, 3)
 	if got := c.registerCount(); got != 3 {
 		t.Errorf("%d registrations, want 3: one Reregister answer gives one registration", got)
+	}
+}
+
+func TestTaskIDRoundTrip(t *testing.T) {
+	tests := []struct {
+		ref api.TaskRef
+		id  string
+	}{
+		{api.TaskRef{JobID: 7}, "job-7"},
+		{api.TaskRef{JobID: 7, Attempt: 2}, "job-7.2"},
+		{api.TaskRef{JobID: 123456789}, "job-123456789"},
+	}
+	for _, tc := range tests {
+		if got := agent.TaskID(tc.ref.JobID, tc.ref.Attempt); got != tc.id {
+			t.Errorf("TaskID(%v) = %q, want %q", tc.ref, got, tc.id)
+		}
+		if got, ok := agent.ParseTaskID(tc.id); !ok || got != tc.ref {
+			t.Errorf("ParseTaskID(%q) = %v, %v", tc.id, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "job-", "job-x", "job-7.0", "job-7.-1", "task-7", "job-7.a"} {
+		if _, ok := agent.ParseTaskID(bad); ok {
+			t.Errorf("ParseTaskID(%q) accepted", bad)
+		}
+	}
+}
+
+// A requeued job (attempt 1) starts as a new task, in append mode with
+// GSCHED_RESTART_COUNT=1, while the old run's task still running is killed
+// and reported under its own attempt.
+func TestAgentRunsNewAttemptAndKillsOldOne(t *testing.T) {
+	c := newController(runningJob(7, func(j *api.Job) { j.Restarts = 1 }))
+	rt := fake.New()
+	rt.Add(runtime.TaskSpec{ID: "job-7", JobID: 7}, runtime.Status{Running: true, StartedAt: time.Now()})
+	startAgent(t, c, rt)
+	spec := waitStarted(t, rt, "job-7.1")
+	if !spec.Append || envMap(t, spec.Env)["GSCHED_RESTART_COUNT"] != "1" {
+		t.Errorf("attempt 1: append %v, env %v", spec.Append, spec.Env)
+	}
+	waitUntil(t, "old attempt killed", func() bool { return len(rt.Kills("job-7")) > 0 })
+	if len(rt.Kills("job-7.1")) != 0 {
+		t.Error("the current attempt was killed")
+	}
+	c.waitReport(t, 0, 7, "old attempt reported as attempt 0", func(r api.TaskReport) bool {
+		return r.Attempt == 0 && r.State == api.TaskExited
+	})
+}
+
+// A job preempted with a grace period is stopped with that grace.
+func TestAgentPreemptionUsesJobGrace(t *testing.T) {
+	c := newController(runningJob(7))
+	rt := fake.New()
+	startAgent(t, c, rt)
+	waitStarted(t, rt, "job-7")
+	c.setJobs(runningJob(7, func(j *api.Job) { j.State, j.Requeue, j.KillGrace = api.StateCompleting, true, 42 }))
+	waitUntil(t, "preempted task killed", func() bool { return len(rt.Kills("job-7")) > 0 })
+	if got := rt.Kills("job-7"); !slices.Equal(got, []time.Duration{42 * time.Second}) {
+		t.Errorf("kills %v, want one with 42s grace", got)
 	}
 }

@@ -30,17 +30,18 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, cluster 
 		errp = outPath(j.Spec.Error, j.Spec.WorkDir, vars)
 	}
 	spec := runtime.TaskSpec{
-		ID:          TaskID(j.ID),
-		JobID:       uint64(j.ID),
-		UID:         j.UID,
-		GID:         j.GID,
-		Groups:      auth.Groups(j.UID, j.GID),
-		Script:      []byte(j.Spec.Script),
-		Args:        j.Spec.Args,
-		Cwd:         j.Spec.WorkDir,
-		Stdout:      out,
-		Stderr:      errp,
-		Append:      j.Spec.OpenMode == api.OpenAppend,
+		ID:     TaskID(j.ID, j.Restarts),
+		JobID:  uint64(j.ID),
+		UID:    j.UID,
+		GID:    j.GID,
+		Groups: auth.Groups(j.UID, j.GID),
+		Script: []byte(j.Spec.Script),
+		Args:   j.Spec.Args,
+		Cwd:    j.Spec.WorkDir,
+		Stdout: out,
+		Stderr: errp,
+		// A requeued job appends to what its earlier runs wrote, as Slurm does.
+		Append:      j.Spec.OpenMode == api.OpenAppend || j.Restarts > 0,
 		CPUs:        float64(j.Alloc.CPUs),
 		MemoryBytes: j.Alloc.MemBytes,
 		PidsLimit:   pids,
@@ -151,6 +152,7 @@ func Env(j *api.Job, n *api.Node, cluster string) []string {
 	set("GSCHED_GPUS_ON_NODE", strconv.Itoa(len(j.Alloc.GPUs)))
 	set("GSCHED_SUBMIT_DIR", j.Spec.WorkDir)
 	set("GSCHED_SUBMIT_HOST", j.Spec.SubmitHost)
+	set("GSCHED_RESTART_COUNT", strconv.Itoa(j.Restarts))
 	if lim := j.Spec.TimeLimit; lim > 0 {
 		set("GSCHED_TIME_LIMIT", strconv.FormatInt(lim, 10))
 	}

@@ -109,6 +109,7 @@ const (
 	ReasonTimeLimit     = "TimeLimit"
 	ReasonCancelled     = "Cancelled"
 	ReasonNodeDown      = "NodeDown"
+	ReasonPreempted     = "Preempted"
 )
 
 // OpenMode says how output files are opened.
@@ -232,6 +233,16 @@ type Job struct {
 	// CancelRequested is set when a user asked to cancel a running job;
 	// the job ends CANCELLED when its node reports it stopped.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
+	// Requeue is set when a running job is being stopped to go back to
+	// the queue (preemption in REQUEUE mode); Preempted when it is being
+	// stopped for a higher-QOS job. KillGrace (seconds, 0 = the default)
+	// is the SIGTERM-to-SIGKILL time for that stop.
+	Requeue   bool  `json:"requeue,omitempty"`
+	Preempted bool  `json:"preempted,omitempty"`
+	KillGrace int64 `json:"kill_grace_s,omitempty"`
+	// Restarts counts how often the job was requeued; each run is an
+	// attempt with that number, and reports of older attempts are stale.
+	Restarts int `json:"restarts,omitempty"`
 	// Signals holds signals the user asked to deliver (gcancel -s), not
 	// yet acknowledged by the node. Each has a sequence number.
 	Signals []SignalRequest `json:"signals,omitempty"`

@@ -125,7 +125,9 @@ const (
 
 // TaskReport is a node's account of one job it runs or ran.
 type TaskReport struct {
-	JobID     JobID     `json:"job_id"`
+	JobID JobID `json:"job_id"`
+	// Attempt is the run of the job the report is about (Job.Restarts).
+	Attempt   int       `json:"attempt,omitempty"`
 	State     string    `json:"state"`
 	ExitCode  int       `json:"exit_code"`
 	Signal    int       `json:"signal,omitempty"`
@@ -149,12 +151,18 @@ type SyncRequest struct {
 	WaitMs  int64        `json:"wait_ms"`
 }
 
+// TaskRef names one run of a job: its ID and attempt.
+type TaskRef struct {
+	JobID   JobID `json:"job_id"`
+	Attempt int   `json:"attempt,omitempty"`
+}
+
 // SyncResponse holds the jobs the controller wants on the node now
 // (RUNNING or COMPLETING there), and the finished reports it has recorded
 // durably, so the node may forget them.
 type SyncResponse struct {
-	Jobs  []Job   `json:"jobs"`
-	Acked []JobID `json:"acked,omitempty"`
+	Jobs  []Job     `json:"jobs"`
+	Acked []TaskRef `json:"acked,omitempty"`
 	// Reregister asks the node to register again (the controller does not
 	// know it, or knows it as DOWN).
 	Reregister bool `json:"reregister,omitempty"`

@@ -27,6 +27,7 @@ const (
 	CmdRegisterNode CmdType = "register_node"
 	CmdNodeDown     CmdType = "node_down"
 	CmdPurge        CmdType = "purge"
+	CmdPreempt      CmdType = "preempt"
 )
 
 // Command is one raft log entry.
@@ -46,6 +47,25 @@ type Command struct {
 	Register *RegisterCmd `json:"register,omitempty"`
 	NodeDown *NodeDownCmd `json:"node_down,omitempty"`
 	Purge    *PurgeCmd    `json:"purge,omitempty"`
+	Preempt  *PreemptCmd  `json:"preempt,omitempty"`
+}
+
+// PreemptCmd stops running jobs for higher-QOS ones: in CANCEL mode they
+// end CANCELLED, in REQUEUE mode they go back to the queue.
+type PreemptCmd struct {
+	Jobs []PreemptJob `json:"jobs"`
+}
+
+// PreemptJob is one job to preempt.
+type PreemptJob struct {
+	JobID api.JobID `json:"job_id"`
+	// For is the waiting job the preemption makes room for; if it no
+	// longer waits, the preemption is skipped.
+	For api.JobID `json:"for,omitempty"`
+	// Mode is api.PreemptCancel or api.PreemptRequeue.
+	Mode string `json:"mode"`
+	// GraceSec is the SIGTERM-to-SIGKILL time (0 = the node's default).
+	GraceSec int64 `json:"grace_s,omitempty"`
 }
 
 // SubmitCmd queues jobs; the FSM assigns their IDs. The job records are

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/raft"
 	"go.uber.org/zap"
@@ -67,6 +68,8 @@ func (f *FSM) ApplyCommand(c *Command) (any, error) {
 			err = applyNodeDown(t, c)
 		case CmdPurge:
 			res, err = applyPurge(t, c)
+		case CmdPreempt:
+			err = applyPreempt(t, c)
 		default:
 			err = fmt.Errorf("unknown command type %q", c.Type)
 		}
@@ -176,6 +179,8 @@ func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
 // FinalState decides how a job ended from its node's report.
 func FinalState(j *api.Job, r *api.TaskReport) (api.JobState, string) {
 	switch {
+	case j.Preempted:
+		return api.StateCancelled, api.ReasonPreempted
 	case j.CancelRequested || r.Cancelled:
 		return api.StateCancelled, api.ReasonCancelled
 	case r.TimedOut:
@@ -200,7 +205,13 @@ func applyFinish(t *state.Txn, c *Command) error {
 	for i := range c.Finish.Reports {
 		r := &c.Finish.Reports[i]
 		j := snap.Job(nil, r.JobID)
-		if j == nil || j.State.Final() || j.Alloc == nil || j.Alloc.Node != c.Finish.Node {
+		if j == nil || j.State.Final() || j.Alloc == nil || j.Alloc.Node != c.Finish.Node || r.Attempt != j.Restarts {
+			continue // unknown, over, elsewhere, or a stale report of an earlier run
+		}
+		if j.Requeue {
+			if err := requeue(t, j, c, r.EndTime); err != nil {
+				return err
+			}
 			continue
 		}
 		nj := *j
@@ -233,6 +244,60 @@ func charge(t *state.Txn, j *api.Job, c *Command) error {
 	return t.Charge(api.Assoc{Account: j.Spec.Account, User: j.User}, amount, c.Time, c.HalfLife)
 }
 
+// requeue charges a stopped run's usage and puts the job back in the
+// queue as a new attempt.
+func requeue(t *state.Txn, j *api.Job, c *Command, end time.Time) error {
+	ran := *j
+	ran.EndTime = end
+	if ran.EndTime.IsZero() || ran.EndTime.After(c.Time) || ran.EndTime.Before(ran.StartTime) {
+		ran.EndTime = c.Time
+	}
+	if err := charge(t, &ran, c); err != nil {
+		return err
+	}
+	nj := *j
+	nj.State, nj.Reason = api.StatePending, api.ReasonPreempted
+	nj.Alloc, nj.Billing, nj.Signals = nil, 0, nil
+	nj.StartTime, nj.EndTime, nj.Deadline = time.Time{}, time.Time{}, time.Time{}
+	nj.ExitCode, nj.Signal = 0, 0
+	nj.Requeue, nj.Preempted, nj.CancelRequested, nj.KillGrace = false, false, false, 0
+	nj.Restarts++
+	return t.PutJob(&nj)
+}
+
+func applyPreempt(t *state.Txn, c *Command) error {
+	if c.Preempt == nil {
+		return fmt.Errorf("preempt: empty command")
+	}
+	snap := t.Snapshot()
+	for _, p := range c.Preempt.Jobs {
+		j := snap.Job(nil, p.JobID)
+		if j == nil || j.State != api.StateRunning {
+			continue // ended or already stopping
+		}
+		if p.For != 0 {
+			if w := snap.Job(nil, p.For); w == nil || w.State != api.StatePending {
+				continue // the job it was for no longer waits
+			}
+		}
+		nj := *j
+		nj.State = api.StateCompleting
+		nj.KillGrace = p.GraceSec
+		switch p.Mode {
+		case api.PreemptRequeue:
+			nj.Requeue = true
+		case api.PreemptCancel:
+			nj.Preempted = true
+		default:
+			return fmt.Errorf("preempt job %d: unknown mode %q", p.JobID, p.Mode)
+		}
+		if err := t.PutJob(&nj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func applyCancel(t *state.Txn, c *Command) error {
 	if c.Cancel == nil {
 		return fmt.Errorf("cancel: empty command")
@@ -252,6 +317,7 @@ func applyCancel(t *state.Txn, c *Command) error {
 		case api.StateRunning, api.StateCompleting:
 			nj.State = api.StateCompleting
 			nj.CancelRequested = true
+			nj.Requeue = false // a user's cancel wins over a requeue in progress
 		}
 		if err := t.PutJob(&nj); err != nil {
 			return err
@@ -333,6 +399,12 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 		return err
 	}
 	for _, j := range snap.JobsBy(nil, state.IndexNode, n.Name) {
+		if j.Requeue {
+			if err := requeue(t, j, c, c.Time); err != nil {
+				return err
+			}
+			continue
+		}
 		nj := *j
 		nj.State = api.StateNodeFail
 		if j.CancelRequested {

@@ -836,3 +836,62 @@ func TestUsageCharging(t *testing.T) {
 		t.Fatalf("usage after restore = %v, want 250", got)
 	}
 }
+
+// Preemption: CANCEL ends the job CANCELLED (Preempted); REQUEUE puts it
+// back in the queue as a new attempt, after charging the run's usage, and
+// reports of the old attempt no longer count.
+func TestPreemptCancelAndRequeue(t *testing.T) {
+	h := newHarness(t)
+	h.register(gpuNode("n1", 8, 16*gib, 2))
+	h.submit(newJob(account("a")), newJob(account("a")), newJob(account("a"))) // 1 cancel, 2 requeue, 3 requeue+user cancel
+	h.tick(time.Second)
+	p2 := placement(2, "n1", 1, gib, 0)
+	p2.Billing = 1
+	h.start(placement(1, "n1", 1, gib), p2, placement(3, "n1", 1, gib))
+	h.tick(10 * time.Second)
+	h.apply(&fsm.Command{Type: fsm.CmdPreempt, Preempt: &fsm.PreemptCmd{Jobs: []fsm.PreemptJob{
+		{JobID: 1, Mode: api.PreemptCancel, GraceSec: 5}, {JobID: 2, Mode: api.PreemptRequeue}, {JobID: 3, Mode: api.PreemptRequeue},
+		{JobID: 42, Mode: api.PreemptCancel}, // unknown: ignored
+	}}})
+	// A preemption for a job that no longer waits (here: job 1 runs) is skipped.
+	h.submit(newJob()) // 4
+	h.start(placement(4, "n1", 1, gib))
+	h.apply(&fsm.Command{Type: fsm.CmdPreempt, Preempt: &fsm.PreemptCmd{Jobs: []fsm.PreemptJob{{JobID: 4, For: 1, Mode: api.PreemptCancel}}}})
+	if j := h.job(4); j.State != api.StateRunning {
+		t.Fatalf("job 4 preempted for a job that does not wait: %s", j.State)
+	}
+	if j := h.job(1); j.State != api.StateCompleting || !j.Preempted || j.KillGrace != 5 {
+		t.Fatalf("job 1 after preempt: %+v", j)
+	}
+	if j := h.job(2); j.State != api.StateCompleting || !j.Requeue {
+		t.Fatalf("job 2 after preempt: %+v", j)
+	}
+	h.cancel(3) // the user's cancel wins
+	h.tick(time.Second)
+	h.finish("n1", api.TaskReport{JobID: 1, State: api.TaskExited, Cancelled: true},
+		api.TaskReport{JobID: 2, State: api.TaskExited, Cancelled: true, ExitCode: 143},
+		api.TaskReport{JobID: 3, State: api.TaskExited, Cancelled: true})
+	if j := h.job(1); j.State != api.StateCancelled || j.Reason != api.ReasonPreempted {
+		t.Fatalf("job 1: %s (%s), want CANCELLED (Preempted)", j.State, j.Reason)
+	}
+	if j := h.job(3); j.State != api.StateCancelled {
+		t.Fatalf("job 3 (cancelled by its user while requeueing): %s", j.State)
+	}
+	j := h.job(2)
+	if j.State != api.StatePending || j.Restarts != 1 || j.Alloc != nil || !j.StartTime.IsZero() || j.ExitCode != 0 || j.Requeue {
+		t.Fatalf("job 2 after requeue: %+v", j)
+	}
+	if u := h.store.Snapshot().AllUsage(); len(u) != 1 || u[0].Value != 11 { // 1/s × 11 s of its first run
+		t.Fatalf("usage of the requeued run: %+v", u)
+	}
+	// Run it again: a late report of attempt 0 must not end attempt 1.
+	h.start(placement(2, "n1", 1, gib))
+	h.finish("n1", api.TaskReport{JobID: 2, Attempt: 0, State: api.TaskExited, ExitCode: 9})
+	if j := h.job(2); j.State != api.StateRunning {
+		t.Fatalf("stale report ended the new attempt: %s", j.State)
+	}
+	h.finish("n1", api.TaskReport{JobID: 2, Attempt: 1, State: api.TaskExited})
+	if j := h.job(2); j.State != api.StateCompleted {
+		t.Fatalf("attempt 1 report: %s", j.State)
+	}
+}

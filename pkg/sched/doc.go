@@ -23,7 +23,12 @@
 //     reservation at its earliest start (Resources); later jobs start now
 //     only where they delay no reservation, else wait (Priority);
 //     - conservative: every job tested (up to MaxJobTest) starts now if it
-//     delays no reservation, else gets its own reservation (Resources).
+//     delays no reservation, else gets its own reservation (Resources);
+//  5. preemption (QOS Preempt lists, Slurm's preempt/qos): each job left
+//     waiting with reason Resources whose QOS may preempt others picks, on
+//     one node of its partition, the fewest running jobs of those QOS that
+//     let it fit once they end (Plan.Preemptions); it stays waiting and
+//     starts in a later pass.
 //
 // Reservations are planned on a per-node timeline of free resources
 // (profile): what is free now, plus what running jobs give back at their

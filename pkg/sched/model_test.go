@@ -223,9 +223,12 @@ func modelSchedule(in sched.Input) sched.Plan {
 		}
 		return cmp.Compare(a.j.ID, b.j.ID)
 	})
+	order := make([]*api.Job, 0, len(queue))
 	for _, e := range queue {
 		md.decide(e.j)
+		order = append(order, e.j)
 	}
+	md.preempt(order)
 	return md.plan
 }
 
@@ -538,6 +541,7 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 		}
 	}
 	checkQOS(t, in, plan, jobs)
+	checkPreemptions(t, in, plan)
 }
 
 // checkQOS: where the pass placed a job of a user (or of a QOS), the

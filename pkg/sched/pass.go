@@ -357,9 +357,11 @@ func (c *PriorityConfig) zero() bool {
 		c.WeightPartition == 0 && c.WeightQOS == 0 && c.Site == 0
 }
 
-// run takes the queue in order and decides every job.
+// run takes the queue in order and decides every job, then plans
+// preemptions for the jobs left waiting.
 func (p *pass) run() {
-	for _, e := range p.order() {
+	q := p.order()
+	for _, e := range q {
 		j := e.job
 		p.plan.Stats.Considered++
 		switch {
@@ -390,6 +392,7 @@ func (p *pass) run() {
 			p.conservative(&e, &d)
 		}
 	}
+	p.preempt(q)
 }
 
 func (p *pass) wait(e *entry, reason string) {

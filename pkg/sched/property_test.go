@@ -30,6 +30,19 @@ func randomCluster(r *rand.Rand) sched.Input {
 		{Name: "grp", Priority: 1, GrpTRES: api.TRES{CPUs: 10 + r.Intn(30), GPUs: 2 + r.Intn(8), MemBytes: int64(20+r.Intn(60)) * gib}},
 		{Name: "plain", Priority: 10},
 	}
+	// Preemption, two times in three: plain may preempt grp and lim (and
+	// lists itself, which must not count), lim may preempt grp; modes in
+	// any case, or none.
+	if r.Intn(3) > 0 {
+		modes := []string{"", api.PreemptOff, "cancel", api.PreemptCancel, "Requeue", api.PreemptRequeue}
+		in.QOS[2].Preempt = []string{"grp", "lim", "plain"}
+		if r.Intn(2) == 0 {
+			in.QOS[0].Preempt = []string{"grp"}
+		}
+		for i := range in.QOS {
+			in.QOS[i].PreemptMode, in.QOS[i].GraceTime = modes[r.Intn(len(modes))], int64(r.Intn(3)*30)
+		}
+	}
 	users := []string{"ann", "bob", "cy"}
 	qosNames := []string{"", "lim", "grp", "plain", "unknown"}
 	// Deadlines on whole minutes now and then, so that events coincide.
@@ -62,7 +75,14 @@ func randomCluster(r *rand.Rand) sched.Input {
 			id++
 			g := r.Intn(len(freeGPUs) + 1)
 			j := &api.Job{ID: id, State: api.StateRunning, User: users[r.Intn(3)], Deadline: deadline(),
+				Priority: int64(r.Intn(3)), StartTime: in.Now.Add(-time.Duration(r.Intn(4)) * time.Hour),
 				Spec: api.JobSpec{QOS: qosNames[r.Intn(len(qosNames))], Nodes: 1, NTasks: 1, CPUsPerTask: 1 + r.Intn(nf.CPUs)}}
+			switch r.Intn(10) { // being stopped
+			case 0:
+				j.State = api.StateCompleting
+			case 1:
+				j.CancelRequested = true
+			}
 			j.Alloc = &api.Allocation{Node: n.Name, CPUs: j.Spec.CPUsPerTask, MemBytes: r.Int63n(nf.MemBytes/2 + 1),
 				GPUs: slices.Clone(freeGPUs[:g])}
 			freeGPUs = freeGPUs[g:]
@@ -160,8 +180,9 @@ type swapper[T any] []T
 func (s swapper[T]) swap(i, j int) { s[i], s[j] = s[j], s[i] }
 
 // TestBackfillProperties runs every mode on many random clusters: plans
-// satisfy the invariants (checkInvariants), equal the reference model's,
-// and do not depend on input order or change the input.
+// (preemptions included) satisfy the invariants (checkInvariants and
+// checkPreemptions), equal the reference model's, and do not depend on
+// input order or change the input.
 func TestBackfillProperties(t *testing.T) {
 	r := rand.New(rand.NewSource(20250611))
 	seen := map[string]int{}
@@ -191,6 +212,10 @@ func TestBackfillProperties(t *testing.T) {
 		seen[mode+"/placed"] += len(plan.Placements)
 		seen[mode+"/backfilled"] += plan.Stats.Backfilled
 		seen[mode+"/reserved"] += plan.Stats.Reserved
+		seen["preempted"] += plan.Stats.Preempted
+		for _, pr := range plan.Preemptions {
+			seen["preempt/"+pr.Mode]++
+		}
 		for _, reason := range plan.Reasons {
 			seen[reason]++
 		}
@@ -202,6 +227,11 @@ func TestBackfillProperties(t *testing.T) {
 		api.ReasonQOSMaxJobsPerUser, api.ReasonQOSMaxTRESPerUser, api.ReasonQOSMaxGRESPerUser, api.ReasonQOSGrpTRES,
 	} {
 		if seen[outcome] < 20 {
+			t.Errorf("generator produced %q only %d times: %v", outcome, seen[outcome], seen)
+		}
+	}
+	for _, outcome := range []string{"preempted", "preempt/" + api.PreemptCancel, "preempt/" + api.PreemptRequeue} {
+		if seen[outcome] < iterations/150 { // rarer: TestPreemptionProperties has more
 			t.Errorf("generator produced %q only %d times: %v", outcome, seen[outcome], seen)
 		}
 	}

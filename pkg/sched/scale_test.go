@@ -147,13 +147,17 @@ func benchNamed(name string) bool {
 // nodes × 8 GPUs, about 80% busy, in each backfill mode.
 func BenchmarkScheduleScale(b *testing.B) {
 	modes := []struct {
-		name string
-		bf   sched.BackfillConfig
+		name    string
+		bf      sched.BackfillConfig
+		preempt bool // high may preempt low (REQUEUE)
 	}{
-		{"easy", sched.BackfillConfig{Mode: sched.BackfillEASY, Window: 24 * time.Hour, Resolution: time.Minute}},
-		{"conservative", sched.BackfillConfig{Mode: sched.BackfillConservative, Window: 24 * time.Hour, Resolution: time.Minute}},
+		{"easy", sched.BackfillConfig{Mode: sched.BackfillEASY, Window: 24 * time.Hour, Resolution: time.Minute}, false},
+		{"conservative", sched.BackfillConfig{Mode: sched.BackfillConservative, Window: 24 * time.Hour, Resolution: time.Minute}, false},
 		{"conservative-test1000", sched.BackfillConfig{Mode: sched.BackfillConservative, Window: 24 * time.Hour,
-			Resolution: time.Minute, MaxJobTest: 1000}},
+			Resolution: time.Minute, MaxJobTest: 1000}, false},
+		{"easy-preempt", sched.BackfillConfig{Mode: sched.BackfillEASY, Window: 24 * time.Hour, Resolution: time.Minute}, true},
+		{"conservative-test1000-preempt", sched.BackfillConfig{Mode: sched.BackfillConservative, Window: 24 * time.Hour,
+			Resolution: time.Minute, MaxJobTest: 1000}, true},
 	}
 	for _, size := range []struct {
 		name    string
@@ -168,6 +172,16 @@ func BenchmarkScheduleScale(b *testing.B) {
 				cfg := sched.DefaultConfig()
 				cfg.Backfill = m.bf
 				in := scaleInput(10_000, size.pending, cfg)
+				if m.preempt {
+					for i := range in.QOS {
+						switch q := &in.QOS[i]; q.Name {
+						case "high":
+							q.Preempt = []string{"low"}
+						case "low":
+							q.PreemptMode, q.GraceTime = api.PreemptRequeue, 60
+						}
+					}
+				}
 				var plan sched.Plan
 				b.ReportAllocs()
 				for b.Loop() {
@@ -175,6 +189,9 @@ func BenchmarkScheduleScale(b *testing.B) {
 				}
 				b.ReportMetric(float64(len(plan.Placements)), "placed")
 				b.ReportMetric(float64(plan.Stats.Reserved), "reserved")
+				if m.preempt {
+					b.ReportMetric(float64(plan.Stats.Preempted), "preempted")
+				}
 			})
 		}
 	}

@@ -58,7 +58,23 @@ type Plan struct {
 	// order: where each reserved job is expected to run and what it holds
 	// there (for gqueue --start, simulators and checks).
 	Reservations []Reservation
-	Stats        Stats
+	// Preemptions lists running jobs to stop so that higher-QOS waiting
+	// jobs can start (see Preemption), by preemptor in queue order, each
+	// preemptor's victims in the order chosen. A preemptor is not placed:
+	// it keeps its reason and starts in a later pass, once its victims
+	// have ended.
+	Preemptions []Preemption
+	Stats       Stats
+}
+
+// Preemption stops a running job (JobID) to make room for a waiting one
+// (For). Mode is the victim QOS's preempt mode (api.PreemptCancel or
+// api.PreemptRequeue); Grace is the SIGTERM-to-SIGKILL time.
+type Preemption struct {
+	JobID api.JobID
+	For   api.JobID
+	Mode  string
+	Grace time.Duration
 }
 
 // Reservation is a waiting job's planned start: from Start until End (zero:
@@ -80,6 +96,7 @@ type Stats struct {
 	Started    int // placed in priority order
 	Backfilled int // placed while a higher-priority job of its partition waits
 	Reserved   int // waiting jobs given a reservation
+	Preempted  int // running jobs to preempt (len(Plan.Preemptions))
 }
 
 // Schedule computes a plan. It does not modify its input.

@@ -104,3 +104,45 @@ func TestFairShareReordersAccounts(t *testing.T) {
 		t.Fatalf("gshare: %d\n%s%s", sh.Code, sh.Stdout, sh.Stderr)
 	}
 }
+
+// QOS preemption through the whole system: a high-QOS job stops a running
+// low-QOS one. In REQUEUE mode the victim runs again afterwards (appending
+// to its output, GSCHED_RESTART_COUNT=1); in CANCEL mode it ends CANCELLED.
+func TestPreemption(t *testing.T) {
+	for _, mode := range []string{"requeue", "cancel"} {
+		t.Run(mode, func(t *testing.T) {
+			c := Start(t, Options{CPUsPerNode: 1, KillWait: 5 * time.Second, Configure: func(cf *config.Config) {
+				cf.QOS = []config.QOSConfig{
+					{Name: "low", PreemptMode: mode, GraceTime: config.Duration{Duration: time.Second}},
+					{Name: "high", Priority: 100, Preempt: []string{"low"}},
+				}
+				cf.Partitions[0].DefaultQOS = "low"
+			}})
+			dir := c.WorkDir(0, 0)
+			low := c.Submit(api.JobSpec{Name: "low", WorkDir: dir, TimeLimit: 600,
+				Script: "#!/bin/bash\necho run $GSCHED_RESTART_COUNT\nif [ $GSCHED_RESTART_COUNT = 0 ]; then sleep 300; fi\n"})
+			c.WaitFor(low, 20*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && readOutMaybe(dir, low) != "" })
+			high := c.Submit(api.JobSpec{Name: "high", QOS: "high", WorkDir: dir, TimeLimit: 60, Script: "#!/bin/sh\necho high\n"})
+			if j := c.WaitJob(high, 30*time.Second); j.State != api.StateCompleted {
+				t.Fatalf("high-QOS job: %s (%s)", j.State, j.Reason)
+			}
+			if mode == "cancel" {
+				j := c.WaitJob(low, 20*time.Second)
+				if j.State != api.StateCancelled || j.Reason != api.ReasonPreempted {
+					t.Fatalf("preempted job: %s (%s), want CANCELLED (Preempted)", j.State, j.Reason)
+				}
+				return
+			}
+			j := c.WaitJob(low, 30*time.Second)
+			if j.State != api.StateCompleted || j.Restarts != 1 {
+				t.Fatalf("requeued job: %s restarts %d (%s)", j.State, j.Restarts, j.Reason)
+			}
+			if out := readOutMaybe(dir, low); out != "run 0\nrun 1\n" {
+				t.Fatalf("requeued job's output %q: want both runs, appended", out)
+			}
+			if h := c.Job(high); !h.StartTime.Before(j.StartTime) {
+				t.Fatalf("the requeued job restarted (%v) before the high-QOS job ran (%v)", j.StartTime, h.StartTime)
+			}
+		})
+	}
+}
