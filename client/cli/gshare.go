@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -53,26 +54,17 @@ func (e *Env) gshareAction(c *ucli.Context) error {
 func FilterShares(rows []api.ShareRow, users []string) []api.ShareRow {
 	keepAcct := map[string]bool{}
 	for _, r := range rows {
-		if r.User != "" && contains(users, r.User) {
+		if r.User != "" && slices.Contains(users, r.User) {
 			keepAcct[r.Account] = true
 		}
 	}
 	var out []api.ShareRow
 	for _, r := range rows {
-		if (r.User == "" && keepAcct[r.Account]) || (r.User != "" && contains(users, r.User)) {
+		if (r.User == "" && keepAcct[r.Account]) || (r.User != "" && slices.Contains(users, r.User)) {
 			out = append(out, r)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RenderShares prints the tree as sshare does: Account (indented by

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -155,6 +156,9 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 		return nil, err
 	}
 	spec.Partition = part.Name
+	if part.State == "DRAIN" || part.State == "INACTIVE" {
+		return nil, invalid("partition %s is %s: it accepts no new jobs", part.Name, part.State)
+	}
 	switch spec.TimeLimit {
 	case 0:
 		spec.TimeLimit = part.DefaultTime
@@ -216,10 +220,10 @@ func (s *Server) partition(name string) (api.Partition, error) {
 
 // matches reports whether a job passes a filter.
 func matches(j *api.Job, f *api.JobFilter) bool {
-	if len(f.IDs) > 0 && !containsID(f.IDs, j.ID) {
+	if len(f.IDs) > 0 && !slices.Contains(f.IDs, j.ID) {
 		return false
 	}
-	if len(f.Users) > 0 && !contains(f.Users, j.User) {
+	if len(f.Users) > 0 && !slices.Contains(f.Users, j.User) {
 		return false
 	}
 	if len(f.States) > 0 {
@@ -235,10 +239,10 @@ func matches(j *api.Job, f *api.JobFilter) bool {
 	} else if !f.IncludeFinished && !f.OnlyFinished && len(f.IDs) == 0 && j.State.Final() {
 		return false
 	}
-	if len(f.Partitions) > 0 && !contains(f.Partitions, j.Spec.Partition) {
+	if len(f.Partitions) > 0 && !slices.Contains(f.Partitions, j.Spec.Partition) {
 		return false
 	}
-	if len(f.Names) > 0 && !contains(f.Names, j.Spec.Name) {
+	if len(f.Names) > 0 && !slices.Contains(f.Names, j.Spec.Name) {
 		return false
 	}
 	if !f.Since.IsZero() {
@@ -251,24 +255,6 @@ func matches(j *api.Job, f *api.JobFilter) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func containsID(list []api.JobID, v api.JobID) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // candidates narrows the scan with an index where the filter allows.

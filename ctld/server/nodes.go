@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -185,7 +186,7 @@ func partHas(p *api.Partition, n *api.Node) bool {
 	if len(p.Nodes) == 0 {
 		return true
 	}
-	return contains(p.Nodes, n.Name)
+	return slices.Contains(p.Nodes, n.Name)
 }
 
 // livenessLoop marks nodes DOWN when they miss heartbeats for NodeTimeout.

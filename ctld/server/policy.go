@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,7 +104,7 @@ func (p *policy) checkAccountQOS(snap *state.Snapshot, job *api.Job, part *api.P
 			return invalid("invalid account or account/user combination: %s is not in account %q", job.User, spec.Account)
 		}
 	}
-	if len(part.AllowAccounts) > 0 && !contains(part.AllowAccounts, spec.Account) {
+	if len(part.AllowAccounts) > 0 && !slices.Contains(part.AllowAccounts, spec.Account) {
 		return invalid("account %q may not use partition %s", spec.Account, part.Name)
 	}
 	if spec.Nice < 0 && !op {

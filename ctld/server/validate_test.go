@@ -20,6 +20,9 @@ func testServer(t testing.TB) *Server {
 	parts := []api.Partition{
 		{Name: "main", Default: true, State: "UP", DefaultTime: 3600, MaxTime: 86400},
 		{Name: "long", State: "UP"},
+		{Name: "drained", State: "DRAIN"},
+		{Name: "off", State: "INACTIVE"},
+		{Name: "down", State: "DOWN"},
 	}
 	return &Server{
 		store: store, defMemPerCPU: 1 << 30, parts: parts, pol: &policy{parts: parts},
@@ -184,4 +187,23 @@ func FuzzNewJob(f *testing.F) {
 			t.Fatalf("accepted an invalid job: %+v", j)
 		}
 	})
+}
+
+func TestNewJobPartitionStates(t *testing.T) {
+	s := testServer(t)
+	tests := []struct{ part, wantErr string }{
+		{"main", ""},
+		{"down", ""}, // queued, not started (reason PartitionDown)
+		{"drained", "accepts no new jobs"},
+		{"off", "accepts no new jobs"},
+		{"nope", "invalid partition"},
+	}
+	for _, tc := range tests {
+		in := goodSpec()
+		in.Partition = tc.part
+		_, err := s.newJob(auth.Peer{UID: 1, User: "u"}, false, &in)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("partition %s: err %v, want %q", tc.part, err, tc.wantErr)
+		}
+	}
 }
