@@ -146,3 +146,27 @@ func TestPreemption(t *testing.T) {
 		})
 	}
 }
+
+// QOS limits through the controller: a job over MaxJobsPerUser waits with
+// the limit as its reason (and runs once the first job ends); a job that
+// could never run under MaxTRESPerUser is refused at submission.
+func TestQOSLimits(t *testing.T) {
+	c := Start(t, Options{CPUsPerNode: 4, GPUsPerNode: 2, Configure: func(cf *config.Config) {
+		cf.QOS = []config.QOSConfig{{Name: "normal", MaxJobsPerUser: 1, MaxTRESPerUser: "gpu=1"}}
+		cf.Partitions[0].DefaultQOS = "normal"
+	}})
+	first := c.Submit(api.JobSpec{TimeLimit: 60, Script: "#!/bin/sh\nsleep 2\n"})
+	second := c.Submit(api.JobSpec{TimeLimit: 60, Script: "#!/bin/sh\ntrue\n"})
+	c.WaitFor(first, 20*time.Second, func(j api.Job) bool { return j.State == api.StateRunning })
+	j := c.WaitFor(second, 10*time.Second, func(j api.Job) bool { return j.Reason != api.ReasonNone })
+	if j.State != api.StatePending || j.Reason != api.ReasonQOSMaxJobsPerUser {
+		t.Fatalf("second job: %s (%s), want PENDING (%s)", j.State, j.Reason, api.ReasonQOSMaxJobsPerUser)
+	}
+	if j := c.WaitJob(second, 30*time.Second); j.State != api.StateCompleted {
+		t.Fatalf("second job after the first ended: %s", j.State)
+	}
+	r := c.CLI(0, 0, c.Dir, "gsub", "--gpus=2", "--wrap", "true")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "MaxTRESPerUser") {
+		t.Fatalf("a job over MaxTRESPerUser: code %d stderr %q", r.Code, r.Stderr)
+	}
+}
