@@ -173,7 +173,7 @@ func RenderNodes(w io.Writer, list api.NodeList, header bool) error {
 	}
 	tw := newTable(w)
 	if header {
-		fmt.Fprintln(tw, "NODELIST\tPARTITION\tSTATE\tCPUS(A/T)\tMEMORY(A/T)\tGPUS(A/T)\tGPUS_FREE\tGPU_MODEL\tREASON")
+		fmt.Fprintln(tw, "NODELIST\tPARTITION\tSTATE\tCPUS(A/T)\tMEMORY(A/T)\tGPUS(A/T)\tGPUS_FREE\tGPU_MODEL:MEM\tREASON")
 	}
 	for i := range nodes {
 		n := &nodes[i]
@@ -237,9 +237,16 @@ func gpuModels(n *api.NodeInfo) string {
 	var models []string
 	seen := map[string]bool{}
 	for _, g := range n.GPUs {
-		if g.Model != "" && !seen[g.Model] {
-			seen[g.Model] = true
-			models = append(models, g.Model)
+		m := g.Model
+		if m == "" {
+			continue
+		}
+		if g.MemBytes > 0 {
+			m += ":" + units.FormatMemoryHuman(g.MemBytes)
+		}
+		if !seen[m] {
+			seen[m] = true
+			models = append(models, m)
 		}
 	}
 	return strings.Join(models, ",")

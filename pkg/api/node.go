@@ -41,14 +41,16 @@ type Node struct {
 	GPUSource string `json:"gpu_source,omitempty"`
 	// ExtraDevices are the control devices present on the node
 	// (nvidiactl, nvidia-uvm, ...) that GPU jobs also get.
-	ExtraDevices  []string  `json:"extra_devices,omitempty"`
-	Partitions    []string  `json:"partitions,omitempty"`
-	State         NodeState `json:"state"`
-	Reason        string    `json:"reason,omitempty"`
-	BootID        string    `json:"boot_id,omitempty"`
-	RegisterTime  time.Time `json:"register_time"`
-	LastHeartbeat time.Time `json:"last_heartbeat"`
-	Version       string    `json:"version,omitempty"`
+	ExtraDevices []string `json:"extra_devices,omitempty"`
+	// Topology of the GPUs (nil: unknown, all pairs treated alike).
+	Topology      *GPUTopology `json:"topology,omitempty"`
+	Partitions    []string     `json:"partitions,omitempty"`
+	State         NodeState    `json:"state"`
+	Reason        string       `json:"reason,omitempty"`
+	BootID        string       `json:"boot_id,omitempty"`
+	RegisterTime  time.Time    `json:"register_time"`
+	LastHeartbeat time.Time    `json:"last_heartbeat"`
+	Version       string       `json:"version,omitempty"`
 }
 
 // NodeUsage is what a node has allocated right now (derived from running jobs).
@@ -98,4 +100,30 @@ type Partition struct {
 	PriorityJobFactor int      `json:"priority_job_factor,omitempty"`
 	AllowAccounts     []string `json:"allow_accounts,omitempty"` // empty = all
 	DefaultQOS        string   `json:"default_qos,omitempty"`
+}
+
+// GPUTopology describes how a node's GPUs (and NICs) are connected. Links
+// is a symmetric matrix indexed by GPU.Index (indices 0..n-1) holding the
+// link level between two GPUs, as pkg/topology defines them (0 the same
+// GPU, then NVLink, one PCIe switch, several switches, host bridge, same
+// NUMA node, across sockets). NVLinks counts direct NVLink connections per
+// pair (0 when none or unknown).
+type GPUTopology struct {
+	// Source is "nvml", a preset name ("dgx-h100", ...) or "matrix".
+	Source  string  `json:"source,omitempty"`
+	Links   [][]int `json:"links"`
+	NVLinks [][]int `json:"nvlinks,omitempty"`
+	// NUMA is each GPU's NUMA node (-1 unknown).
+	NUMA []int `json:"numa"`
+	// CPUs lists the CPU ids of each NUMA node (for CPU binding).
+	CPUs map[int][]int `json:"cpus,omitempty"`
+	NICs []NIC         `json:"nics,omitempty"`
+}
+
+// NIC is a network device (e.g. an RDMA HCA) with its distance to each GPU.
+type NIC struct {
+	Name string `json:"name"`
+	NUMA int    `json:"numa"`
+	// Links holds the link level from the NIC to each GPU (by index).
+	Links []int `json:"links"`
 }

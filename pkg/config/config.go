@@ -111,6 +111,11 @@ type NodeConfig struct {
 	GPUDiscovery string `toml:"gpu_discovery"`
 	// GPU declares GPUs by hand (fake devices for tests, or no driver).
 	GPU []GPUConfig `toml:"gpu"`
+	// GPUTopology describes how declared GPUs are connected: a preset
+	// name ("dgx-h100", "pcie-8gpu-2socket", "nvlink-pairs-4gpu") or a
+	// matrix as printed by `nvidia-smi topo -m`. NVML discovery measures
+	// the topology itself and ignores this.
+	GPUTopology string `toml:"gpu_topology"`
 	// Partitions the node belongs to (default: every partition with an
 	// empty node list).
 	Partitions []string `toml:"partitions"`
