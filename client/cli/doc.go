@@ -1,5 +1,5 @@
 // Package cli implements gsched's user commands — gsub, gqueue, gcancel,
-// ginfo and gacct — on urfave/cli/v2. Each command is a Run function
+// ginfo, gacct, gshare and ghostnames — on urfave/cli/v2. Each command is a Run function
 // (RunGsub, RunGqueue, ...) that takes the argument vector and returns the
 // process exit status: 0 on success, 1 on failure, 2 on bad usage. Errors
 // are printed as one line on stderr ("gsub: error: ..."), never as a
