@@ -13,6 +13,7 @@ import (
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/fsm"
 	"github.com/gsched/gsched/pkg/state"
+	"github.com/gsched/gsched/pkg/topology"
 )
 
 func (s *Server) touch(node string) {
@@ -38,6 +39,9 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 			return nil, invalid("node %s: bad or duplicate GPU index %d", n.Name, g.Index)
 		}
 		seen[g.Index] = true
+	}
+	if err := topology.Validate(n.Topology, len(n.GPUs)); err != nil {
+		return nil, invalid("node %s: bad GPU topology: %v", n.Name, err)
 	}
 	if _, err := s.apply(&fsm.Command{Type: fsm.CmdRegisterNode, Register: &fsm.RegisterCmd{Node: n}}); err != nil {
 		return nil, err

@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/auth"
 	"github.com/gsched/gsched/pkg/runtime"
+	"github.com/gsched/gsched/pkg/topology"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -76,7 +79,44 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, cluster 
 		}
 	}
 	spec.Env = Env(j, n, cluster)
+	spec.CPUSet = cpuSet(n.Topology, j.Alloc.GPUs, onlineCPUs())
 	return spec, nil
+}
+
+// cpuSet binds a GPU job to the CPUs of its GPUs' NUMA nodes that this
+// host really has ("" = no binding: no GPUs, unknown topology, or none of
+// those CPUs here). The CPU quota still limits it to its allocated count.
+func cpuSet(t *api.GPUTopology, gpus []int, online []int) string {
+	if len(gpus) == 0 {
+		return ""
+	}
+	var keep []int
+	for _, c := range topology.CPUsFor(t, gpus) {
+		if slices.Contains(online, c) {
+			keep = append(keep, c)
+		}
+	}
+	if len(keep) == 0 {
+		return ""
+	}
+	return topology.FormatList(keep)
+}
+
+var (
+	onlineOnce sync.Once
+	onlineList []int
+)
+
+// onlineCPUs reads the host's online CPUs once (/sys/devices/system/cpu/online).
+func onlineCPUs() []int {
+	onlineOnce.Do(func() {
+		b, err := os.ReadFile("/sys/devices/system/cpu/online")
+		if err != nil {
+			return
+		}
+		onlineList, _ = topology.ParseList(strings.TrimSpace(string(b)))
+	})
+	return onlineList
 }
 
 func outPath(pattern, dir string, vars units.PatternVars) string {

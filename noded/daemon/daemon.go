@@ -24,6 +24,7 @@ import (
 	"github.com/gsched/gsched/pkg/gpu"
 	"github.com/gsched/gsched/pkg/rpc"
 	"github.com/gsched/gsched/pkg/runtime/runc"
+	"github.com/gsched/gsched/pkg/topology"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -40,9 +41,12 @@ type Daemon struct {
 
 // New discovers resources and prepares the runtime and agent.
 func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
-	node, err := Describe(cfg)
+	node, warnings, err := Describe(cfg)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range warnings {
+		log.Warn("node description incomplete", zap.String("detail", w))
 	}
 	runcPath, err := findRunc(cfg.Node.Runc)
 	if err != nil {
@@ -80,8 +84,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return d.Agent.Run(ctx)
 }
 
-// Describe detects the node's CPUs, memory and GPUs, with config overrides.
-func Describe(cfg *config.Config) (api.Node, error) {
+// Describe detects the node's CPUs, memory and GPUs, with config
+// overrides. Warnings name what could not be found but did not stop it
+// (an unmeasurable GPU topology).
+func Describe(cfg *config.Config) (api.Node, []string, error) {
 	n := api.Node{Name: cfg.NodeName(), Partitions: cfg.Node.Partitions, Version: Version}
 	n.CPUs = cfg.Node.CPUs
 	if n.CPUs == 0 {
@@ -90,26 +96,37 @@ func Describe(cfg *config.Config) (api.Node, error) {
 	if cfg.Node.Memory != "" {
 		m, err := units.ParseMemory(cfg.Node.Memory)
 		if err != nil {
-			return n, fmt.Errorf("node.memory: %w", err)
+			return n, nil, fmt.Errorf("node.memory: %w", err)
 		}
 		n.MemBytes = m
 	} else {
 		m, err := memTotal()
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 		n.MemBytes = m
 	}
 	info, err := gpu.Discover(cfg.Node.GPUDiscovery, cfg.Node.GPU)
 	if err != nil {
-		return n, err
+		return n, nil, err
 	}
 	n.GPUs, n.GPUSource, n.ExtraDevices = info.GPUs, info.Source, info.Extra
+	var warnings []string
+	if len(n.GPUs) > 0 {
+		topo, warn, err := gpuTopology(cfg, info)
+		if err != nil {
+			return n, nil, err
+		}
+		if warn != "" {
+			warnings = append(warnings, warn)
+		}
+		n.Topology = topo
+	}
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		n.BootID = strings.TrimSpace(string(b))
 	}
 	n.Addr, _ = os.Hostname()
-	return n, nil
+	return n, warnings, nil
 }
 
 func memTotal() (int64, error) {
@@ -152,4 +169,24 @@ func findRunc(configured string) (string, error) {
 		return "", errors.New("no runc binary: set node.runc, put runc beside gnoded (make build does), or install one")
 	}
 	return p, nil
+}
+
+// gpuTopology measures the GPUs' topology with NVML, or reads the one the
+// configuration declares (a preset or an nvidia-smi matrix).
+// A topology NVML cannot measure is a warning (GPUs are then picked by
+// index); a declared one that does not parse or fit is an error.
+func gpuTopology(cfg *config.Config, info gpu.Info) (*api.GPUTopology, string, error) {
+	var topo *api.GPUTopology
+	var err error
+	if info.Source == "nvml" {
+		if topo, err = gpu.DiscoverTopology(info.GPUs); err != nil {
+			return nil, "gpu topology: " + err.Error(), nil
+		}
+	} else if topo, err = topology.FromSpec(cfg.Node.GPUTopology); err != nil {
+		return nil, "", fmt.Errorf("node.gpu_topology: %w", err)
+	}
+	if err := topology.Validate(topo, len(info.GPUs)); err != nil {
+		return nil, "", fmt.Errorf("gpu topology does not match the %d GPUs: %w", len(info.GPUs), err)
+	}
+	return topo, "", nil
 }

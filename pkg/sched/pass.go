@@ -8,6 +8,7 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/sched/priority"
+	"github.com/gsched/gsched/pkg/topology"
 )
 
 type mode int
@@ -404,8 +405,10 @@ func (p *pass) place(e *entry, ni int32, d *demand) {
 	n := &p.nodes[ni]
 	a := api.Allocation{Node: n.node.Name, CPUs: d.cpus, MemBytes: d.mem}
 	if d.gpus > 0 {
-		a.GPUs = n.gpus[:d.gpus:d.gpus] // the lowest free indices
-		n.gpus = n.gpus[d.gpus:]
+		// The best-connected set that strands the fewest good GPUs (the
+		// lowest free indices when the topology is unknown).
+		a.GPUs = topology.Select(n.node.Topology, n.gpus, d.gpus, topology.Options{})
+		n.gpus = without(n.gpus, a.GPUs)
 	}
 	n.cpus -= d.cpus
 	n.mem -= d.mem
@@ -439,4 +442,15 @@ func (p *pass) reserve(e *entry, ni int32, d *demand, at int64) {
 	p.plan.Starts[e.job.ID] = r.Start
 	p.plan.Reservations = append(p.plan.Reservations, r)
 	p.plan.Stats.Reserved++
+}
+
+// without returns free minus the (sorted) taken indices, in a new slice.
+func without(free, taken []int) []int {
+	out := make([]int, 0, len(free)-len(taken))
+	for _, g := range free {
+		if !slices.Contains(taken, g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -227,3 +227,29 @@ func TestPendingReasons(t *testing.T) {
 		t.Fatalf("impossible job accepted or unclear error: %v", err)
 	}
 }
+
+// Topology-aware GPU selection through the controller: on a node whose 4
+// GPUs are NVLink-bridged in pairs (0-1, 2-3), a 2-GPU job arriving while
+// GPU 0 is busy gets the intact pair 2-3, not 1-2 (lowest free indices).
+func TestGPUSelectionFollowsTopology(t *testing.T) {
+	c := Start(t, Options{CPUsPerNode: 4, GPUsPerNode: 4, Configure: func(cf *config.Config) {
+		cf.Node.GPUTopology = "nvlink-pairs-4gpu"
+	}})
+	info := c.Nodes().Nodes[0]
+	if info.Topology == nil || len(info.Topology.Links) != 4 {
+		t.Fatalf("node registered without its topology: %+v", info.Topology)
+	}
+	one := c.Submit(api.JobSpec{GPUs: 1, Script: "#!/bin/sh\nsleep 300\n"})
+	j1 := c.WaitFor(one, 20*time.Second, func(j api.Job) bool { return j.State == api.StateRunning })
+	two := c.Submit(api.JobSpec{GPUs: 2, Script: "#!/bin/sh\necho $CUDA_VISIBLE_DEVICES $GSCHED_JOB_GPUS\n"})
+	j2 := c.WaitJob(two, 30*time.Second)
+	if j2.State != api.StateCompleted {
+		t.Fatalf("2-GPU job: %s (%s)", j2.State, j2.Reason)
+	}
+	if len(j1.Alloc.GPUs) != 1 || j1.Alloc.GPUs[0] != 0 {
+		t.Fatalf("1-GPU job got %v, want [0]", j1.Alloc.GPUs)
+	}
+	if got := j2.Alloc.GPUs; len(got) != 2 || got[0] != 2 || got[1] != 3 {
+		t.Fatalf("2-GPU job got GPUs %v, want the NVLink pair [2 3]", got)
+	}
+}

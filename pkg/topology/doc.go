@@ -32,7 +32,15 @@
 //     (prefer the set whose GPUs are farther from their nearest NIC);
 //  6. the lexicographically smallest index list.
 //
-// Select searches every subset when there are at most 1<<15 of them (all
-// cases up to 16 GPUs, C(16,8) = 12870) and otherwise grows a set greedily
-// from every free GPU and keeps the best.
+// Select is exact whenever it can be: GPUs that are interchangeable (the
+// same links to all others, NUMA node and NIC distance) form classes, and
+// it scores every way of taking n GPUs from the classes, abandoning
+// partial sets whose worst link or link sum is already beaten. That is at
+// most C(16,8) = 12870 sets on a 16-GPU node and a handful on symmetric
+// machines (DGX, PCIe boxes). Past 1<<15 choices or 64 free GPUs it grows
+// a set greedily from every free GPU instead and keeps the best.
+//
+// The topology should cover every GPU of the node (Validate); Select and
+// the other functions never fail on one that does not, they treat what is
+// missing as SYS and unknown NUMA.
 package topology

@@ -349,7 +349,7 @@ func parseAffinity(t *api.GPUTopology, h *header, gpuRows []*row) error {
 		cpuStr, numaStr := field(r, cpuPos), field(r, numaPos)
 		switch {
 		case numaPos >= 0 && numaStr != "N/A":
-			nodes, err := parseList(numaStr)
+			nodes, err := ParseList(numaStr)
 			if err != nil || len(nodes) == 0 {
 				return fmt.Errorf("%w: line %d: GPU%d: bad NUMA affinity %q", ErrInvalid, r.no, g, clip(numaStr))
 			}
@@ -365,7 +365,7 @@ func parseAffinity(t *api.GPUTopology, h *header, gpuRows []*row) error {
 		if cpuStr == "N/A" || t.NUMA[g] < 0 {
 			continue
 		}
-		cpus, err := parseList(cpuStr)
+		cpus, err := ParseList(cpuStr)
 		if err != nil {
 			return fmt.Errorf("%w: line %d: GPU%d: bad CPU affinity %q", ErrInvalid, r.no, g, clip(cpuStr))
 		}
@@ -377,9 +377,9 @@ func parseAffinity(t *api.GPUTopology, h *header, gpuRows []*row) error {
 	return nil
 }
 
-// parseList reads a Linux cpulist such as "0-55,112-167" (ids 0..maxCPU),
-// sorted and without duplicates.
-func parseList(s string) ([]int, error) {
+// ParseList reads a Linux cpulist such as "0-55,112-167" (ids 0..8191, as
+// in sysfs and nvidia-smi) into sorted ids without duplicates.
+func ParseList(s string) ([]int, error) {
 	var out []int
 	for _, part := range strings.Split(s, ",") {
 		lo, hi, isRange := strings.Cut(part, "-")
@@ -389,13 +389,13 @@ func parseList(s string) ([]int, error) {
 		a, err1 := strconv.Atoi(lo)
 		b, err2 := strconv.Atoi(hi)
 		if err1 != nil || err2 != nil || !isDigits(lo) || !isDigits(hi) || a > b || b > maxCPU {
-			return nil, fmt.Errorf("bad list %q", s)
+			return nil, fmt.Errorf("%w: bad CPU list %q", ErrInvalid, clip(s))
 		}
 		for c := a; c <= b; c++ {
 			out = append(out, c)
 		}
 		if len(out) > 4*(maxCPU+1) {
-			return nil, fmt.Errorf("list %q too long", s)
+			return nil, fmt.Errorf("%w: CPU list %q too long", ErrInvalid, clip(s))
 		}
 	}
 	return union(nil, out), nil

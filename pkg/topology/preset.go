@@ -163,3 +163,19 @@ func nvlinkPairs4GPU() *api.GPUTopology {
 		CPUs: map[int][]int{0: cpuRange(0, 31)},
 	}
 }
+
+// FromSpec reads the node.gpu_topology setting: "" (unknown: nil), a
+// preset name, or a matrix for ParseMatrix (either form). A single word
+// that is not a preset is reported as an unknown preset.
+func FromSpec(spec string) (*api.GPUTopology, error) {
+	s := strings.TrimSpace(spec)
+	switch {
+	case s == "":
+		return nil, nil
+	case presets[s] != nil:
+		return Preset(s)
+	case !strings.ContainsAny(s, " \t\n;") && strings.ToUpper(s) != "X":
+		return Preset(s)
+	}
+	return ParseMatrix(s)
+}

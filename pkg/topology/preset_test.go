@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gsched/gsched/pkg/api"
@@ -116,5 +117,37 @@ func TestValidate(t *testing.T) {
 	}
 	if err := Validate(nil, 8); err != nil {
 		t.Errorf("nil topology: %v", err)
+	}
+}
+
+func TestFromSpec(t *testing.T) {
+	tests := []struct {
+		spec    string
+		source  string
+		gpus    int
+		wantErr string
+	}{
+		{"", "", 0, ""},
+		{"  dgx-h100\n", "dgx-h100", 8, ""},
+		{"X NV4; NV4 X", "matrix", 2, ""},
+		{"X", "matrix", 1, ""},
+		{"\tGPU0\tGPU1\nGPU0\t X \tPIX\nGPU1\tPIX\t X \n", "matrix", 2, ""},
+		{"dgx-a100", "", 0, `unknown preset "dgx-a100"`},
+		{"X PIX; SYS X", "", 0, "asymmetric"},
+	}
+	for _, tc := range tests {
+		p, err := FromSpec(tc.spec)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("FromSpec(%q) err = %v, want %q", tc.spec, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("FromSpec(%q): %v", tc.spec, err)
+		case tc.source == "" && p != nil:
+			t.Errorf("FromSpec(%q) = %+v, want nil", tc.spec, p)
+		case tc.source != "" && (p.Source != tc.source || len(p.Links) != tc.gpus):
+			t.Errorf("FromSpec(%q) = source %q, %d GPUs", tc.spec, p.Source, len(p.Links))
+		}
 	}
 }

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/gsched/gsched/pkg/api"
@@ -13,7 +14,7 @@ type Options struct {
 	NearNIC bool
 }
 
-// maxExhaustive is the most subsets Select scores one by one; C(16,8) =
+// maxExhaustive is the most choices Select scores one by one; C(16,8) =
 // 12870 fits, so every choice on a node of up to 16 GPUs is exact.
 const maxExhaustive = 1 << 15
 
@@ -33,8 +34,8 @@ func Select(t *api.GPUTopology, free []int, n int, opts Options) []int {
 	}
 	s := newSelector(t, cand, opts)
 	var local []int
-	if s.m <= 64 && binomial(s.m, n) <= maxExhaustive {
-		local = s.exhaustive(n)
+	if classes := s.twins(); s.m <= 64 && countChoices(classes, n) <= maxExhaustive {
+		local = s.exhaustive(classes, n)
 	} else {
 		local = s.greedy(n)
 	}
@@ -90,20 +91,6 @@ func normalize(free []int) []int {
 	return union(nil, out)
 }
 
-func binomial(m, n int) int {
-	if n > m-n {
-		n = m - n
-	}
-	c := 1
-	for k := 1; k <= n; k++ {
-		c = c * (m - n + k) / k
-		if c > maxExhaustive {
-			return c
-		}
-	}
-	return c
-}
-
 // selector holds the candidates of one Select call in local numbering
 // (0..m-1 over the sorted free list).
 type selector struct {
@@ -124,11 +111,11 @@ func newSelector(t *api.GPUTopology, cand []int, opts Options) *selector {
 	m := len(cand)
 	s := &selector{m: m, opts: opts, hasNIC: len(t.NICs) > 0,
 		link: make([][]Link, m), numa: make([]int, m), nic: make([]Link, m)}
-	present := map[Link]bool{}
+	var present [SYS + 1]bool
 	for a, g := range cand {
 		s.link[a] = make([]Link, m)
 		for b, h := range cand {
-			s.link[a][b] = Between(t, g, h)
+			s.link[a][b] = max(Between(t, g, h), Between(t, h, g))
 			if a != b {
 				present[s.link[a][b]] = true
 			}
@@ -169,17 +156,15 @@ func newSelector(t *api.GPUTopology, cand []int, opts Options) *selector {
 		}
 		s.adj = append(s.adj, adj)
 	}
-	groups := map[int]uint64{}
-	var ids []int
+	var ids []int // NUMA node of each group in numG
 	for a := 0; a < m; a++ {
-		if _, ok := groups[s.numa[a]]; !ok {
+		k := slices.Index(ids, s.numa[a])
+		if k < 0 {
+			k = len(ids)
 			ids = append(ids, s.numa[a])
+			s.numG = append(s.numG, 0)
 		}
-		groups[s.numa[a]] |= 1 << a
-	}
-	sort.Ints(ids)
-	for _, id := range ids {
-		s.numG = append(s.numG, groups[id])
+		s.numG[k] |= 1 << a
 	}
 	return s
 }
@@ -296,54 +281,118 @@ func compareRest(a, b []int) int {
 	return 0
 }
 
-// exhaustive scores every n-subset in lexicographic order and keeps the
-// first best one, so ties go to the smallest index list.
-func (s *selector) exhaustive(n int) []int {
-	comb := make([]int, n)
-	for i := range comb {
-		comb[i] = i
-	}
-	best := append([]int(nil), comb...)
-	bestCost := s.cost(comb)
-	var bestRest, curRest []int
-	haveRest := false
-	for nextComb(comb, s.m) {
-		c := s.cost(comb)
-		switch {
-		case c.less(bestCost):
-			copy(best, comb)
-			bestCost, haveRest = c, false
-		case !bestCost.less(c):
-			if !haveRest {
-				bestRest = s.rest(bestRest, best)
-				haveRest = true
-			}
-			curRest = s.rest(curRest, comb)
-			if compareRest(curRest, bestRest) > 0 {
-				copy(best, comb)
-				bestRest, curRest = curRest, bestRest
+// twins splits the candidates into classes of interchangeable GPUs: the
+// same links to every other GPU, the same NUMA node and the same nearest
+// NIC level. Swapping two twins changes neither a set's cost nor what it
+// leaves free, so only how many GPUs are taken from each class matters.
+// (Being twins is transitive for symmetric links, so comparing with the
+// first member of a class is enough.) Classes and members are in index
+// order.
+func (s *selector) twins() [][]int {
+	var classes [][]int
+	for a := 0; a < s.m; a++ {
+		placed := false
+		for k, cl := range classes {
+			if s.twin(cl[0], a) {
+				classes[k] = append(cl, a)
+				placed = true
+				break
 			}
 		}
+		if !placed {
+			classes = append(classes, []int{a})
+		}
 	}
-	return best
+	return classes
 }
 
-// nextComb advances comb to the next n-subset of 0..m-1 in lexicographic
-// order and reports whether there was one.
-func nextComb(comb []int, m int) bool {
-	n := len(comb)
-	i := n - 1
-	for i >= 0 && comb[i] == m-n+i {
-		i--
-	}
-	if i < 0 {
+func (s *selector) twin(a, b int) bool {
+	if s.numa[a] != s.numa[b] || s.nic[a] != s.nic[b] {
 		return false
 	}
-	comb[i]++
-	for j := i + 1; j < n; j++ {
-		comb[j] = comb[j-1] + 1
+	for c := 0; c < s.m; c++ {
+		if c != a && c != b && s.link[a][c] != s.link[b][c] {
+			return false
+		}
 	}
 	return true
+}
+
+// countChoices returns how many ways there are to take n GPUs from
+// classes of the given sizes when only the count per class matters,
+// stopping early past maxExhaustive.
+func countChoices(classes [][]int, n int) int {
+	ways := make([]int, n+1) // ways[k]: choices of k GPUs from the classes so far
+	ways[0] = 1
+	for _, cl := range classes {
+		next := make([]int, n+1)
+		for k, w := range ways {
+			if w == 0 {
+				continue
+			}
+			for c := 0; c <= len(cl) && k+c <= n; c++ {
+				next[k+c] = min(next[k+c]+w, maxExhaustive+1)
+			}
+		}
+		ways = next
+	}
+	return ways[n]
+}
+
+// exhaustive scores every choice of how many GPUs to take from each twin
+// class (the lowest indices of each class) and keeps the best by cost,
+// then by what it leaves free, then the smallest index list.
+func (s *selector) exhaustive(classes [][]int, n int) []int {
+	suffix := make([]int, len(classes)+1) // GPUs in classes[i:]
+	for i := len(classes) - 1; i >= 0; i-- {
+		suffix[i] = suffix[i+1] + len(classes[i])
+	}
+	var best, bestRest, curRest []int
+	var bestCost cost
+	set := make([]int, 0, n)
+	sorted := make([]int, 0, n)
+	// worst and sum of the links inside set only grow as GPUs are added,
+	// so a partial set already worse than the best one is abandoned.
+	var walk func(i, left int, worst Link, sum int)
+	walk = func(i, left int, worst Link, sum int) {
+		if best != nil && (worst > bestCost.worst || (worst == bestCost.worst && sum > bestCost.sum)) {
+			return
+		}
+		if left == 0 {
+			sorted = append(sorted[:0], set...)
+			slices.Sort(sorted)
+			c := s.cost(sorted)
+			switch {
+			case best == nil || c.less(bestCost):
+				best, bestCost = append(best[:0], sorted...), c
+				bestRest = s.rest(bestRest, best)
+			case !bestCost.less(c):
+				curRest = s.rest(curRest, sorted)
+				if r := compareRest(curRest, bestRest); r > 0 || (r == 0 && lexLess(sorted, best)) {
+					best = append(best[:0], sorted...)
+					bestRest, curRest = curRest, bestRest
+				}
+			}
+			return
+		}
+		if i == len(classes) || suffix[i] < left {
+			return
+		}
+		// Take c = 0, 1, ... GPUs of class i, adding one at a time.
+		base, w, sm := len(set), worst, sum
+		walk(i+1, left, w, sm)
+		for _, a := range classes[i][:min(left, len(classes[i]))] {
+			for _, b := range set {
+				w = max(w, s.link[a][b])
+				sm += int(s.link[a][b])
+			}
+			set = append(set, a)
+			walk(i+1, left-(len(set)-base), w, sm)
+		}
+		set = set[:base]
+	}
+	walk(0, n, Self, 0)
+	return best
 }
 
 // greedy grows a set from every candidate in turn, each time adding the
