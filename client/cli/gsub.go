@@ -53,6 +53,9 @@ type SubmitOptions struct {
 	Account     string
 	QOS         string
 	Nice        string
+	GPUMem      string
+	MemPerGPU   string
+	Constraint  string
 	Hold        bool
 }
 
@@ -93,6 +96,9 @@ func gsubFlags() []ucli.Flag {
 		s("chdir", "D", "directory the job starts in (default: the current directory)"),
 		s("export", "", "environment to pass: ALL (default), NONE, or a list such as ALL,FOO=bar or FOO,BAR=1"),
 		s("account", "A", "account to charge (default: your default account)"),
+		s("gpu-mem", "", "only GPUs with at least this much memory (e.g. 40G)"),
+		s("mem-per-gpu", "", "memory per allocated GPU (instead of --mem)"),
+		s("constraint", "C", "node features required, joined with & or , (e.g. ib&nvme)"),
 		s("qos", "q", "quality of service (default: the partition's)"),
 		s("nice", "", "lower the job's priority by this much (negative values: operators only)"),
 		s("wrap", "", "submit \"#!/bin/sh\" followed by this command instead of a script"),
@@ -267,6 +273,9 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.Account = str("account")
 	o.QOS = str("qos")
 	o.Nice = str("nice")
+	o.GPUMem = str("gpu-mem")
+	o.MemPerGPU = str("mem-per-gpu")
+	o.Constraint = str("constraint")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
@@ -344,8 +353,28 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 			return spec, fmt.Errorf("--mem: %w", err)
 		}
 	}
-	if spec.GPUs, spec.GPUsPerNode, err = gpuRequest(o); err != nil {
+	if spec.GPUs, spec.GPUsPerNode, spec.GPUType, err = gpuRequest(o); err != nil {
 		return spec, err
+	}
+	spec.Constraint = o.Constraint
+	if o.GPUMem != "" {
+		if spec.GPUMemMin, err = units.ParseMemory(o.GPUMem); err != nil {
+			return spec, fmt.Errorf("--gpu-mem: %w", err)
+		}
+	}
+	if o.MemPerGPU != "" {
+		if o.Mem != "" {
+			return spec, errors.New("use only one of --mem and --mem-per-gpu")
+		}
+		per, err := units.ParseMemory(o.MemPerGPU)
+		if err != nil {
+			return spec, fmt.Errorf("--mem-per-gpu: %w", err)
+		}
+		n := spec.GPUsOnNode()
+		if n == 0 {
+			return spec, errors.New("--mem-per-gpu needs GPUs (--gpus, --gpus-per-node or --gres)")
+		}
+		spec.MemBytes = per * int64(n)
 	}
 	if o.Time != "" {
 		secs, unlimited, err := units.ParseTimeLimit(o.Time)
@@ -400,7 +429,7 @@ func positive(flag, s string) (int, error) {
 }
 
 // gpuRequest resolves --gpus, --gpus-per-node and --gres.
-func gpuRequest(o SubmitOptions) (gpus, perNode int, err error) {
+func gpuRequest(o SubmitOptions) (gpus, perNode int, typ string, err error) {
 	set := 0
 	for _, v := range []string{o.GPUs, o.GPUsPerNode, o.Gres} {
 		if v != "" {
@@ -408,27 +437,23 @@ func gpuRequest(o SubmitOptions) (gpus, perNode int, err error) {
 		}
 	}
 	if set > 1 {
-		return 0, 0, errors.New("use only one of --gpus, --gpus-per-node and --gres")
+		return 0, 0, "", errors.New("use only one of --gpus, --gpus-per-node and --gres")
 	}
-	var typ string
 	switch {
 	case o.GPUs != "":
 		if gpus, typ, err = units.ParseGPUs(o.GPUs); err != nil {
-			return 0, 0, fmt.Errorf("--gpus: %w", err)
+			return 0, 0, "", fmt.Errorf("--gpus: %w", err)
 		}
 	case o.GPUsPerNode != "":
 		if perNode, typ, err = units.ParseGPUs(o.GPUsPerNode); err != nil {
-			return 0, 0, fmt.Errorf("--gpus-per-node: %w", err)
+			return 0, 0, "", fmt.Errorf("--gpus-per-node: %w", err)
 		}
 	case o.Gres != "":
 		if perNode, typ, err = units.ParseGres(o.Gres); err != nil {
-			return 0, 0, fmt.Errorf("--gres: %w", err)
+			return 0, 0, "", fmt.Errorf("--gres: %w", err)
 		}
 	}
-	if typ != "" {
-		return 0, 0, fmt.Errorf("GPU type %q: asking for a GPU type is not supported yet; ask for a count and choose the partition", typ)
-	}
-	return gpus, perNode, nil
+	return gpus, perNode, typ, nil
 }
 
 // BuildExportEnv applies sbatch's --export rules to the environment:

@@ -88,7 +88,7 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 		{"partition", spec.Partition, maxNameLen}, {"work dir", spec.WorkDir, maxPathLen},
 		{"output", spec.Output, maxPathLen}, {"error", spec.Error, maxPathLen},
 		{"submit host", spec.SubmitHost, maxNameLen}, {"account", spec.Account, maxNameLen},
-		{"qos", spec.QOS, maxNameLen},
+		{"qos", spec.QOS, maxNameLen}, {"gpu type", spec.GPUType, maxNameLen}, {"constraint", spec.Constraint, maxPathLen},
 	} {
 		if err := checkText(c.what, c.v, c.max); err != nil {
 			return nil, err
@@ -137,6 +137,10 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 		return nil, invalid("too many GPUs requested (at most %d per job)", maxGPUs)
 	case spec.MemBytes > maxMemBytes:
 		return nil, invalid("too much memory requested")
+	case spec.GPUMemMin < 0 || spec.GPUMemMin > maxMemBytes:
+		return nil, invalid("GPU memory minimum out of range")
+	case (spec.GPUType != "" || spec.GPUMemMin > 0) && spec.GPUsOnNode() == 0:
+		return nil, invalid("a GPU type or GPU memory minimum needs GPUs (--gpus)")
 	}
 	switch spec.OpenMode {
 	case "":
@@ -187,14 +191,20 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 			continue
 		}
 		known++
-		if sched.Fits(job, n) {
+		if sched.Fits(job, n) && n.HasFeatures(spec.Features()) && n.MatchingGPUs(&spec) >= spec.GPUsOnNode() {
 			ever = true
 			break
 		}
 	}
 	if known > 0 && !ever {
-		return nil, invalid("requested node configuration is not available: no node of partition %s has %d CPUs, %d bytes of memory and %d GPUs",
-			part.Name, spec.CPUsOnNode(), spec.MemBytes, spec.GPUsOnNode())
+		what := fmt.Sprintf("%d CPUs, %s of memory and %d GPUs", spec.CPUsOnNode(), units.FormatMemoryHuman(spec.MemBytes), spec.GPUsOnNode())
+		if spec.GPUType != "" || spec.GPUMemMin > 0 {
+			what += fmt.Sprintf(" (type %q, at least %s each)", spec.GPUType, units.FormatMemoryHuman(spec.GPUMemMin))
+		}
+		if f := spec.Features(); len(f) > 0 {
+			what += " with features " + strings.Join(f, "&")
+		}
+		return nil, invalid("requested node configuration is not available: no node of partition %s has %s", part.Name, what)
 	}
 	return job, nil
 }

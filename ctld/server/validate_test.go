@@ -92,8 +92,8 @@ func TestNewJobTimeLimits(t *testing.T) {
 func TestNewJobRejectsImpossibleWhenNodesKnown(t *testing.T) {
 	s := testServer(t)
 	if err := s.store.Write(func(tx *state.Txn) error {
-		return tx.PutNode(&api.Node{Name: "n1", CPUs: 4, MemBytes: 8 << 30, State: api.NodeUp,
-			GPUs: []api.GPU{{Index: 0}, {Index: 1}}})
+		return tx.PutNode(&api.Node{Name: "n1", CPUs: 4, MemBytes: 8 << 30, State: api.NodeUp, Features: []string{"ib"},
+			GPUs: []api.GPU{{Index: 0, Model: "NVIDIA A10", MemBytes: 24 << 30}, {Index: 1, Model: "NVIDIA A10", MemBytes: 24 << 30}}})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +106,12 @@ func TestNewJobRejectsImpossibleWhenNodesKnown(t *testing.T) {
 		{"too many cpus", func(s *api.JobSpec) { s.CPUsPerTask = 5 }, false},
 		{"too many gpus", func(s *api.JobSpec) { s.GPUs = 3 }, false},
 		{"too much memory", func(s *api.JobSpec) { s.MemBytes = 9 << 30 }, false},
+		{"matching gpu type", func(s *api.JobSpec) { s.GPUs, s.GPUType = 2, "a10" }, true},
+		{"other gpu type", func(s *api.JobSpec) { s.GPUs, s.GPUType = 1, "h100" }, false},
+		{"gpu memory too small", func(s *api.JobSpec) { s.GPUs, s.GPUMemMin = 1, 40<<30 }, false},
+		{"feature present", func(s *api.JobSpec) { s.Constraint = "IB" }, true},
+		{"feature missing", func(s *api.JobSpec) { s.Constraint = "ib&nvme" }, false},
+		{"gpu type without gpus", func(s *api.JobSpec) { s.GPUType = "a10" }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

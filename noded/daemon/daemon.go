@@ -88,7 +88,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // overrides. Warnings name what could not be found but did not stop it
 // (an unmeasurable GPU topology).
 func Describe(cfg *config.Config) (api.Node, []string, error) {
-	n := api.Node{Name: cfg.NodeName(), Partitions: cfg.Node.Partitions, Version: Version}
+	n := api.Node{Name: cfg.NodeName(), Partitions: cfg.Node.Partitions, Features: cfg.Node.Features, Version: Version}
 	n.CPUs = cfg.Node.CPUs
 	if n.CPUs == 0 {
 		n.CPUs = goruntime.NumCPU()

@@ -132,6 +132,15 @@ type JobSpec struct {
 	// GPUs is the total number of GPUs; GPUsPerNode, when set, wins.
 	GPUs        int `json:"gpus,omitempty"`
 	GPUsPerNode int `json:"gpus_per_node,omitempty"`
+	// GPUType restricts the job to GPUs whose model contains it, case
+	// insensitively ("h100" matches "NVIDIA H100 80GB HBM3"): --gpus=h100:4.
+	GPUType string `json:"gpu_type,omitempty"`
+	// GPUMemMin restricts the job to GPUs with at least this much memory
+	// (--gpu-mem=40G).
+	GPUMemMin int64 `json:"gpu_mem_min,omitempty"`
+	// Constraint lists node features the job needs, all of them
+	// (--constraint=ib&nvme; "," also separates).
+	Constraint string `json:"constraint,omitempty"`
 	// TimeLimit is the wall-clock limit in seconds. On submission 0 asks
 	// for the partition's default and TimeUnlimited for no limit; in a
 	// stored job 0 means unlimited.
@@ -186,6 +195,61 @@ func (s *JobSpec) CPUsOnNode() int {
 		n = 1
 	}
 	return (t*c + n - 1) / n
+}
+
+// GPUMatches reports whether GPU g satisfies the job's type and memory
+// requirements.
+func (s *JobSpec) GPUMatches(g *GPU) bool {
+	if s.GPUMemMin > 0 && g.MemBytes < s.GPUMemMin {
+		return false
+	}
+	return s.GPUType == "" || containsFold(g.Model, s.GPUType)
+}
+
+// Features splits Constraint into the features required ("a&b", "a,b").
+func (s *JobSpec) Features() []string {
+	var out []string
+	for _, f := range splitAny(s.Constraint, "&,") {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func splitAny(s, seps string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		for k := 0; k < len(seps); k++ {
+			if s[i] == seps[k] {
+				out = append(out, trimSpace(s[start:i]))
+				start = i + 1
+				break
+			}
+		}
+	}
+	return append(out, trimSpace(s[start:]))
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// containsFold reports whether sub is in s, ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if equalFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // TimeUnlimited in JobSpec.TimeLimit asks for no time limit (--time=UNLIMITED).

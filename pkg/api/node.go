@@ -43,14 +43,16 @@ type Node struct {
 	// (nvidiactl, nvidia-uvm, ...) that GPU jobs also get.
 	ExtraDevices []string `json:"extra_devices,omitempty"`
 	// Topology of the GPUs (nil: unknown, all pairs treated alike).
-	Topology      *GPUTopology `json:"topology,omitempty"`
-	Partitions    []string     `json:"partitions,omitempty"`
-	State         NodeState    `json:"state"`
-	Reason        string       `json:"reason,omitempty"`
-	BootID        string       `json:"boot_id,omitempty"`
-	RegisterTime  time.Time    `json:"register_time"`
-	LastHeartbeat time.Time    `json:"last_heartbeat"`
-	Version       string       `json:"version,omitempty"`
+	Topology   *GPUTopology `json:"topology,omitempty"`
+	Partitions []string     `json:"partitions,omitempty"`
+	// Features are the node's labels for --constraint (from the config).
+	Features      []string  `json:"features,omitempty"`
+	State         NodeState `json:"state"`
+	Reason        string    `json:"reason,omitempty"`
+	BootID        string    `json:"boot_id,omitempty"`
+	RegisterTime  time.Time `json:"register_time"`
+	LastHeartbeat time.Time `json:"last_heartbeat"`
+	Version       string    `json:"version,omitempty"`
 }
 
 // NodeUsage is what a node has allocated right now (derived from running jobs).
@@ -126,4 +128,33 @@ type NIC struct {
 	NUMA int    `json:"numa"`
 	// Links holds the link level from the NIC to each GPU (by index).
 	Links []int `json:"links"`
+}
+
+// HasFeatures reports whether the node has every feature listed.
+func (n *Node) HasFeatures(features []string) bool {
+	for _, f := range features {
+		found := false
+		for _, have := range n.Features {
+			if equalFold(have, f) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchingGPUs counts the node's GPUs that satisfy the job's GPU type and
+// memory requirements.
+func (n *Node) MatchingGPUs(s *JobSpec) int {
+	c := 0
+	for i := range n.GPUs {
+		if s.GPUMatches(&n.GPUs[i]) {
+			c++
+		}
+	}
+	return c
 }

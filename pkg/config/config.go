@@ -119,6 +119,8 @@ type NodeConfig struct {
 	// Partitions the node belongs to (default: every partition with an
 	// empty node list).
 	Partitions []string `toml:"partitions"`
+	// Features label the node for --constraint (e.g. ["ib", "nvme"]).
+	Features []string `toml:"features"`
 }
 
 // GPUConfig declares one GPU.

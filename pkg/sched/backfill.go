@@ -12,6 +12,20 @@ func (p *pass) strict(e *entry, d *demand) {
 	case len(ps.members) == 0:
 		ps.blocked = true
 		p.wait(e, api.ReasonNodeNotAvail)
+	case d.req != nil:
+		elig := p.eligible(d.req, e.part)
+		if !anyEligible(elig, d) {
+			// No node could ever take it: it does not block the others.
+			p.wait(e, api.ReasonNodeNotAvail)
+			return
+		}
+		ni := p.firstFitReq(elig, d)
+		if ni < 0 {
+			ps.blocked = true
+			p.wait(e, api.ReasonResources)
+			return
+		}
+		p.place(e, ni, d)
 	default:
 		pos := ps.tree.find(0, d)
 		if pos < 0 {
@@ -25,10 +39,25 @@ func (p *pass) strict(e *entry, d *demand) {
 
 func (p *pass) shape(e *entry, d *demand) *shape {
 	k := shapeKey{part: e.part, gpus: int32(d.gpus), cpus: d.cpus, mem: d.mem, dur: d.dur}
+	if d.req != nil {
+		return p.reqShape(reqShapeKey{shapeKey: k, req: d.req.id})
+	}
 	s := p.shapes[k]
 	if s == nil {
 		s = &shape{}
 		p.shapes[k] = s
+	}
+	return s
+}
+
+func (p *pass) reqShape(k reqShapeKey) *shape {
+	s := p.reqShapes[k]
+	if s == nil {
+		if p.reqShapes == nil {
+			p.reqShapes = map[reqShapeKey]*shape{}
+		}
+		s = &shape{}
+		p.reqShapes[k] = s
 	}
 	return s
 }
@@ -42,9 +71,16 @@ func (p *pass) easy(e *entry, d *demand) {
 		p.wait(e, api.ReasonNodeNotAvail)
 		return
 	}
+	var elig []eligNode
+	if d.req != nil {
+		if elig = p.eligible(d.req, e.part); !anyEligible(elig, d) {
+			p.wait(e, api.ReasonNodeNotAvail)
+			return
+		}
+	}
 	sh := p.shape(e, d)
 	if !sh.noNow {
-		if ni := p.fitNow(ps, d); ni >= 0 {
+		if ni := p.fitNow(ps, elig, d); ni >= 0 {
 			p.place(e, ni, d)
 			return
 		}
@@ -59,7 +95,7 @@ func (p *pass) easy(e *entry, d *demand) {
 		p.wait(e, api.ReasonResources)
 		return
 	}
-	at, ni := p.earliestScan(ps, d)
+	at, ni := p.earliestScan(ps, elig, d)
 	if ni < 0 {
 		// Beyond the window (or never): no reservation, and the next job
 		// of the partition that cannot start may have one.
@@ -75,8 +111,12 @@ func (p *pass) easy(e *entry, d *demand) {
 // fitNow returns the first node (by name) of the partition where d can
 // start now and run to its end without delaying any reservation, or -1.
 // Only nodes holding a reservation need their timeline checked: on the
-// others free resources never shrink over time.
-func (p *pass) fitNow(ps *partState, d *demand) int32 {
+// others free resources never shrink over time. A job with requirements
+// scans its eligible nodes (elig) instead of the fit tree.
+func (p *pass) fitNow(ps *partState, elig []eligNode, d *demand) int32 {
+	if d.req != nil {
+		return p.firstFitReq(elig, d)
+	}
 	for from := 0; ; {
 		pos := ps.tree.find(from, d)
 		if pos < 0 {
@@ -92,8 +132,12 @@ func (p *pass) fitNow(ps *partState, d *demand) int32 {
 
 // earliestScan returns the earliest start of d within the window over the
 // partition's nodes, and the node (the first by name among the earliest);
-// -1 if there is none.
-func (p *pass) earliestScan(ps *partState, d *demand) (int64, int32) {
+// -1 if there is none. A job with requirements looks only at its eligible
+// nodes (elig).
+func (p *pass) earliestScan(ps *partState, elig []eligNode, d *demand) (int64, int32) {
+	if d.req != nil {
+		return p.earliestReq(elig, d)
+	}
 	best, bn := int64(inf), int32(-1)
 	for _, ni := range ps.members {
 		n := &p.nodes[ni]
@@ -133,7 +177,26 @@ func (p *pass) conservative(e *entry, d *demand) {
 	sh := p.shape(e, d)
 	var at int64 = inf
 	var ni int32 = -1
-	if !sh.never {
+	switch {
+	case d.req != nil:
+		// A scan of the eligible nodes: start now on the first that
+		// fits, else the earliest start.
+		elig := p.eligible(d.req, e.part)
+		if !anyEligible(elig, d) {
+			p.wait(e, api.ReasonNodeNotAvail)
+			return
+		}
+		if !sh.noNow {
+			if ni = p.firstFitReq(elig, d); ni >= 0 {
+				p.place(e, ni, d)
+				return
+			}
+			sh.noNow = true
+		}
+		if !sh.never {
+			at, ni = p.earliestReq(elig, d)
+		}
+	case !sh.never:
 		at, ni = p.earliestHeap(sh, ps, d)
 	}
 	if ni >= 0 && at == 0 {

@@ -30,6 +30,11 @@
 //     let it fit once they end (Plan.Preemptions); it stays waiting and
 //     starts in a later pass.
 //
+// Jobs with requirements (GPU model or memory, node features) use only
+// eligible nodes and matching GPUs, by a scan of the partition's eligible
+// nodes; a job no node could ever take waits with ReqNodeNotAvail (see
+// require.go).
+//
 // Reservations are planned on a per-node timeline of free resources
 // (profile): what is free now, plus what running jobs give back at their
 // deadlines, minus placements and reservations over their intervals. A job

@@ -90,6 +90,48 @@ func (n *mnode) fitsAt(r mres, start, end int64) bool {
 	return true
 }
 
+// hasReq reports whether the job has requirements beyond counts (a GPU
+// type or memory on a GPU job, or features).
+func hasReq(j *api.Job) bool {
+	s := &j.Spec
+	return s.Constraint != "" || s.GPUsOnNode() > 0 && (s.GPUType != "" || s.GPUMemMin > 0)
+}
+
+// gpuReq reports whether the job's GPUs must match a type or memory.
+func gpuReq(j *api.Job) bool {
+	return j.Spec.GPUsOnNode() > 0 && (j.Spec.GPUType != "" || j.Spec.GPUMemMin > 0)
+}
+
+// gpuOK reports whether GPU index g of node n may go to the job.
+func gpuOK(j *api.Job, n *api.Node, g int) bool {
+	if !gpuReq(j) {
+		return true
+	}
+	for i := range n.GPUs {
+		if n.GPUs[i].Index == g {
+			return j.Spec.GPUMatches(&n.GPUs[i])
+		}
+	}
+	return false
+}
+
+// matchingOf keeps the GPU indices the job may use.
+func matchingOf(j *api.Job, n *api.Node, gpus []int) []int {
+	var out []int
+	for _, g := range gpus {
+		if gpuOK(j, n, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// eligibleModel: the node has the job's features and, with a GPU
+// requirement, enough matching GPUs.
+func eligibleModel(j *api.Job, n *api.Node) bool {
+	return n.HasFeatures(j.Spec.Features()) && (!gpuReq(j) || n.MatchingGPUs(&j.Spec) >= j.Spec.GPUsOnNode())
+}
+
 func sat(a, b int64) int64 {
 	if b >= never-a {
 		return never
@@ -126,7 +168,7 @@ func (m *model) roundUp(t int64) int64 {
 
 // earliest is the first start (0, or a rounded event time, no later than
 // the window) at which r fits on n for dur; never if none.
-func (m *model) earliest(n *mnode, r mres, dur int64) int64 {
+func (m *model) earliest(j *api.Job, n *mnode, r mres, dur int64) int64 {
 	if r.cpus > n.nf.Node.CPUs || r.mem > n.nf.Node.MemBytes || r.gpus > len(n.nf.Node.GPUs) {
 		return never
 	}
@@ -141,7 +183,7 @@ func (m *model) earliest(n *mnode, r mres, dur int64) int64 {
 		if c > m.limit {
 			break
 		}
-		if n.fitsAt(r, c, sat(c, dur)) {
+		if n.fitsAt(r, c, sat(c, dur)) && (c > 0 || len(matchingOf(j, n.nf.Node, n.free)) >= r.gpus) {
 			return c
 		}
 	}
@@ -311,11 +353,28 @@ func (m *model) decide(j *api.Job) {
 		wait(reason)
 		return
 	}
+	// With requirements, only eligible nodes count; none at all (in a
+	// partition with UP nodes): ReqNodeNotAvail, blocking nothing.
+	var elig []*mnode
+	for _, n := range members {
+		if eligibleModel(j, n.nf.Node) {
+			elig = append(elig, n)
+		}
+	}
+	noneEligible := len(members) > 0 && len(elig) == 0
+	members = elig
+	fitsNow := func(n *mnode, whole bool) bool {
+		ok := n.freeAt(0).covers(r)
+		if whole {
+			ok = n.fitsAt(r, 0, dur)
+		}
+		return ok && len(matchingOf(j, n.nf.Node, n.free)) >= r.gpus
+	}
 	place := func(n *mnode) {
 		a := api.Allocation{Node: n.nf.Node.Name, CPUs: r.cpus, MemBytes: r.mem}
 		if r.gpus > 0 {
-			a.GPUs = slices.Clone(n.free[:r.gpus])
-			n.free = n.free[r.gpus:]
+			a.GPUs = matchingOf(j, n.nf.Node, n.free)[:r.gpus:r.gpus]
+			n.free = slices.DeleteFunc(n.free, func(g int) bool { return slices.Contains(a.GPUs, g) })
 		}
 		n.busy = append(n.busy, span{from: 0, to: dur, r: r})
 		m.charge(j, r)
@@ -340,7 +399,7 @@ func (m *model) decide(j *api.Job) {
 	best := func() (int64, *mnode) {
 		bt, bn := int64(never), (*mnode)(nil)
 		for _, n := range members {
-			if t := m.earliest(n, r, dur); t < bt {
+			if t := m.earliest(j, n, r, dur); t < bt {
 				bt, bn = t, n
 			}
 		}
@@ -353,7 +412,7 @@ func (m *model) decide(j *api.Job) {
 			return
 		}
 		for _, n := range members {
-			if n.fitsAt(r, 0, dur) {
+			if fitsNow(n, true) {
 				place(n)
 				return
 			}
@@ -394,13 +453,16 @@ func (m *model) decide(j *api.Job) {
 		case m.block[p.Name]:
 			wait(api.ReasonPriority)
 			return
+		case noneEligible:
+			wait(api.ReasonNodeNotAvail)
+			return
 		case len(members) == 0:
 			m.block[p.Name] = true
 			wait(api.ReasonNodeNotAvail)
 			return
 		}
 		for _, n := range members {
-			if n.freeAt(0).covers(r) {
+			if fitsNow(n, false) {
 				place(n)
 				return
 			}
@@ -466,9 +528,15 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 		if gpusUsed[n.Node.Name] == nil {
 			gpusUsed[n.Node.Name] = map[int]bool{}
 		}
+		if !n.Node.HasFeatures(j.Spec.Features()) {
+			t.Fatalf("job %d (constraint %q) placed on %s with features %v", j.ID, j.Spec.Constraint, n.Node.Name, n.Node.Features)
+		}
 		for _, g := range p.Alloc.GPUs {
 			if !slices.Contains(n.GPUs, g) || gpusUsed[n.Node.Name][g] {
 				t.Fatalf("job %d got GPU %d of %s: not free (%v) or given twice", j.ID, g, n.Node.Name, n.GPUs)
+			}
+			if !gpuOK(j, n.Node, g) {
+				t.Fatalf("job %d (type %q, mem %d) got GPU %d of %s: does not match", j.ID, j.Spec.GPUType, j.Spec.GPUMemMin, g, n.Node.Name)
 			}
 			gpusUsed[n.Node.Name][g] = true
 		}
@@ -483,6 +551,9 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 		pp := parts[j.Spec.Partition]
 		if n.Node.State != api.NodeUp || !sched.InPartition(n.Node, &pp) {
 			t.Fatalf("reservation %+v outside the job's partition", r)
+		}
+		if !eligibleModel(j, n.Node) {
+			t.Fatalf("reservation %+v on a node not eligible for the job's requirements", r)
 		}
 		if r.CPUs != j.Spec.CPUsOnNode() || r.MemBytes != j.Spec.MemBytes || r.GPUs != j.Spec.GPUsOnNode() {
 			t.Fatalf("reservation %+v does not match the request", r)

@@ -74,6 +74,13 @@ type shapeKey struct {
 	dur  int64
 }
 
+// reqShapeKey is shapeKey for jobs with requirements (req: the
+// requirement set's id).
+type reqShapeKey struct {
+	shapeKey
+	req int32
+}
+
 // shape caches verdicts for a shapeKey. Within a pass free resources only
 // shrink and reservations only grow, so a verdict found for one job holds
 // for every later job of the same shape.
@@ -115,9 +122,13 @@ type pass struct {
 	nodes  []nodeState
 	parts  []partState
 	shapes map[shapeKey]*shape
-	qos    qosLimits
-	tested int // mode conservative: jobs tested, for MaxJobTest
-	plan   Plan
+	// reqs are the requirement sets seen (see require.go); reqShapes the
+	// shapes of jobs with requirements.
+	reqs      map[reqKey]*req
+	reqShapes map[reqShapeKey]*shape
+	qos       qosLimits
+	tested    int // mode conservative: jobs tested, for MaxJobTest
+	plan      Plan
 }
 
 func newPass(in *Input) *pass {
@@ -384,6 +395,9 @@ func (p *pass) run() {
 		if tl := j.Spec.TimeLimit; tl > 0 && tl < inf/int64(time.Second) {
 			d.dur = tl * int64(time.Second)
 		}
+		if s := &j.Spec; s.Constraint != "" || d.gpus > 0 && (s.GPUType != "" || s.GPUMemMin > 0) {
+			d.req = p.requirement(s, d.gpus)
+		}
 		switch p.mode {
 		case modeNone:
 			p.strict(&e, &d)
@@ -407,7 +421,11 @@ func (p *pass) place(e *entry, ni int32, d *demand) {
 	if d.gpus > 0 {
 		// The best-connected set that strands the fewest good GPUs (the
 		// lowest free indices when the topology is unknown).
-		a.GPUs = topology.Select(n.node.Topology, n.gpus, d.gpus, topology.Options{})
+		free := n.gpus
+		if d.req != nil && d.req.gpu {
+			free = p.matchingFree(d.req, ni, e.part)
+		}
+		a.GPUs = topology.Select(n.node.Topology, free, d.gpus, topology.Options{})
 		n.gpus = without(n.gpus, a.GPUs)
 	}
 	n.cpus -= d.cpus

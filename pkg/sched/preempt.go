@@ -97,6 +97,8 @@ type preemptNode struct {
 	// priority ascending, then youngest first, then ID descending.
 	cands []*api.Job
 	taken []bool // per cand: already a victim in this pass
+	// stopping are the node's stopping jobs (for matching GPU counts).
+	stopping []*api.Job
 }
 
 // preemptKey identifies waiting jobs for which preemption finds the same
@@ -111,6 +113,7 @@ type preemptKey struct {
 	cpus int
 	mem  int64
 	gpus int
+	req  int32 // requirement set's id, 0: none
 }
 
 // stopping reports whether a job in Input.Running is already on its way
@@ -142,6 +145,7 @@ func (p *pass) preemptNodes(pq map[string]*preemptQOS) []preemptNode {
 		switch {
 		case stopping(j):
 			pn.extra = pn.extra.plus(allocAmount(j.Alloc))
+			pn.stopping = append(pn.stopping, j)
 		case j.State == api.StateRunning && targeted[j.Spec.QOS] && pq[j.Spec.QOS].mode != "":
 			pn.cands = append(pn.cands, j)
 		}
@@ -208,23 +212,28 @@ func (p *pass) preempt(q []entry) {
 		}
 		d := demand{cpus: j.Spec.CPUsOnNode(), mem: j.Spec.MemBytes, gpus: j.Spec.GPUsOnNode()}
 		key := preemptKey{part: e.part, qos: j.Spec.QOS, cpus: d.cpus, mem: d.mem, gpus: d.gpus}
+		if s := &j.Spec; s.Constraint != "" || d.gpus > 0 && (s.GPUType != "" || s.GPUMemMin > 0) {
+			d.req = p.requirement(s, d.gpus)
+			key.req = d.req.id
+		}
 		if failed[key] || p.qos.check(j) != "" {
 			continue
 		}
 		if nodes == nil {
 			nodes = p.preemptNodes(pq)
 		}
-		members := p.parts[e.part].members
+		cs := p.candidates(e.part, &d)
 		covered := false
-		for _, ni := range members {
-			if pn := &nodes[ni]; p.freeAmount(ni).plus(pn.extra).holds(&d) {
+		for k := range cs.len() {
+			ni, en := cs.at(k)
+			if pn := &nodes[ni]; p.preemptAvail(pn, ni, en, &d).holds(&d) {
 				pn.extra = pn.extra.minus(amount{cpus: d.cpus, mem: d.mem, gpus: d.gpus})
 				covered = true
 				break
 			}
 		}
 		if !covered {
-			best, ok := p.chooseVictims(nodes, members, wq, &d)
+			best, ok := p.chooseVictims(nodes, cs, wq, &d)
 			if !ok {
 				failed[key] = true
 				continue
@@ -251,18 +260,85 @@ func (p *pass) freeAmount(ni int32) amount {
 	return amount{cpus: n.cpus, mem: n.mem, gpus: len(n.gpus)}
 }
 
+// nodeCands are the nodes a preemptor may use: its partition's UP nodes,
+// or, with requirements, the eligible ones.
+type nodeCands struct {
+	members []int32
+	elig    []eligNode // used when non-nil
+	req     bool
+}
+
+func (p *pass) candidates(part int32, d *demand) nodeCands {
+	if d.req == nil {
+		return nodeCands{members: p.parts[part].members}
+	}
+	return nodeCands{elig: p.eligible(d.req, part), req: true}
+}
+
+func (c nodeCands) len() int {
+	if c.req {
+		return len(c.elig)
+	}
+	return len(c.members)
+}
+
+// at returns the k-th node and, with requirements, its eligibility entry.
+func (c nodeCands) at(k int) (int32, *eligNode) {
+	if !c.req {
+		return c.members[k], nil
+	}
+	return c.elig[k].ni, &c.elig[k]
+}
+
+// matchingOf counts the GPUs of an allocation on the node that match.
+func matchingOf(r *req, en *eligNode, n *api.Node, gpus []int) int {
+	c := 0
+	for _, g := range gpus {
+		if r.matches(en, n, g) {
+			c++
+		}
+	}
+	return c
+}
+
+// preemptAvail is what d may use on node ni before choosing victims:
+// free + pn.extra. For a job with GPU requirements the GPU count is at
+// most the matching GPUs among the free ones, those of stopping jobs and
+// those of victims already chosen (what earlier preemptors counted on is
+// subtracted from the total only).
+func (p *pass) preemptAvail(pn *preemptNode, ni int32, en *eligNode, d *demand) amount {
+	a := p.freeAmount(ni).plus(pn.extra)
+	if en == nil || !d.req.gpu {
+		return a
+	}
+	n := p.nodes[ni].node
+	m := p.freeMatching(d.req, en)
+	for _, j := range pn.stopping {
+		m += matchingOf(d.req, en, n, j.Alloc.GPUs)
+	}
+	for c, v := range pn.cands {
+		if pn.taken[c] {
+			m += matchingOf(d.req, en, n, v.Alloc.GPUs)
+		}
+	}
+	a.gpus = min(a.gpus, m)
+	return a
+}
+
 // chooseVictims returns the best victim set for d over the nodes (see
 // preempt), and false if no node can hold d even with every victim.
-func (p *pass) chooseVictims(nodes []preemptNode, members []int32, wq *preemptQOS, d *demand) (victimSet, bool) {
+func (p *pass) chooseVictims(nodes []preemptNode, cs nodeCands, wq *preemptQOS, d *demand) (victimSet, bool) {
 	var best victimSet
 	found := false
 	var idx []int
-	for _, ni := range members {
+	for k := range cs.len() {
+		ni, en := cs.at(k)
 		pn := &nodes[ni]
-		if len(pn.cands) == 0 || !p.nodes[ni].holdsEver(d) {
+		if len(pn.cands) == 0 || !p.nodes[ni].holdsEver(d) || en != nil && int(en.total) < d.gpus {
 			continue
 		}
-		avail := p.freeAmount(ni).plus(pn.extra)
+		avail := p.preemptAvail(pn, ni, en, d)
+		matching := en != nil && d.req.gpu
 		idx = idx[:0]
 		var cpuTime int64
 		fits := false
@@ -274,7 +350,11 @@ func (p *pass) chooseVictims(nodes []preemptNode, members []int32, wq *preemptQO
 				break // more victims than the best node needs
 			}
 			idx = append(idx, c)
-			avail = avail.plus(allocAmount(v.Alloc))
+			va := allocAmount(v.Alloc)
+			if matching {
+				va.gpus = matchingOf(d.req, en, p.nodes[ni].node, v.Alloc.GPUs)
+			}
+			avail = avail.plus(va)
 			cpuTime += int64(v.Alloc.CPUs) * max(int64(p.in.Now.Sub(v.StartTime)/time.Second), 0)
 			if avail.holds(d) {
 				fits = true

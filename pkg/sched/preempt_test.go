@@ -399,16 +399,32 @@ func (m *model) preempt(queue []*api.Job) {
 		p := m.parts[w.Spec.Partition]
 		var members []*mnode
 		for _, n := range m.nodes {
-			if n.nf.Node.State == api.NodeUp && InPartitionModel(n.nf.Node, &p) {
+			if n.nf.Node.State == api.NodeUp && InPartitionModel(n.nf.Node, &p) && eligibleModel(w, n.nf.Node) {
 				members = append(members, n)
 			}
+		}
+		// With a GPU requirement, at most the matching GPUs among the
+		// free ones, the stopping jobs' and the victims' count.
+		availW := func(n *mnode) mres {
+			f := avail(n)
+			if !gpuReq(w) {
+				return f
+			}
+			c := len(matchingOf(w, n.nf.Node, n.free))
+			for _, j := range in.Running {
+				if j.Alloc != nil && j.Alloc.Node == n.nf.Node.Name && (stoppingJob(j) || taken[j.ID]) {
+					c += len(matchingOf(w, n.nf.Node, j.Alloc.GPUs))
+				}
+			}
+			f.gpus = min(f.gpus, c)
+			return f
 		}
 		claim := func(n *mnode) {
 			c := claimed[n.nf.Node.Name]
 			claimed[n.nf.Node.Name] = mres{c.cpus + r.cpus, c.mem + r.mem, c.gpus + r.gpus}
 			m.charge(w, r)
 		}
-		if i := slices.IndexFunc(members, func(n *mnode) bool { return avail(n).covers(r) }); i >= 0 {
+		if i := slices.IndexFunc(members, func(n *mnode) bool { return availW(n).covers(r) }); i >= 0 {
 			claim(members[i])
 			continue
 		}
@@ -434,13 +450,17 @@ func (m *model) preempt(queue []*api.Job) {
 				}
 				return cmp.Compare(b.ID, a.ID)
 			})
-			f, c := avail(n), choice{n: n}
+			f, c := availW(n), choice{n: n}
 			for _, v := range cands {
 				if f.covers(r) {
 					break
 				}
 				c.victims = append(c.victims, v)
-				f = mres{f.cpus + v.Alloc.CPUs, f.mem + v.Alloc.MemBytes, f.gpus + len(v.Alloc.GPUs)}
+				g := len(v.Alloc.GPUs)
+				if gpuReq(w) {
+					g = len(matchingOf(w, n.nf.Node, v.Alloc.GPUs))
+				}
+				f = mres{f.cpus + v.Alloc.CPUs, f.mem + v.Alloc.MemBytes, f.gpus + g}
 				c.lost += int64(v.Alloc.CPUs) * max(int64(in.Now.Sub(v.StartTime)/time.Second), 0)
 			}
 			if f.covers(r) && (best == nil || len(c.victims) < len(best.victims) ||

@@ -16,6 +16,7 @@ type demand struct {
 	mem  int64
 	gpus int
 	dur  int64 // inf = unlimited
+	req  *req  // GPU model/memory and feature requirements; nil: none
 }
 
 // step says what a node has free from at until the next step's at (the

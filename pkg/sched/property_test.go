@@ -19,6 +19,9 @@ import (
 // limits, partitions and QOS, and a random scheduler configuration.
 func randomCluster(r *rand.Rand) sched.Input {
 	in := sched.Input{Now: t0.Add(time.Duration(r.Intn(3600)) * time.Second)}
+	// Requirements (GPU models, node features) draw from their own
+	// source, so that they barely change the rest of the cluster.
+	x := rand.New(rand.NewSource(r.Int63()))
 	in.Partitions = []api.Partition{
 		{Name: "a", State: "UP", PriorityTier: r.Intn(2)},
 		{Name: "b", State: "UP", PriorityTier: r.Intn(3), PriorityJobFactor: r.Intn(3)},
@@ -63,9 +66,19 @@ func randomCluster(r *rand.Rand) sched.Input {
 		n := &api.Node{Name: fmt.Sprintf("n%02d", i), CPUs: 4 + r.Intn(29), MemBytes: int64(8+r.Intn(57)) * gib,
 			State: states[r.Intn(len(states))]}
 		total := []int{0, 0, 2, 4, 8}[r.Intn(5)]
+		// GPU models: none, all A10, all H100, or mixed (A10 first).
+		kind := x.Intn(4)
 		for g := 0; g < total; g++ {
-			n.GPUs = append(n.GPUs, api.GPU{Index: g, Minor: g})
+			gpu := api.GPU{Index: g, Minor: g}
+			switch {
+			case kind == 1 || kind == 3 && g < total/2:
+				gpu.Model, gpu.MemBytes = "NVIDIA A10", 24*gib
+			case kind >= 2:
+				gpu.Model, gpu.MemBytes = "NVIDIA H100 80GB HBM3", 80*gib
+			}
+			n.GPUs = append(n.GPUs, gpu)
 		}
+		n.Features = [][]string{nil, nil, {"ib"}, {"nvme"}, {"ib", "nvme"}}[x.Intn(5)]
 		if r.Intn(3) == 0 {
 			n.Partitions = []string{[]string{"a", "b", "d"}[r.Intn(3)]}
 		}
@@ -113,6 +126,14 @@ func randomCluster(r *rand.Rand) sched.Input {
 		if r.Intn(4) == 0 { // identical shapes, to exercise the shape caches
 			j.Spec.NTasks, j.Spec.CPUsPerTask, j.Spec.MemBytes, j.Spec.GPUs, j.Spec.TimeLimit = 1, 2, gib, 1, 3600
 		}
+		if x.Intn(3) == 0 { // requirements: GPU model, GPU memory, features
+			j.Spec.GPUType = []string{"", "h100", "h100", "A10", "h200"}[x.Intn(5)]
+			j.Spec.GPUMemMin = []int64{0, 0, 0, 40 * gib}[x.Intn(4)]
+			j.Spec.Constraint = []string{"", "", "", "ib", "ib&nvme", "nvme,ib", "gpu-x"}[x.Intn(7)]
+			if j.Spec.GPUs == 0 && x.Intn(2) == 0 {
+				j.Spec.GPUs = 1 + x.Intn(2)
+			}
+		}
 		in.Pending = append(in.Pending, j)
 	}
 	in.Config.Backfill = sched.BackfillConfig{
@@ -135,6 +156,7 @@ func deepClone(in sched.Input) sched.Input {
 	for _, n := range in.Nodes {
 		nn := *n.Node
 		nn.GPUs, nn.Partitions = slices.Clone(n.Node.GPUs), slices.Clone(n.Node.Partitions)
+		nn.Features = slices.Clone(n.Node.Features)
 		n.Node, n.GPUs = &nn, slices.Clone(n.GPUs)
 		out.Nodes = append(out.Nodes, n)
 	}
@@ -219,10 +241,35 @@ func TestBackfillProperties(t *testing.T) {
 		for _, reason := range plan.Reasons {
 			seen[reason]++
 		}
+		withReq := map[api.JobID]*api.Job{}
+		for _, j := range in.Pending {
+			if hasReq(j) {
+				withReq[j.ID] = j
+			}
+		}
+		for _, pl := range plan.Placements {
+			if j := withReq[pl.JobID]; j != nil {
+				seen["req/placed"]++
+				if gpuReq(j) {
+					seen["req/gpu placed"]++
+				}
+			}
+		}
+		for _, rv := range plan.Reservations {
+			if withReq[rv.JobID] != nil {
+				seen["req/reserved"]++
+			}
+		}
+		for id, reason := range plan.Reasons {
+			if withReq[id] != nil && reason == api.ReasonNodeNotAvail {
+				seen["req/"+reason]++
+			}
+		}
 	}
 	for _, outcome := range []string{
 		"/placed", "none/placed", "easy/placed", "easy/backfilled", "easy/reserved", "conservative/placed",
 		"conservative/backfilled", "conservative/reserved",
+		"req/placed", "req/gpu placed", "req/reserved", "req/" + api.ReasonNodeNotAvail,
 		api.ReasonResources, api.ReasonPriority, api.ReasonHeld, api.ReasonPartitionDown, api.ReasonNodeNotAvail,
 		api.ReasonQOSMaxJobsPerUser, api.ReasonQOSMaxTRESPerUser, api.ReasonQOSMaxGRESPerUser, api.ReasonQOSGrpTRES,
 	} {

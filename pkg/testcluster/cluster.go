@@ -54,6 +54,9 @@ type Options struct {
 	// Configure, when set, edits the cluster's configuration (policy,
 	// accounts, QOS, partitions) before any daemon starts.
 	Configure func(*config.Config)
+	// ConfigureNode, when set, edits node i's (1-based) configuration
+	// (GPU models, features) before it starts.
+	ConfigureNode func(i int, c *config.Config)
 }
 
 // Cluster is a running test cluster.
@@ -163,6 +166,10 @@ func Start(t testing.TB, opts Options) *Cluster {
 		nc.Node.StateDir = filepath.Join(dir, "node-"+name)
 		nc.Controller.Address = c.Addr
 		nc.Node.GPU = c.fakeGPUs(name, opts.GPUsPerNode)
+		if opts.ConfigureNode != nil {
+			nc.Node.GPU = append([]config.GPUConfig(nil), nc.Node.GPU...)
+			opts.ConfigureNode(i, &nc)
+		}
 		p := &proc{name: "gnoded-" + name, conf: &nc, cfgPath: filepath.Join(dir, "node-"+name+".conf")}
 		c.writeConf(p)
 		c.nodes = append(c.nodes, p)

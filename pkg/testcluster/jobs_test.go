@@ -253,3 +253,45 @@ func TestGPUSelectionFollowsTopology(t *testing.T) {
 		t.Fatalf("2-GPU job got GPUs %v, want the NVLink pair [2 3]", got)
 	}
 }
+
+// GPU types, GPU memory and node features through the controller: n1 has
+// small "A10" GPUs, n2 big "H100" ones and the feature "ib".
+func TestGPUTypesAndFeatures(t *testing.T) {
+	c := Start(t, Options{Nodes: 2, GPUsPerNode: 2, ConfigureNode: func(i int, cf *config.Config) {
+		model, mem := "NVIDIA A10", "24G"
+		if i == 2 {
+			model, mem = "NVIDIA H100 80GB HBM3", "80G"
+			cf.Node.Features = []string{"ib"}
+		}
+		for k := range cf.Node.GPU {
+			cf.Node.GPU[k].Model, cf.Node.GPU[k].Memory = model, mem
+		}
+	}})
+	dir := c.WorkDir(0, 0)
+	tests := []struct {
+		name string
+		args []string
+		node string
+	}{
+		{"by type", []string{"--gpus=h100:1"}, "n2"},
+		{"by gpu memory", []string{"--gpus=1", "--gpu-mem=40G"}, "n2"},
+		{"by feature", []string{"-C", "ib"}, "n2"},
+		{"small type", []string{"--gres=gpu:a10:2"}, "n1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.CLI(0, 0, dir, "gsub", append(append([]string{"--wait", "--parsable"}, tc.args...), "--wrap", "true")...)
+			id, err := strconv.ParseUint(strings.TrimSpace(r.Stdout), 10, 64)
+			if r.Code != 0 || err != nil {
+				t.Fatalf("gsub %v: code %d out %q err %q", tc.args, r.Code, r.Stdout, r.Stderr)
+			}
+			if j := c.Job(api.JobID(id)); j.State != api.StateCompleted || j.NodeList() != tc.node {
+				t.Fatalf("job on %q (%s), want %s", j.NodeList(), j.State, tc.node)
+			}
+		})
+	}
+	r := c.CLI(0, 0, dir, "gsub", "--gpus=b200:1", "--wrap", "true")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "not available") {
+		t.Fatalf("a GPU type no node has: code %d stderr %q", r.Code, r.Stderr)
+	}
+}
