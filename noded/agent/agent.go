@@ -41,6 +41,8 @@ type Options struct {
 	// CgroupParent and PidsLimit feed the task specs.
 	PidsLimit   int64
 	ClusterName string
+	// SlurmEnv also sets SLURM_* variables in jobs (see EnvOptions).
+	SlurmEnv bool
 }
 
 // Agent runs one node.
@@ -322,7 +324,8 @@ func (a *Agent) forget(ctx context.Context, ref api.TaskRef) {
 }
 
 func (a *Agent) start(ctx context.Context, j *api.Job) {
-	spec, err := TaskSpec(j, &a.opts.Node, a.opts.PidsLimit, a.opts.KillGrace, a.opts.ClusterName)
+	spec, err := TaskSpec(j, &a.opts.Node, a.opts.PidsLimit, a.opts.KillGrace,
+		EnvOptions{Cluster: a.opts.ClusterName, SlurmCompat: a.opts.SlurmEnv})
 	if err == nil {
 		err = a.opts.Runtime.Start(ctx, spec)
 		if errors.Is(err, runtime.ErrExists) {

@@ -18,8 +18,17 @@ import (
 	"github.com/gsched/gsched/pkg/units"
 )
 
+// EnvOptions shape a job's environment.
+type EnvOptions struct {
+	Cluster string
+	// SlurmCompat also sets the SLURM_* equivalent of every GSCHED_*
+	// variable, so tools that detect Slurm (Lightning, submitit, ...)
+	// configure themselves.
+	SlurmCompat bool
+}
+
 // TaskSpec turns a job assigned to node n into a runtime task.
-func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, cluster string) (runtime.TaskSpec, error) {
+func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOptions) (runtime.TaskSpec, error) {
 	if j.Alloc == nil || j.Alloc.Node != n.Name {
 		return runtime.TaskSpec{}, fmt.Errorf("job %d is not allocated to node %s", j.ID, n.Name)
 	}
@@ -78,7 +87,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, cluster 
 			spec.Devices = append(spec.Devices, runtime.Device{Path: d, HostPath: d})
 		}
 	}
-	spec.Env = Env(j, n, cluster)
+	spec.Env = Env(j, n, eo)
 	spec.CPUSet = cpuSet(n.Topology, j.Alloc.GPUs, onlineCPUs())
 	return spec, nil
 }
@@ -144,7 +153,7 @@ func dedupe(in []string) []string {
 
 // Env is the job's environment: the submitter's (as --export chose), then
 // gsched's variables, which win.
-func Env(j *api.Job, n *api.Node, cluster string) []string {
+func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 	env := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -180,7 +189,7 @@ func Env(j *api.Job, n *api.Node, cluster string) []string {
 	set("GSCHED_JOB_USER", j.User)
 	set("GSCHED_JOB_UID", strconv.FormatUint(uint64(j.UID), 10))
 	set("GSCHED_JOB_PARTITION", j.Spec.Partition)
-	set("GSCHED_CLUSTER_NAME", cluster)
+	set("GSCHED_CLUSTER_NAME", eo.Cluster)
 	set("GSCHED_NODELIST", n.Name)
 	set("GSCHED_JOB_NODELIST", n.Name)
 	set("GSCHED_NNODES", "1")
@@ -193,6 +202,13 @@ func Env(j *api.Job, n *api.Node, cluster string) []string {
 	set("GSCHED_SUBMIT_DIR", j.Spec.WorkDir)
 	set("GSCHED_SUBMIT_HOST", j.Spec.SubmitHost)
 	set("GSCHED_RESTART_COUNT", strconv.Itoa(j.Restarts))
+	set("GSCHED_JOB_ACCOUNT", j.Spec.Account)
+	set("GSCHED_JOB_QOS", j.Spec.QOS)
+	set("GSCHED_PROCID", "0")
+	set("GSCHED_LOCALID", "0")
+	set("GSCHED_NTASKS_PER_NODE", strconv.Itoa(j.Spec.NTasks))
+	set("GSCHED_TMPDIR", "/tmp") // private to the job
+	set("TMPDIR", "/tmp")
 	if lim := j.Spec.TimeLimit; lim > 0 {
 		set("GSCHED_TIME_LIMIT", strconv.FormatInt(lim, 10))
 	}
@@ -205,6 +221,18 @@ func Env(j *api.Job, n *api.Node, cluster string) []string {
 	} else {
 		delete(env, "CUDA_VISIBLE_DEVICES")
 	}
+	if eo.SlurmCompat {
+		for _, k := range order {
+			if name, ok := strings.CutPrefix(k, "GSCHED_"); ok {
+				if alias, ok := slurmNames[name]; ok {
+					set("SLURM_"+alias, env[k])
+				}
+			}
+		}
+		set("SLURM_JOBID", env["GSCHED_JOB_ID"])
+		set("SLURM_JOB_NUM_NODES", env["GSCHED_NNODES"])
+		set("SLURM_CLUSTER_NAME", eo.Cluster)
+	}
 	out := make([]string, 0, len(order))
 	for _, k := range order {
 		if v, ok := env[k]; ok {
@@ -212,4 +240,16 @@ func Env(j *api.Job, n *api.Node, cluster string) []string {
 		}
 	}
 	return out
+}
+
+// slurmNames maps GSCHED_<name> to SLURM_<name> for the variables Slurm
+// sets in a batch job (the same name unless listed otherwise).
+var slurmNames = map[string]string{
+	"JOB_ID": "JOB_ID", "JOB_NAME": "JOB_NAME", "JOB_USER": "JOB_USER", "JOB_UID": "JOB_UID",
+	"JOB_PARTITION": "JOB_PARTITION", "NODELIST": "NODELIST", "JOB_NODELIST": "JOB_NODELIST",
+	"NNODES": "NNODES", "NODEID": "NODEID", "NTASKS": "NTASKS", "CPUS_PER_TASK": "CPUS_PER_TASK",
+	"CPUS_ON_NODE": "CPUS_ON_NODE", "MEM_PER_NODE": "MEM_PER_NODE", "GPUS_ON_NODE": "GPUS_ON_NODE",
+	"SUBMIT_DIR": "SUBMIT_DIR", "SUBMIT_HOST": "SUBMIT_HOST", "RESTART_COUNT": "RESTART_COUNT",
+	"JOB_GPUS": "JOB_GPUS", "JOB_ACCOUNT": "JOB_ACCOUNT", "JOB_QOS": "JOB_QOS", "PROCID": "PROCID",
+	"LOCALID": "LOCALID", "NTASKS_PER_NODE": "NTASKS_PER_NODE", "TMPDIR": "TMPDIR",
 }

@@ -75,7 +75,7 @@ func TestTaskSpecFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			j := runningJob(7, func(j *api.Job) { tt.spec(&j.Spec) })
-			spec, err := agent.TaskSpec(&j, &n, 100, time.Second, "lab")
+			spec, err := agent.TaskSpec(&j, &n, 100, time.Second, agent.EnvOptions{Cluster: "lab"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestTaskSpecDevices(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			j := runningJob(7, withGPUs(tt.gpus...))
-			spec, err := agent.TaskSpec(&j, &n, 0, 0, "lab")
+			spec, err := agent.TaskSpec(&j, &n, 0, 0, agent.EnvOptions{Cluster: "lab"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +124,7 @@ func TestTaskSpecDevices(t *testing.T) {
 	fakeNode := testNode()
 	fakeNode.GPUs[1].DevicePath = "/var/lib/gsched/fake/gpu1"
 	j := runningJob(7, withGPUs(1))
-	spec, err := agent.TaskSpec(&j, &fakeNode, 0, 0, "lab")
+	spec, err := agent.TaskSpec(&j, &fakeNode, 0, 0, agent.EnvOptions{Cluster: "lab"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestTaskSpecErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := agent.TaskSpec(&tt.job, &n, 0, 0, "lab"); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if _, err := agent.TaskSpec(&tt.job, &n, 0, 0, agent.EnvOptions{Cluster: "lab"}); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("TaskSpec = %v, want an error containing %q", err, tt.want)
 			}
 		})
@@ -155,7 +155,7 @@ func TestTaskSpecErrors(t *testing.T) {
 	// Root's own jobs are allowed, by name or number.
 	for _, u := range []string{"root", "0"} {
 		j := runningJob(7, func(j *api.Job) { j.UID, j.GID, j.User = 0, 0, u })
-		if _, err := agent.TaskSpec(&j, &n, 0, 0, "lab"); err != nil {
+		if _, err := agent.TaskSpec(&j, &n, 0, 0, agent.EnvOptions{Cluster: "lab"}); err != nil {
 			t.Errorf("root job as %q: %v", u, err)
 		}
 	}
@@ -228,7 +228,7 @@ func TestEnv(t *testing.T) {
 	n := testNode()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := agent.Env(&tt.job, &n, "lab")
+			env := agent.Env(&tt.job, &n, agent.EnvOptions{Cluster: "lab"})
 			m := envMap(t, env)
 			for k, v := range tt.want {
 				if got, ok := m[k]; !ok || got != v {
@@ -252,11 +252,47 @@ func TestEnv(t *testing.T) {
 func TestEnvKeepsSubmitterOrder(t *testing.T) {
 	j := runningJob(7, func(j *api.Job) { j.Spec.Env = []string{"Z=1", "A=2", "M=3"} })
 	n := testNode()
-	env := agent.Env(&j, &n, "lab")
+	env := agent.Env(&j, &n, agent.EnvOptions{Cluster: "lab"})
 	if len(env) < 3 || !slices.Equal(env[:3], []string{"Z=1", "A=2", "M=3"}) {
 		t.Errorf("env starts %v, want the submitter's variables first, in order", env)
 	}
-	if again := agent.Env(&j, &n, "lab"); !slices.Equal(env, again) {
+	if again := agent.Env(&j, &n, agent.EnvOptions{Cluster: "lab"}); !slices.Equal(env, again) {
 		t.Error("Env is not deterministic")
+	}
+}
+
+// With Slurm compatibility every GSCHED_* variable Slurm has an equivalent
+// of is mirrored, with the same value, and the submitter's stale SLURM_*
+// values are replaced; without it none is added.
+func TestEnvSlurmCompat(t *testing.T) {
+	j := runningJob(7, withGPUs(1, 3), func(j *api.Job) {
+		j.Spec.Env = []string{"SLURM_JOB_ID=999"} // submitted from inside an old Slurm job
+		j.Spec.Account, j.Restarts = "phys", 2
+	})
+	n := testNode()
+	on := envMap(t, agent.Env(&j, &n, agent.EnvOptions{Cluster: "lab", SlurmCompat: true}))
+	for gs, sl := range map[string]string{
+		"GSCHED_JOB_ID": "SLURM_JOB_ID", "GSCHED_JOB_NAME": "SLURM_JOB_NAME", "GSCHED_JOB_NODELIST": "SLURM_JOB_NODELIST",
+		"GSCHED_NNODES": "SLURM_NNODES", "GSCHED_NTASKS": "SLURM_NTASKS", "GSCHED_PROCID": "SLURM_PROCID",
+		"GSCHED_LOCALID": "SLURM_LOCALID", "GSCHED_NODEID": "SLURM_NODEID", "GSCHED_CPUS_PER_TASK": "SLURM_CPUS_PER_TASK",
+		"GSCHED_CPUS_ON_NODE": "SLURM_CPUS_ON_NODE", "GSCHED_MEM_PER_NODE": "SLURM_MEM_PER_NODE",
+		"GSCHED_GPUS_ON_NODE": "SLURM_GPUS_ON_NODE", "GSCHED_JOB_GPUS": "SLURM_JOB_GPUS", "GSCHED_SUBMIT_DIR": "SLURM_SUBMIT_DIR",
+		"GSCHED_JOB_ACCOUNT": "SLURM_JOB_ACCOUNT", "GSCHED_JOB_PARTITION": "SLURM_JOB_PARTITION",
+		"GSCHED_RESTART_COUNT": "SLURM_RESTART_COUNT", "GSCHED_NTASKS_PER_NODE": "SLURM_NTASKS_PER_NODE",
+		"GSCHED_TMPDIR": "SLURM_TMPDIR", "GSCHED_JOB_ID ": "SLURM_JOBID",
+	} {
+		want, ok := on[strings.TrimSpace(gs)]
+		if !ok || on[sl] != want {
+			t.Errorf("%s = %q, want %q (as %s)", sl, on[sl], want, gs)
+		}
+	}
+	if on["SLURM_JOB_ID"] != "7" || on["SLURM_RESTART_COUNT"] != "2" || on["SLURM_JOB_NUM_NODES"] != "1" || on["SLURM_CLUSTER_NAME"] != "lab" {
+		t.Errorf("SLURM_* values: %v", on)
+	}
+	off := envMap(t, agent.Env(&j, &n, agent.EnvOptions{Cluster: "lab"}))
+	for k := range off {
+		if strings.HasPrefix(k, "SLURM_") && k != "SLURM_JOB_ID" {
+			t.Errorf("%s set without Slurm compatibility", k)
+		}
 	}
 }

@@ -71,6 +71,7 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 		KillGrace:   cfg.Controller.KillWait.Duration,
 		PidsLimit:   cfg.Node.PidsLimit,
 		ClusterName: cfg.ClusterName,
+		SlurmEnv:    cfg.SlurmEnv,
 	})
 	log.Info("node described", zap.String("node", node.Name), zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),

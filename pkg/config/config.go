@@ -42,8 +42,11 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 type Config struct {
 	ClusterName string `toml:"cluster_name"`
 	// Operators may see and act on every job (root always may).
-	Operators  []string          `toml:"operators"`
-	LogLevel   string            `toml:"log_level"`
+	Operators []string `toml:"operators"`
+	LogLevel  string   `toml:"log_level"`
+	// SlurmEnv gives jobs the SLURM_* equivalents of their GSCHED_*
+	// variables (on by default) so Slurm-aware tools work unchanged.
+	SlurmEnv   bool              `toml:"slurm_env"`
 	Controller ControllerConfig  `toml:"controller"`
 	Auth       AuthConfig        `toml:"auth"`
 	Node       NodeConfig        `toml:"node"`
@@ -213,6 +216,7 @@ func Default() *Config {
 	return &Config{
 		ClusterName: "gsched",
 		LogLevel:    "info",
+		SlurmEnv:    true,
 		Controller: ControllerConfig{
 			Socket:            "/run/gsched/gctld.sock",
 			Listen:            "127.0.0.1:6817",

@@ -116,6 +116,7 @@ func TestLoadFullExample(t *testing.T) {
 		ClusterName: "lab",
 		Operators:   []string{"alice", "bob"},
 		LogLevel:    "debug",
+		SlurmEnv:    true, // the default: the file leaves it out
 		Controller: config.ControllerConfig{
 			Socket:            filepath.Join(dir, "run/ctld.sock"),
 			Listen:            "0.0.0.0:7000",

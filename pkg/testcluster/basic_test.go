@@ -42,3 +42,21 @@ func TestJobOutputAndExitCode(t *testing.T) {
 		})
 	}
 }
+
+// Jobs see Slurm's variables too (slurm_env, on by default), so tools
+// that detect Slurm work unchanged.
+func TestJobSeesSlurmEnvironment(t *testing.T) {
+	c := Start(t, Options{})
+	dir := c.WorkDir(0, 0)
+	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho $SLURM_JOB_ID $SLURM_JOBID $SLURM_PROCID $SLURM_NTASKS $SLURM_JOB_NODELIST $TMPDIR\n"})
+	if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted {
+		t.Fatalf("job %s", j.State)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, "gsched-"+id.String()+".out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := id.String() + " " + id.String() + " 0 1 n1 /tmp\n"; string(out) != want {
+		t.Fatalf("output %q, want %q", out, want)
+	}
+}
