@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -496,6 +497,7 @@ func (c *Cluster) teardown() {
 	for _, n := range c.nodes {
 		cleanupNode(n.conf)
 	}
+	removeCgroups("/" + filepath.Base(c.Dir))
 	if c.t.Failed() {
 		for _, p := range append([]*proc{c.ctl}, c.nodes...) {
 			if p != nil && p.cfgPath != "" && c.opts.Binaries {
@@ -504,7 +506,56 @@ func (c *Cluster) teardown() {
 		}
 	}
 	if os.Getenv("GSCHED_KEEP_TEST_DIR") == "" {
-		_ = os.RemoveAll(c.Dir)
+		// A container still being set up may write into the dir while
+		// it goes: retry a few times.
+		for i := 0; i < 5; i++ {
+			if err := os.RemoveAll(c.Dir); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// removeCgroups removes the cgroup tree rel (e.g. "/gsched-e2e-123") from
+// every mounted hierarchy, deepest first: runc removes its jobs' cgroups
+// but not the parents a test cluster created.
+func removeCgroups(rel string) {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	// First kill whatever still runs inside (e.g. a `runc init` whose
+	// `runc create` was killed before it recorded the container).
+	killed := false
+	for _, root := range roots {
+		procs, _ := filepath.Glob(filepath.Join(root, rel, "*", "*", "cgroup.procs"))
+		for _, f := range procs {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, field := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(field); err == nil && pid > 1 {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+					killed = true
+				}
+			}
+		}
+	}
+	if killed {
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, root := range roots {
+		top := filepath.Join(root, rel)
+		var dirs []string
+		_ = filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		sort.Slice(dirs, func(a, b int) bool { return len(dirs[a]) > len(dirs[b]) })
+		for _, d := range dirs {
+			_ = os.Remove(d)
+		}
 	}
 }
 
@@ -521,6 +572,9 @@ func cleanupNode(cfg *config.Config) {
 			continue
 		}
 		if pid, err := strconv.Atoi(fields[0]); err == nil && pid > 1 {
+			// The supervisor leads its own session and process group:
+			// kill the group, so a runc it started goes too.
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
