@@ -11,7 +11,10 @@ BIN       := bin
 CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames
 RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/... ./pkg/testcluster/...
 
-.PHONY: help build run stop test e2e unit race fuzz bench lint man clean
+PREFIX    ?= /usr/local
+SLURM_WRAPPERS := sbatch squeue scancel sinfo sacct sshare sprio scontrol
+
+.PHONY: help build run stop test e2e unit race fuzz bench lint man clean install-slurm-compat
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -49,6 +52,11 @@ bench: build ## Go benchmarks (see docs/BENCHMARKS.md)
 lint: ## gofmt + go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+
+install-slurm-compat: ## install sbatch, squeue, scancel, ... wrappers into $(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 conf/slurm-compat/_wrap $(DESTDIR)$(PREFIX)/bin/_gsched-wrap
+	@for w in $(SLURM_WRAPPERS); do install -m 0755 conf/slurm-compat/$$w $(DESTDIR)$(PREFIX)/bin/$$w || exit 1; done
 
 clean: stop ## remove binaries and the local cluster's state
 	rm -rf $(BIN) var

@@ -466,10 +466,16 @@ type Result struct {
 // GSCHED_CONF pointing at the cluster.
 func (c *Cluster) CLI(uid, gid int, dir, name string, args ...string) Result {
 	c.t.Helper()
-	bin := Binaries(c.t)
-	cmd := exec.Command(filepath.Join(bin, name), args...)
+	return c.Run(uid, gid, dir, filepath.Join(Binaries(c.t), name), args...)
+}
+
+// Run runs any program as uid:gid in dir with GSCHED_CONF pointing at the
+// cluster and gsched's bin/ first on PATH.
+func (c *Cluster) Run(uid, gid int, dir, path string, args ...string) Result {
+	c.t.Helper()
+	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{"GSCHED_CONF=" + c.Conf, "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C"}
+	cmd.Env = []string{"GSCHED_CONF=" + c.Conf, "PATH=" + Binaries(c.t) + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C"}
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	}
@@ -481,7 +487,7 @@ func (c *Cluster) CLI(uid, gid int, dir, name string, args ...string) Result {
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		c.t.Fatalf("run %s: %v", name, err)
+		c.t.Fatalf("run %s: %v", path, err)
 	}
 	return Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
 }
