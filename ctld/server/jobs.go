@@ -217,7 +217,7 @@ func truncate(s string, n int) string {
 }
 
 func (s *Server) partition(name string) (api.Partition, error) {
-	for _, p := range s.parts {
+	for _, p := range s.pol.parts {
 		if (name == "" && p.Default) || (name != "" && p.Name == name) {
 			return p, nil
 		}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/fsm"
+	"github.com/gsched/gsched/pkg/sched"
 	"github.com/gsched/gsched/pkg/state"
 	"github.com/gsched/gsched/pkg/topology"
 )
@@ -166,7 +166,7 @@ func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 	}
 	snap := s.store.Snapshot()
 	usage := snap.Usage()
-	out := &api.NodeList{Nodes: []api.NodeInfo{}, Partitions: s.parts}
+	out := &api.NodeList{Nodes: []api.NodeInfo{}, Partitions: s.pol.parts}
 	for _, n := range snap.Nodes() {
 		u := usage[n.Name]
 		info := api.NodeInfo{Node: *n, Alloc: u, DisplayState: api.DisplayState(n, u)}
@@ -174,9 +174,9 @@ func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 		info.LastHeartbeat = s.lastSeen[n.Name]
 		s.mu.Unlock()
 		if len(info.Partitions) == 0 {
-			for i := range s.parts {
-				if partHas(&s.parts[i], n) {
-					info.Partitions = append(info.Partitions, s.parts[i].Name)
+			for i := range s.pol.parts {
+				if sched.InPartition(n, &s.pol.parts[i]) {
+					info.Partitions = append(info.Partitions, s.pol.parts[i].Name)
 				}
 			}
 		}
@@ -184,13 +184,6 @@ func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 	}
 	sort.Slice(out.Nodes, func(a, b int) bool { return out.Nodes[a].Name < out.Nodes[b].Name })
 	return out, nil
-}
-
-func partHas(p *api.Partition, n *api.Node) bool {
-	if len(p.Nodes) == 0 {
-		return true
-	}
-	return slices.Contains(p.Nodes, n.Name)
 }
 
 // livenessLoop marks nodes DOWN when they miss heartbeats for NodeTimeout.

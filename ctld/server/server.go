@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,6 @@ type Server struct {
 	store        *state.Store
 	raft         *raftNode
 	pol          *policy
-	parts        []api.Partition
 	defMemPerCPU int64
 
 	userSrv *rpc.Server
@@ -82,7 +82,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: opts.Config, log: opts.Log, now: opts.Now, store: store, pol: pol, parts: pol.parts,
+		cfg: opts.Config, log: opts.Log, now: opts.Now, store: store, pol: pol,
 		defMemPerCPU: 1 << 30,
 		kick:         make(chan struct{}, 1),
 		reasons:      map[api.JobID]string{},
@@ -140,7 +140,7 @@ func partitions(c *config.Config) ([]api.Partition, error) {
 			PriorityTier: p.PriorityTier, PriorityJobFactor: p.PriorityJobFactor,
 			AllowAccounts: p.AllowAccounts, DefaultQOS: p.DefaultQOS}
 		if p.State != "" {
-			ap.State = upper(p.State)
+			ap.State = strings.ToUpper(p.State)
 		}
 		if p.MaxTime != "" {
 			v, _, err := units.ParseTimeLimit(p.MaxTime)
@@ -168,16 +168,6 @@ func partitions(c *config.Config) ([]api.Partition, error) {
 		}
 	}
 	return out, nil
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }
 
 // NodeAddr is the TCP address node daemons should use.

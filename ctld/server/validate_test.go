@@ -25,7 +25,7 @@ func testServer(t testing.TB) *Server {
 		{Name: "down", State: "DOWN"},
 	}
 	return &Server{
-		store: store, defMemPerCPU: 1 << 30, parts: parts, pol: &policy{parts: parts},
+		store: store, defMemPerCPU: 1 << 30, pol: &policy{parts: parts},
 		reasons: map[api.JobID]string{}, lastSeen: map[string]time.Time{},
 	}
 }

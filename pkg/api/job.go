@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -72,30 +73,11 @@ func (s JobState) Short() string {
 // ParseJobState accepts a full state name or its short code, any case.
 func ParseJobState(s string) (JobState, error) {
 	for _, st := range AllJobStates {
-		if equalFold(s, string(st)) || equalFold(s, st.Short()) {
+		if strings.EqualFold(s, string(st)) || strings.EqualFold(s, st.Short()) {
 			return st, nil
 		}
 	}
 	return "", fmt.Errorf("%w: unknown job state %q", ErrInvalid, s)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'a' <= x && x <= 'z' {
-			x -= 'a' - 'A'
-		}
-		if 'a' <= y && y <= 'z' {
-			y -= 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Pending reasons (Slurm's names).
@@ -203,53 +185,18 @@ func (s *JobSpec) GPUMatches(g *GPU) bool {
 	if s.GPUMemMin > 0 && g.MemBytes < s.GPUMemMin {
 		return false
 	}
-	return s.GPUType == "" || containsFold(g.Model, s.GPUType)
+	return s.GPUType == "" || strings.Contains(strings.ToLower(g.Model), strings.ToLower(s.GPUType))
 }
 
 // Features splits Constraint into the features required ("a&b", "a,b").
 func (s *JobSpec) Features() []string {
 	var out []string
-	for _, f := range splitAny(s.Constraint, "&,") {
-		if f != "" {
+	for _, f := range strings.FieldsFunc(s.Constraint, func(r rune) bool { return r == '&' || r == ',' }) {
+		if f = strings.TrimSpace(f); f != "" {
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-func splitAny(s, seps string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		for k := 0; k < len(seps); k++ {
-			if s[i] == seps[k] {
-				out = append(out, trimSpace(s[start:i]))
-				start = i + 1
-				break
-			}
-		}
-	}
-	return append(out, trimSpace(s[start:]))
-}
-
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// containsFold reports whether sub is in s, ignoring ASCII case.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if equalFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // TimeUnlimited in JobSpec.TimeLimit asks for no time limit (--time=UNLIMITED).

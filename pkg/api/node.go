@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // NodeState is the administrative/health state the controller stores.
 // IDLE, MIXED and ALLOCATED are derived for display (see DisplayState).
@@ -135,7 +138,7 @@ func (n *Node) HasFeatures(features []string) bool {
 	for _, f := range features {
 		found := false
 		for _, have := range n.Features {
-			if equalFold(have, f) {
+			if strings.EqualFold(have, f) {
 				found = true
 				break
 			}

@@ -434,7 +434,7 @@ func (c *Config) Validate() error {
 			bad("qos %q is defined twice", q.Name)
 		}
 		qosNames[q.Name] = true
-		switch upperASCII(q.PreemptMode) {
+		switch strings.ToUpper(q.PreemptMode) {
 		case "", "OFF", "CANCEL", "REQUEUE":
 		default:
 			bad("qos %q: preempt_mode must be OFF, CANCEL or REQUEUE", q.Name)
@@ -483,5 +483,3 @@ func (c *Config) IsOperator(uid uint32, user string) bool {
 	}
 	return false
 }
-
-func upperASCII(s string) string { return strings.ToUpper(s) }
