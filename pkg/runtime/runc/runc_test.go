@@ -86,6 +86,7 @@ func probeEnv() (*env, string) {
 	cleanups = append(cleanups, func() {
 		_ = os.RemoveAll(base)
 		_ = os.Remove(parent) // only if no other run uses it
+		removeCgroup("/gsched-test")
 	})
 	return &env{runc: bin, base: base}, ""
 }
@@ -179,13 +180,14 @@ func (e *env) options(tb testing.TB) runc.Options {
 	return opts
 }
 
-// removeCgroup removes a cgroup (and its parent, if empty) in every
-// hierarchy.
+// removeCgroup removes a cgroup in every hierarchy. The shared parent
+// "/gsched-test" is removed once, after all tests (TestMain's cleanups):
+// removing it whenever it is momentarily empty races with a parallel
+// test's runc creating its own cgroup under it.
 func removeCgroup(path string) {
 	hier, _ := filepath.Glob("/sys/fs/cgroup/*")
 	for _, h := range hier {
 		_ = unix.Rmdir(filepath.Join(h, path))
-		_ = unix.Rmdir(filepath.Join(h, filepath.Dir(path)))
 	}
 }
 
