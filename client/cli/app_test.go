@@ -157,7 +157,7 @@ func TestGsubDirectivesAndOverride(t *testing.T) {
 	var req api.SubmitRequest
 	fs.decode(t, api.PathSubmit, 0, &req)
 	want := api.JobSpec{
-		Name: "cli", Partition: "gpu", Nodes: 1, NTasks: 1, CPUsPerTask: 2, MemBytes: 4 * units.GiB,
+		Name: "cli", Partition: "gpu", CPUsPerTask: 2, MemBytes: 4 * units.GiB,
 		GPUsPerNode: 2, TimeLimit: 600, Output: "out %j.log", WorkDir: te.cwd, Env: []string{"X=1"},
 		Script: trainScript, Args: []string{"a1", "-t", "a2"}, Hold: true, SubmitHost: "login1",
 	}
@@ -262,7 +262,7 @@ func TestUsageErrors(t *testing.T) {
 		errSub string
 	}{
 		{"unknown flag", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--bogus", "x.sh"}) }, "flag provided but not defined: -bogus"},
-		{"two nodes", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "-N", "2", "--wrap", "x"}) }, "only single-node jobs"},
+		{"bad switches", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--switches", "x", "--wrap", "x"}) }, "invalid switch request"},
 		{"bad mem", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--mem", "lots", "--wrap", "x"}) }, "invalid memory size"},
 		{"wrap and script", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--wrap", "x", "s.sh"}) }, "not allowed with --wrap"},
 		{"no shebang", func(t *testing.T, te *testEnv) int {

@@ -166,11 +166,12 @@ func RenderAcct(w io.Writer, jobs []api.Job, header bool, loc *time.Location) er
 // AllocTRES is the job's allocation in sacct's AllocTRES form
 // ("cpu=2,mem=4G,gres/gpu=1"), empty when it never ran.
 func AllocTRES(j *api.Job) string {
-	if j.Alloc == nil {
+	if len(j.Allocs) == 0 {
 		return ""
 	}
-	s := fmt.Sprintf("cpu=%d,mem=%s,node=1", j.Alloc.CPUs, units.FormatMemory(j.Alloc.MemBytes))
-	if n := len(j.Alloc.GPUs); n > 0 {
+	t := j.AllocTotals()
+	s := fmt.Sprintf("cpu=%d,mem=%s,node=%d", t.CPUs, units.FormatMemory(t.MemBytes), t.Nodes)
+	if n := t.GPUs; n > 0 {
 		s += fmt.Sprintf(",gres/gpu=%d", n)
 	}
 	return s

@@ -57,6 +57,12 @@ type SubmitOptions struct {
 	MemPerGPU   string
 	Constraint  string
 	Hold        bool
+	// Multi-node and binding options.
+	NTasksPerNode string
+	GPUsPerTask   string
+	CPUsPerGPU    string
+	Switches      string
+	Exclusive     bool
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -82,8 +88,12 @@ func gsubFlags() []ucli.Flag {
 	return []ucli.Flag{
 		s("job-name", "J", "job name (default: the script's file name)"),
 		s("partition", "p", "partition to run in (default: the default partition)"),
-		s("nodes", "N", "number of nodes (only 1 for now)"),
-		s("ntasks", "n", "number of tasks"),
+		s("nodes", "N", "number of nodes (default: 1, or as many as --gpus needs)"),
+		s("ntasks", "n", "number of tasks (default: one per node)"),
+		s("ntasks-per-node", "", "tasks on each node"),
+		s("gpus-per-task", "", "GPUs for each task (each task sees its own)"),
+		s("cpus-per-gpu", "", "CPUs for each allocated GPU"),
+		s("switches", "", "at most N leaf switches, waiting up to the time given: N[@time]"),
 		s("cpus-per-task", "c", "CPUs per task"),
 		s("mem", "", "memory per node: MiB, or a size with K, M, G or T suffix"),
 		s("gpus", "G", "GPUs for the job: N (type:N is not supported yet)"),
@@ -105,6 +115,7 @@ func gsubFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "parsable", Usage: "print only the job ID"},
 		&ucli.BoolFlag{Name: "wait", Aliases: []string{"W"}, Usage: "wait for the job to end and exit with its status"},
 		&ucli.BoolFlag{Name: "hold", Aliases: []string{"H"}, Usage: "submit the job held"},
+		&ucli.BoolFlag{Name: "exclusive", Usage: "allocate whole nodes (every CPU, all memory, every GPU)"},
 		configFlag(),
 		helpFlag(true),
 	}
@@ -276,9 +287,19 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.GPUMem = str("gpu-mem")
 	o.MemPerGPU = str("mem-per-gpu")
 	o.Constraint = str("constraint")
+	o.NTasksPerNode = str("ntasks-per-node")
+	o.GPUsPerTask = str("gpus-per-task")
+	o.CPUsPerGPU = str("cpus-per-gpu")
+	o.Switches = str("switches")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
+			break
+		}
+	}
+	for _, c := range ctxs {
+		if c.IsSet("exclusive") {
+			o.Exclusive = c.Bool("exclusive")
 			break
 		}
 	}
@@ -297,9 +318,8 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 	spec := api.JobSpec{
 		Name:        o.JobName,
 		Partition:   o.Partition,
-		Nodes:       1,
-		NTasks:      1,
 		CPUsPerTask: 1,
+		Exclusive:   o.Exclusive,
 		Output:      o.Output,
 		Error:       o.Error,
 		Script:      string(in.Script),
@@ -334,8 +354,21 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		if spec.Nodes, err = positive("--nodes", o.Nodes); err != nil {
 			return spec, err
 		}
-		if spec.Nodes != 1 {
-			return spec, fmt.Errorf("invalid --nodes %q: only single-node jobs (--nodes=1) are supported for now", o.Nodes)
+	}
+	for _, c := range []struct {
+		flag, val string
+		dst       *int
+	}{{"--ntasks-per-node", o.NTasksPerNode, &spec.NTasksPerNode}, {"--gpus-per-task", o.GPUsPerTask, &spec.GPUsPerTask},
+		{"--cpus-per-gpu", o.CPUsPerGPU, &spec.CPUsPerGPU}} {
+		if c.val != "" {
+			if *c.dst, err = positive(c.flag, c.val); err != nil {
+				return spec, err
+			}
+		}
+	}
+	if o.Switches != "" {
+		if spec.Switches, spec.SwitchWait, err = units.ParseSwitches(o.Switches); err != nil {
+			return spec, fmt.Errorf("--switches: %w", err)
 		}
 	}
 	if o.NTasks != "" {

@@ -13,7 +13,7 @@ func TestBuildSpec(t *testing.T) {
 	script := []byte("#!/bin/sh\necho hi\n")
 	base := SubmitInput{Script: script, ScriptPath: "/home/a/train.sh", Cwd: "/home/a", Environ: []string{"A=1"}, Hostname: "login1"}
 	defaults := api.JobSpec{
-		Name: "train.sh", Nodes: 1, NTasks: 1, CPUsPerTask: 1, Output: DefaultOutput, WorkDir: "/home/a",
+		Name: "train.sh", CPUsPerTask: 1, Output: DefaultOutput, WorkDir: "/home/a",
 		Env: []string{"A=1"}, Script: string(script), SubmitHost: "login1",
 	}
 	tests := []struct {
@@ -32,7 +32,7 @@ func TestBuildSpec(t *testing.T) {
 				Chdir: "sub/../dir", Export: "NONE", Hold: true,
 			},
 			want: func(s *api.JobSpec) {
-				s.Name, s.Partition, s.NTasks, s.CPUsPerTask = "job", "gpu", 4, 8
+				s.Name, s.Partition, s.Nodes, s.NTasks, s.CPUsPerTask = "job", "gpu", 1, 4, 8
 				s.MemBytes, s.GPUsPerNode, s.TimeLimit = 16*units.GiB, 2, 86400
 				s.Output, s.Error, s.OpenMode = "o-%j", "e-%j", api.OpenAppend
 				s.WorkDir, s.Env, s.Hold = "/home/a/dir", []string{}, true
@@ -45,7 +45,12 @@ func TestBuildSpec(t *testing.T) {
 		{name: "wrap name", in: func(in *SubmitInput) { in.Wrap, in.ScriptPath = true, "" }, want: func(s *api.JobSpec) { s.Name = DefaultWrapName }},
 		{name: "stdin name", in: func(in *SubmitInput) { in.ScriptPath = "" }, want: func(s *api.JobSpec) { s.Name = DefaultStdinName }},
 		{name: "script args", in: func(in *SubmitInput) { in.Args = []string{"a", "b"} }, want: func(s *api.JobSpec) { s.Args = []string{"a", "b"} }},
-		{name: "two nodes", opts: SubmitOptions{Nodes: "2"}, errSub: "only single-node jobs"},
+		{name: "two nodes", opts: SubmitOptions{Nodes: "2", NTasksPerNode: "4", GPUsPerTask: "1", CPUsPerGPU: "8"},
+			want: func(s *api.JobSpec) { s.Nodes, s.NTasksPerNode, s.GPUsPerTask, s.CPUsPerGPU = 2, 4, 1, 8 }},
+		{name: "exclusive switches", opts: SubmitOptions{Exclusive: true, Switches: "1@10:00"},
+			want: func(s *api.JobSpec) { s.Exclusive, s.Switches, s.SwitchWait = true, 1, 600 }},
+		{name: "bad switches", opts: SubmitOptions{Switches: "0"}, errSub: "--switches: invalid switch request"},
+		{name: "zero gpus per task", opts: SubmitOptions{GPUsPerTask: "0"}, errSub: "--gpus-per-task \"0\": must be at least 1"},
 		{name: "zero nodes", opts: SubmitOptions{Nodes: "0"}, errSub: "--nodes \"0\": must be at least 1"},
 		{name: "negative tasks", opts: SubmitOptions{NTasks: "-3"}, errSub: "--ntasks \"-3\": must be at least 1"},
 		{name: "zero cpus", opts: SubmitOptions{CPUsPerTask: "0"}, errSub: "--cpus-per-task \"0\": must be at least 1"},

@@ -20,7 +20,7 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 func TestRenderQueue(t *testing.T) {
 	jobs := []api.Job{
 		{ID: 12, Spec: api.JobSpec{Name: "train", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StateRunning,
-			StartTime: t0.Add(-3723 * time.Second), Alloc: &api.Allocation{Node: "gpu01"}},
+			StartTime: t0.Add(-3723 * time.Second), Allocs: []api.Allocation{{Node: "gpu01"}}},
 		{ID: 11, Spec: api.JobSpec{Name: "prep", Partition: "gpu"}, User: "bob", State: api.StatePending, Reason: api.ReasonResources},
 		{ID: 13, Spec: api.JobSpec{Name: "x"}, User: "bob", State: api.StatePending},
 	}
@@ -256,7 +256,7 @@ func TestRenderAcct(t *testing.T) {
 	jobs := []api.Job{
 		{ID: 7, Spec: api.JobSpec{Name: "train", Partition: "gpu"}, User: "alice", State: api.StateFailed, ExitCode: 2,
 			StartTime: t0, EndTime: t0.Add(65 * time.Second),
-			Alloc: &api.Allocation{Node: "gpu01", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{2, 3}}},
+			Allocs: []api.Allocation{{Node: "gpu01", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{2, 3}}}},
 		{ID: 5, Spec: api.JobSpec{Name: "x", Partition: "gpu"}, User: "bob", State: api.StateCancelled, Signal: 9},
 	}
 	var b bytes.Buffer

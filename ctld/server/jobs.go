@@ -117,24 +117,24 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 	if spec.Name == "" {
 		spec.Name = "script"
 	}
-	if spec.Nodes == 0 {
-		spec.Nodes = 1
-	}
-	if spec.NTasks == 0 {
-		spec.NTasks = 1
-	}
 	if spec.CPUsPerTask == 0 {
 		spec.CPUsPerTask = 1
 	}
 	switch {
-	case spec.Nodes < 0 || spec.NTasks < 0 || spec.CPUsPerTask < 0 || spec.GPUs < 0 || spec.GPUsPerNode < 0 || spec.MemBytes < 0 || spec.TimeLimit < api.TimeUnlimited:
+	case spec.Nodes < 0 || spec.NTasks < 0 || spec.CPUsPerTask < 0 || spec.GPUs < 0 || spec.GPUsPerNode < 0 || spec.MemBytes < 0 ||
+		spec.TimeLimit < api.TimeUnlimited || spec.NTasksPerNode < 0 || spec.GPUsPerTask < 0 || spec.CPUsPerGPU < 0 ||
+		spec.Switches < 0 || spec.SwitchWait < 0:
 		return nil, invalid("counts, memory and time limit must not be negative")
-	case spec.Nodes > 1:
-		return nil, invalid("multi-node jobs (--nodes=%d) are not supported yet; use --nodes=1", spec.Nodes)
-	case spec.NTasks > maxCount || spec.CPUsPerTask > maxCount || spec.NTasks*spec.CPUsPerTask > maxCount:
-		return nil, invalid("too many CPUs requested (%d tasks x %d CPUs)", spec.NTasks, spec.CPUsPerTask)
-	case spec.GPUs > maxGPUs || spec.GPUsPerNode > maxGPUs:
+	case spec.Nodes > maxNodes:
+		return nil, invalid("too many nodes requested (at most %d)", maxNodes)
+	case spec.NTasks > maxCount || spec.NTasksPerNode > maxCount || spec.CPUsPerTask > maxCount || spec.NTasks*spec.CPUsPerTask > maxCount ||
+		spec.NTasksPerNode*spec.CPUsPerTask > maxCount || spec.CPUsPerGPU > maxCount:
+		return nil, invalid("too many CPUs requested (%d tasks x %d CPUs)", max(spec.NTasks, spec.NTasksPerNode), spec.CPUsPerTask)
+	case spec.GPUs > maxGPUs || spec.GPUsPerNode > maxGPUs || spec.GPUsPerTask > maxGPUs ||
+		spec.GPUsPerTask*max(spec.NTasksPerNode, 1) > maxGPUs || spec.GPUsPerTask*max(spec.NTasks, 1) > maxGPUs:
 		return nil, invalid("too many GPUs requested (at most %d per job)", maxGPUs)
+	case spec.Switches > units.MaxSwitches:
+		return nil, invalid("too many switches requested")
 	case spec.MemBytes > maxMemBytes:
 		return nil, invalid("too much memory requested")
 	case spec.GPUMemMin < 0 || spec.GPUMemMin > maxMemBytes:
@@ -152,14 +152,18 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 	if spec.Output == "" {
 		spec.Output = "gsched-%j.out"
 	}
-	if spec.MemBytes == 0 {
-		spec.MemBytes = int64(spec.CPUsOnNode()) * s.defMemPerCPU
-	}
 	part, err := s.partition(spec.Partition)
 	if err != nil {
 		return nil, err
 	}
 	spec.Partition = part.Name
+	snap := s.store.Snapshot()
+	if err := s.shapeJob(snap, &spec, &part); err != nil {
+		return nil, err
+	}
+	if spec.MemBytes == 0 {
+		spec.MemBytes = int64(spec.CPUsOnNode()) * s.defMemPerCPU
+	}
 	if part.State == "DRAIN" || part.State == "INACTIVE" {
 		return nil, invalid("partition %s is %s: it accepts no new jobs", part.Name, part.State)
 	}
@@ -180,24 +184,25 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 			units.FormatTimeLimit(spec.TimeLimit), part.Name, units.FormatTimeLimit(part.MaxTime))
 	}
 	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
-	snap := s.store.Snapshot()
 	if err := s.pol.checkAccountQOS(snap, job, &part, op); err != nil {
 		return nil, err
 	}
 	// Reject what no node of the partition could ever hold (nodes known).
-	known, ever := 0, false
+	known, ever := 0, 0
 	for _, n := range snap.Nodes() {
 		if !sched.InPartition(n, &part) {
 			continue
 		}
 		known++
 		if sched.Fits(job, n) && n.HasFeatures(spec.Features()) && n.MatchingGPUs(&spec) >= spec.GPUsOnNode() {
-			ever = true
-			break
+			ever++
 		}
 	}
-	if known > 0 && !ever {
+	if known > 0 && ever < spec.NodeCount() {
 		what := fmt.Sprintf("%d CPUs, %s of memory and %d GPUs", spec.CPUsOnNode(), units.FormatMemoryHuman(spec.MemBytes), spec.GPUsOnNode())
+		if spec.NodeCount() > 1 {
+			what = fmt.Sprintf("%d nodes with %s each (%d such nodes)", spec.NodeCount(), what, ever)
+		}
 		if spec.GPUType != "" || spec.GPUMemMin > 0 {
 			what += fmt.Sprintf(" (type %q, at least %s each)", spec.GPUType, units.FormatMemoryHuman(spec.GPUMemMin))
 		}
@@ -207,6 +212,50 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 		return nil, invalid("requested node configuration is not available: no node of partition %s has %s", part.Name, what)
 	}
 	return job, nil
+}
+
+// maxNodes bounds the nodes of one job.
+const maxNodes = 4096
+
+// shapeJob settles a job's node and task counts: an unset node count is 1,
+// or as many nodes as the GPUs asked for need on the partition's largest
+// GPU nodes; tasks default to one per node.
+func (s *Server) shapeJob(snap *state.Snapshot, spec *api.JobSpec, part *api.Partition) error {
+	if spec.Nodes == 0 {
+		spec.Nodes = 1
+		if spec.GPUs > 0 && spec.GPUsPerNode == 0 && spec.GPUsPerTask == 0 {
+			most := 0
+			for _, n := range snap.Nodes() {
+				if sched.InPartition(n, part) {
+					most = max(most, n.MatchingGPUs(spec))
+				}
+			}
+			if most > 0 && spec.GPUs > most {
+				spec.Nodes = (spec.GPUs + most - 1) / most
+			}
+		}
+	}
+	if spec.NTasksPerNode > 0 {
+		if spec.NTasks == 0 {
+			spec.NTasks = spec.NTasksPerNode * spec.Nodes
+		}
+		if spec.NTasks > spec.NTasksPerNode*spec.Nodes {
+			return invalid("--ntasks=%d does not fit %d tasks per node on %d nodes", spec.NTasks, spec.NTasksPerNode, spec.Nodes)
+		}
+	}
+	if spec.NTasks == 0 {
+		spec.NTasks = spec.Nodes
+	}
+	if spec.NTasks < spec.Nodes {
+		return invalid("--ntasks=%d is less than --nodes=%d: every node needs a task", spec.NTasks, spec.Nodes)
+	}
+	if spec.GPUs > 0 && spec.GPUsPerNode == 0 && spec.GPUsPerTask == 0 && spec.GPUs%spec.Nodes != 0 {
+		return invalid("--gpus=%d does not divide evenly over %d nodes; use --gpus-per-node", spec.GPUs, spec.Nodes)
+	}
+	if spec.Switches > 0 && s.pol.network == nil {
+		return invalid("--switches needs a network topology ([[switch]] in the configuration); none is configured")
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

@@ -72,7 +72,11 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 		ref := api.TaskRef{JobID: r.JobID, Attempt: r.Attempt}
 		reports[ref] = r
 		j := snap.Job(nil, r.JobID)
-		mine := j != nil && !j.State.Final() && j.Alloc != nil && j.Alloc.Node == req.Node && j.Restarts == r.Attempt
+		var a *api.Allocation
+		if j != nil {
+			a = j.AllocOn(req.Node)
+		}
+		mine := a != nil && !a.Done && !j.State.Final() && j.Restarts == r.Attempt
 		switch {
 		case r.State == api.TaskRunning:
 			if mine && len(j.Signals) > 0 && r.SignalSeq >= j.Signals[0].Seq {
@@ -99,6 +103,12 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 		s.Kick()
 	}
 
+	if len(req.StepReports) > 0 {
+		if err := s.recordStepReports(s.store.Snapshot(), req.Node, req.StepReports); err != nil {
+			return nil, err
+		}
+	}
+
 	wait := time.Duration(req.WaitMs) * time.Millisecond
 	if max := s.cfg.Controller.HeartbeatInterval.Duration; wait > max {
 		wait = max
@@ -109,20 +119,24 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 		snap = s.store.Snapshot()
 		ws := memdb.NewWatchSet()
 		jobs := snap.JobsBy(ws, state.IndexNode, req.Node)
-		if len(acked) > 0 || wait <= 0 || needsAction(jobs, reports) {
-			return syncResponse(jobs, acked), nil
+		steps := nodeSteps(snap, ws, req.Node, jobs)
+		if len(acked) > 0 || wait <= 0 || needsAction(jobs, reports) || stepsNeedAction(steps, req.Node, req) {
+			return syncResponse(jobs, steps, acked), nil
 		}
 		ws.Add(snap.Abandoned())
 		if ws.WatchCtx(wctx) != nil {
-			return syncResponse(jobs, acked), nil
+			return syncResponse(jobs, steps, acked), nil
 		}
 	}
 }
 
-func syncResponse(jobs []*api.Job, acked []api.TaskRef) *api.SyncResponse {
+func syncResponse(jobs []*api.Job, steps []*api.Step, acked []api.TaskRef) *api.SyncResponse {
 	resp := &api.SyncResponse{Jobs: make([]api.Job, 0, len(jobs)), Acked: acked}
 	for _, j := range jobs {
 		resp.Jobs = append(resp.Jobs, *j)
+	}
+	for _, st := range steps {
+		resp.Steps = append(resp.Steps, *st)
 	}
 	return resp
 }
@@ -158,7 +172,11 @@ func needsAction(jobs []*api.Job, reports map[api.TaskRef]*api.TaskReport) bool 
 }
 
 // stopping reports whether the controller wants a running job stopped.
-func stopping(j *api.Job) bool { return j.CancelRequested || j.Requeue || j.Preempted }
+// A COMPLETING job is stopping too: on a multi-node job, another node's
+// task (the batch script) ended.
+func stopping(j *api.Job) bool {
+	return j.CancelRequested || j.Requeue || j.Preempted || j.State == api.StateCompleting
+}
 
 func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 	if _, _, err := s.caller(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gsched/gsched/pkg/sched/fairshare"
 	"github.com/gsched/gsched/pkg/sched/priority"
 	"github.com/gsched/gsched/pkg/state"
+	"github.com/gsched/gsched/pkg/topology"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -27,6 +28,7 @@ type policy struct {
 	billing  fairshare.BillingWeights
 	halfLife time.Duration
 	sched    sched.Config
+	network  *topology.Network // nil: flat
 }
 
 func newPolicy(c *config.Config) (*policy, error) {
@@ -39,6 +41,11 @@ func newPolicy(c *config.Config) (*policy, error) {
 		return nil, err
 	}
 	p.parts = parts
+	if len(c.Switches) > 0 {
+		if p.network, err = topology.NewNetwork(c.Switches); err != nil {
+			return nil, fmt.Errorf("switch: %w", err)
+		}
+	}
 	for _, q := range c.QOS {
 		aq := api.QOS{Name: q.Name, Priority: q.Priority, MaxJobsPerUser: q.MaxJobsPerUser,
 			MaxSubmitJobsPerUser: q.MaxSubmitJobsPerUser, Preempt: q.Preempt,
@@ -164,8 +171,9 @@ func exceeds(t, limit api.TRES) string {
 }
 
 // billingRate is the usage a job accrues per second of its allocation.
-func (p *policy) billingRate(a *api.Allocation) float64 {
-	return p.billing.Billing(api.TRES{CPUs: a.CPUs, MemBytes: a.MemBytes, GPUs: len(a.GPUs), Nodes: 1})
+func (p *policy) billingRate(allocs []api.Allocation) float64 {
+	j := api.Job{Allocs: allocs}
+	return p.billing.Billing(j.AllocTotals())
 }
 
 // usageNow is every association's usage decayed to now, plus what running
@@ -194,7 +202,7 @@ func (p *policy) fairShare(snap *state.Snapshot, running []*api.Job, now time.Ti
 // input builds the scheduler's input from a snapshot.
 func (p *policy) input(snap *state.Snapshot, now time.Time) (sched.Input, error) {
 	usage := snap.Usage()
-	in := sched.Input{Now: now, Partitions: p.parts, QOS: p.qos, Config: p.sched,
+	in := sched.Input{Now: now, Partitions: p.parts, QOS: p.qos, Config: p.sched, Network: p.network,
 		Pending: snap.JobsBy(nil, state.IndexState, string(api.StatePending))}
 	for _, st := range []api.JobState{api.StateRunning, api.StateCompleting} {
 		in.Running = append(in.Running, snap.JobsBy(nil, state.IndexState, string(st))...)

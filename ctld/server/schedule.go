@@ -51,7 +51,7 @@ func (s *Server) schedulePass() error {
 	}
 	cmd := &fsm.StartCmd{}
 	for _, p := range plan.Placements {
-		cmd.Placements = append(cmd.Placements, fsm.Placement{JobID: p.JobID, Alloc: p.Alloc, Billing: s.pol.billingRate(&p.Alloc)})
+		cmd.Placements = append(cmd.Placements, fsm.Placement{JobID: p.JobID, Allocs: p.Allocs, Billing: s.pol.billingRate(p.Allocs)})
 	}
 	res, err := s.apply(&fsm.Command{Type: fsm.CmdStart, Start: cmd})
 	if err != nil {

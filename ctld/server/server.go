@@ -108,6 +108,9 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathWhoAmI, s.whoAmI)
 	rpc.Handle(s.userSrv, api.PathPriority, s.listPriorities)
 	rpc.Handle(s.userSrv, api.PathShares, s.listShares)
+	rpc.Handle(s.userSrv, api.PathStepStart, s.startStep)
+	rpc.Handle(s.userSrv, api.PathStepWait, s.waitStep)
+	rpc.Handle(s.userSrv, api.PathStepCancel, s.cancelStep)
 
 	s.nodeSrv = rpc.NewSignedServer(auth.NewVerifier(opts.Key, opts.Config.Auth.MaxClockSkew.Duration), opts.Log.Named("rpc.node"))
 	rpc.Handle(s.nodeSrv, api.PathNodeRegister, s.registerNode)

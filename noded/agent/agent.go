@@ -43,6 +43,9 @@ type Options struct {
 	ClusterName string
 	// SlurmEnv also sets SLURM_* variables in jobs (see EnvOptions).
 	SlurmEnv bool
+	// NCCLSocketIfname and NCCLIBHCA are passed to jobs (EnvOptions).
+	NCCLSocketIfname string
+	NCCLIBHCA        string
 }
 
 // Agent runs one node.
@@ -54,8 +57,10 @@ type Agent struct {
 	killing   map[string]bool   // tasks being killed (cancel, preemption, orphan)
 	delivered map[string]uint64 // highest signal seq delivered per task
 	synthetic map[string]api.TaskReport
-	watching  map[string]bool
-	changed   chan struct{}
+	// stepSynthetic holds reports of step tasks that could not start.
+	stepSynthetic map[string]api.StepReport
+	watching      map[string]bool
+	changed       chan struct{}
 }
 
 // New returns an agent.
@@ -72,7 +77,9 @@ func New(opts Options) *Agent {
 		delivered: map[string]uint64{},
 		synthetic: map[string]api.TaskReport{},
 		watching:  map[string]bool{},
-		changed:   make(chan struct{}, 1),
+
+		stepSynthetic: map[string]api.StepReport{},
+		changed:       make(chan struct{}, 1),
 	}
 }
 
@@ -175,6 +182,10 @@ func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	steps, err := a.stepState(ctx)
+	if err != nil {
+		return false, err
+	}
 	pctx, cancel := context.WithTimeout(ctx, a.opts.Heartbeat+10*time.Second)
 	defer cancel()
 	go func() {
@@ -185,7 +196,8 @@ func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
 		case <-pctx.Done():
 		}
 	}()
-	req := &api.SyncRequest{Node: a.opts.Node.Name, BootID: a.opts.Node.BootID, Reports: reports, WaitMs: a.opts.Heartbeat.Milliseconds()}
+	req := &api.SyncRequest{Node: a.opts.Node.Name, BootID: a.opts.Node.BootID, Reports: reports, WaitMs: a.opts.Heartbeat.Milliseconds(),
+		StepReports: steps.reports, StepTasks: steps.running, StepKilling: steps.killing}
 	var resp api.SyncResponse
 	if err := a.opts.Controller.Call(pctx, api.PathNodeSync, req, &resp); err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.Canceled) {
@@ -217,6 +229,9 @@ func (a *Agent) reports(ctx context.Context) ([]api.TaskReport, error) {
 	defer a.mu.Unlock()
 	out := make([]api.TaskReport, 0, len(list)+len(a.synthetic))
 	for _, st := range list {
+		if isStepTask(st.ID) {
+			continue // see stepState
+		}
 		ref, ok := ParseTaskID(st.ID)
 		if !ok {
 			ref = api.TaskRef{JobID: api.JobID(st.JobID)}
@@ -281,7 +296,7 @@ func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
 		tid := TaskID(j.ID, j.Restarts)
 		want[tid] = true
 		st, ok := have[tid]
-		stop := j.CancelRequested || j.Requeue || j.Preempted
+		stop := j.CancelRequested || j.Requeue || j.Preempted || j.State == api.StateCompleting
 		switch {
 		case !ok && stop:
 			a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, Cancelled: true, EndTime: time.Now()})
@@ -298,10 +313,11 @@ func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
 		}
 	}
 	for _, st := range list {
-		if st.Running && !want[st.ID] {
+		if st.Running && !want[st.ID] && !isStepTask(st.ID) {
 			a.kill(ctx, st.ID, api.JobID(st.JobID), "not assigned to this node (orphan)", a.opts.KillGrace)
 		}
 	}
+	a.reconcileSteps(ctx, resp, have)
 }
 
 func (a *Agent) report(r api.TaskReport) {
@@ -324,8 +340,7 @@ func (a *Agent) forget(ctx context.Context, ref api.TaskRef) {
 }
 
 func (a *Agent) start(ctx context.Context, j *api.Job) {
-	spec, err := TaskSpec(j, &a.opts.Node, a.opts.PidsLimit, a.opts.KillGrace,
-		EnvOptions{Cluster: a.opts.ClusterName, SlurmCompat: a.opts.SlurmEnv})
+	spec, err := TaskSpec(j, &a.opts.Node, a.opts.PidsLimit, a.opts.KillGrace, a.envOptions())
 	if err == nil {
 		err = a.opts.Runtime.Start(ctx, spec)
 		if errors.Is(err, runtime.ErrExists) {
@@ -337,7 +352,11 @@ func (a *Agent) start(ctx context.Context, j *api.Job) {
 		a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, ExitCode: 1, Error: oneLine(err.Error()), EndTime: time.Now()})
 		return
 	}
-	a.log.Info("job started", zap.Uint64("job", uint64(j.ID)), zap.String("user", j.User), zap.Ints("gpus", j.Alloc.GPUs))
+	var gpus []int
+	if al := j.AllocOn(a.opts.Node.Name); al != nil {
+		gpus = al.GPUs
+	}
+	a.log.Info("job started", zap.Uint64("job", uint64(j.ID)), zap.String("user", j.User), zap.Ints("gpus", gpus))
 	a.mu.Lock()
 	a.watch(spec.ID)
 	a.mu.Unlock()

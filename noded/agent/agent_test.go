@@ -231,7 +231,7 @@ func runningJob(id api.JobID, opts ...jobOpt) api.Job {
 			Name: "train", Partition: "gpu", Nodes: 1, NTasks: 2, CPUsPerTask: 2, MemBytes: 8 * gib,
 			Output: "slurm-%j.out", WorkDir: "/work/alice", Script: "#!/bin/sh\necho hi\n", Args: []string{"a", "b"},
 		},
-		Alloc: &api.Allocation{Node: "n1", CPUs: 4, MemBytes: 8 * gib},
+		Allocs: []api.Allocation{{Node: "n1", CPUs: 4, MemBytes: 8 * gib}},
 	}
 	for _, o := range opts {
 		o(&j)
@@ -239,7 +239,7 @@ func runningJob(id api.JobID, opts ...jobOpt) api.Job {
 	return j
 }
 
-func withGPUs(g ...int) jobOpt { return func(j *api.Job) { j.Alloc.GPUs = g } }
+func withGPUs(g ...int) jobOpt { return func(j *api.Job) { j.Allocs[0].GPUs = g } }
 func cancelRequested() jobOpt  { return func(j *api.Job) { j.CancelRequested = true } }
 func withSignals(s ...api.SignalRequest) jobOpt {
 	return func(j *api.Job) { j.Signals = s }

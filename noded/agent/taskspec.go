@@ -25,13 +25,48 @@ type EnvOptions struct {
 	// variable, so tools that detect Slurm (Lightning, submitit, ...)
 	// configure themselves.
 	SlurmCompat bool
+	// NCCLSocketIfname and NCCLIBHCA become NCCL_SOCKET_IFNAME and
+	// NCCL_IB_HCA when set.
+	NCCLSocketIfname string
+	NCCLIBHCA        string
+}
+
+// hostfileName is the job's hostfile in its task dir, which containers see
+// under /.gsched.
+const (
+	hostfileName = "hostfile"
+	hostfilePath = "/.gsched/" + hostfileName
+)
+
+// holderScript is what a multi-node job runs on its other nodes: nothing,
+// until the job ends, so that grun can start step tasks in the container.
+const holderScript = "#!/bin/sh\n# gsched: this node belongs to a multi-node job; grun starts its tasks here.\nexec sleep infinity\n"
+
+// Hostfile is the job's hostfile: "ADDR slots=N" per node (OpenMPI's
+// format), N being the node's tasks.
+func Hostfile(j *api.Job) string {
+	var b strings.Builder
+	per := j.Spec.TasksOnNode()
+	for i := range j.Allocs {
+		fmt.Fprintf(&b, "%s slots=%d\n", allocAddr(&j.Allocs[i]), per)
+	}
+	return b.String()
+}
+
+func allocAddr(a *api.Allocation) string {
+	if a.Addr != "" {
+		return a.Addr
+	}
+	return a.Node
 }
 
 // TaskSpec turns a job assigned to node n into a runtime task.
 func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOptions) (runtime.TaskSpec, error) {
-	if j.Alloc == nil || j.Alloc.Node != n.Name {
+	alloc := j.AllocOn(n.Name)
+	if alloc == nil {
 		return runtime.TaskSpec{}, fmt.Errorf("job %d is not allocated to node %s", j.ID, n.Name)
 	}
+	head := &j.Allocs[0] == alloc
 	if j.UID == 0 && j.User != "root" && j.User != "0" {
 		return runtime.TaskSpec{}, fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
 	}
@@ -54,11 +89,18 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 		Stderr: errp,
 		// A requeued job appends to what its earlier runs wrote, as Slurm does.
 		Append:      j.Spec.OpenMode == api.OpenAppend || j.Restarts > 0,
-		CPUs:        float64(j.Alloc.CPUs),
-		MemoryBytes: j.Alloc.MemBytes,
+		CPUs:        float64(alloc.CPUs),
+		MemoryBytes: alloc.MemBytes,
 		PidsLimit:   pids,
 		Deadline:    j.Deadline,
 		KillGrace:   grace,
+	}
+	if len(j.Allocs) > 1 {
+		spec.Files = map[string]string{hostfileName: Hostfile(j)}
+	}
+	if !head {
+		// The batch script runs on the head node only.
+		spec.Script, spec.Args, spec.Stdout, spec.Stderr = []byte(holderScript), nil, "", ""
 	}
 	dirs := []string{j.Spec.WorkDir, filepath.Dir(out), filepath.Dir(errp)}
 	home := auth.HomeDir(j.UID)
@@ -73,7 +115,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 	for _, g := range n.GPUs {
 		byIndex[g.Index] = g
 	}
-	for _, idx := range j.Alloc.GPUs {
+	for _, idx := range alloc.GPUs {
 		g, ok := byIndex[idx]
 		if !ok {
 			return runtime.TaskSpec{}, fmt.Errorf("job %d: GPU %d is not on node %s", j.ID, idx, n.Name)
@@ -82,13 +124,13 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 			Path: fmt.Sprintf("/dev/nvidia%d", g.Minor), HostPath: g.DevicePath, Type: 'c', Major: 195, Minor: int64(g.Minor),
 		})
 	}
-	if len(j.Alloc.GPUs) > 0 {
+	if len(alloc.GPUs) > 0 {
 		for _, d := range n.ExtraDevices {
 			spec.Devices = append(spec.Devices, runtime.Device{Path: d, HostPath: d})
 		}
 	}
 	spec.Env = Env(j, n, eo)
-	spec.CPUSet = cpuSet(n.Topology, j.Alloc.GPUs, onlineCPUs())
+	spec.CPUSet = cpuSet(n.Topology, alloc.GPUs, onlineCPUs())
 	return spec, nil
 }
 
@@ -177,11 +219,22 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 			set("HOME", h)
 		}
 	}
-	gpus := make([]string, len(j.Alloc.GPUs))
-	visible := make([]string, len(j.Alloc.GPUs))
-	for i, g := range j.Alloc.GPUs {
+	var alloc api.Allocation
+	nodeID := 0
+	for i := range j.Allocs {
+		if j.Allocs[i].Node == n.Name {
+			alloc, nodeID = j.Allocs[i], i
+		}
+	}
+	gpus := make([]string, len(alloc.GPUs))
+	visible := make([]string, len(alloc.GPUs))
+	for i, g := range alloc.GPUs {
 		gpus[i] = strconv.Itoa(g)
 		visible[i] = strconv.Itoa(i)
+	}
+	nodeList := j.NodeList()
+	if nodeList == "" {
+		nodeList = n.Name
 	}
 	id := strconv.FormatUint(uint64(j.ID), 10)
 	set("GSCHED_JOB_ID", id)
@@ -190,15 +243,15 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 	set("GSCHED_JOB_UID", strconv.FormatUint(uint64(j.UID), 10))
 	set("GSCHED_JOB_PARTITION", j.Spec.Partition)
 	set("GSCHED_CLUSTER_NAME", eo.Cluster)
-	set("GSCHED_NODELIST", n.Name)
-	set("GSCHED_JOB_NODELIST", n.Name)
-	set("GSCHED_NNODES", "1")
-	set("GSCHED_NODEID", "0")
+	set("GSCHED_NODELIST", nodeList)
+	set("GSCHED_JOB_NODELIST", nodeList)
+	set("GSCHED_NNODES", strconv.Itoa(max(len(j.Allocs), 1)))
+	set("GSCHED_NODEID", strconv.Itoa(nodeID))
 	set("GSCHED_NTASKS", strconv.Itoa(j.Spec.NTasks))
 	set("GSCHED_CPUS_PER_TASK", strconv.Itoa(j.Spec.CPUsPerTask))
-	set("GSCHED_CPUS_ON_NODE", strconv.Itoa(j.Alloc.CPUs))
-	set("GSCHED_MEM_PER_NODE", strconv.FormatInt(j.Alloc.MemBytes>>20, 10))
-	set("GSCHED_GPUS_ON_NODE", strconv.Itoa(len(j.Alloc.GPUs)))
+	set("GSCHED_CPUS_ON_NODE", strconv.Itoa(alloc.CPUs))
+	set("GSCHED_MEM_PER_NODE", strconv.FormatInt(alloc.MemBytes>>20, 10))
+	set("GSCHED_GPUS_ON_NODE", strconv.Itoa(len(alloc.GPUs)))
 	set("GSCHED_SUBMIT_DIR", j.Spec.WorkDir)
 	set("GSCHED_SUBMIT_HOST", j.Spec.SubmitHost)
 	set("GSCHED_RESTART_COUNT", strconv.Itoa(j.Restarts))
@@ -206,7 +259,27 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 	set("GSCHED_JOB_QOS", j.Spec.QOS)
 	set("GSCHED_PROCID", "0")
 	set("GSCHED_LOCALID", "0")
-	set("GSCHED_NTASKS_PER_NODE", strconv.Itoa(j.Spec.NTasks))
+	set("GSCHED_NTASKS_PER_NODE", strconv.Itoa(j.Spec.TasksOnNode()))
+	// The rendezvous of torchrun-style launchers: the head node and a
+	// port no other live job on it has. RANK and WORLD_SIZE are set per
+	// task by grun, not here (one script is not every rank).
+	if len(j.Allocs) > 0 {
+		set("MASTER_ADDR", allocAddr(&j.Allocs[0]))
+	}
+	if j.MasterPort > 0 {
+		set("MASTER_PORT", strconv.Itoa(j.MasterPort))
+	}
+	set("NODE_RANK", strconv.Itoa(nodeID))
+	set("GROUP_RANK", strconv.Itoa(nodeID))
+	if len(j.Allocs) > 1 {
+		set("GSCHED_HOSTFILE", hostfilePath)
+	}
+	if eo.NCCLSocketIfname != "" {
+		set("NCCL_SOCKET_IFNAME", eo.NCCLSocketIfname)
+	}
+	if eo.NCCLIBHCA != "" {
+		set("NCCL_IB_HCA", eo.NCCLIBHCA)
+	}
 	set("GSCHED_TMPDIR", "/tmp") // private to the job
 	set("TMPDIR", "/tmp")
 	if lim := j.Spec.TimeLimit; lim > 0 {
@@ -252,4 +325,6 @@ var slurmNames = map[string]string{
 	"SUBMIT_DIR": "SUBMIT_DIR", "SUBMIT_HOST": "SUBMIT_HOST", "RESTART_COUNT": "RESTART_COUNT",
 	"JOB_GPUS": "JOB_GPUS", "JOB_ACCOUNT": "JOB_ACCOUNT", "JOB_QOS": "JOB_QOS", "PROCID": "PROCID",
 	"LOCALID": "LOCALID", "NTASKS_PER_NODE": "NTASKS_PER_NODE", "TMPDIR": "TMPDIR",
+	"STEP_ID": "STEP_ID", "STEP_NUM_TASKS": "STEP_NUM_TASKS", "STEP_NUM_NODES": "STEP_NUM_NODES",
+	"STEP_NODELIST": "STEP_NODELIST", "STEP_TASKS_PER_NODE": "STEP_TASKS_PER_NODE",
 }

@@ -140,8 +140,8 @@ func TestTaskSpecErrors(t *testing.T) {
 		job  api.Job
 		want string
 	}{
-		{"no allocation", runningJob(7, func(j *api.Job) { j.Alloc = nil }), "not allocated to node n1"},
-		{"allocated elsewhere", runningJob(7, func(j *api.Job) { j.Alloc.Node = "n2" }), "not allocated to node n1"},
+		{"no allocation", runningJob(7, func(j *api.Job) { j.Allocs = nil }), "not allocated to node n1"},
+		{"allocated elsewhere", runningJob(7, func(j *api.Job) { j.Allocs[0].Node = "n2" }), "not allocated to node n1"},
 		{"uid 0 for another user", runningJob(7, func(j *api.Job) { j.UID = 0 }), `uid 0 with user "alice"`},
 		{"unknown GPU", runningJob(7, withGPUs(0, 4)), "GPU 4 is not on node n1"},
 	}

@@ -72,6 +72,9 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 		PidsLimit:   cfg.Node.PidsLimit,
 		ClusterName: cfg.ClusterName,
 		SlurmEnv:    cfg.SlurmEnv,
+
+		NCCLSocketIfname: cfg.Node.NCCLSocketIfname,
+		NCCLIBHCA:        cfg.Node.NCCLIBHCA,
 	})
 	log.Info("node described", zap.String("node", node.Name), zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),
@@ -126,7 +129,10 @@ func Describe(cfg *config.Config) (api.Node, []string, error) {
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		n.BootID = strings.TrimSpace(string(b))
 	}
-	n.Addr, _ = os.Hostname()
+	n.Addr = cfg.Node.Address
+	if n.Addr == "" {
+		n.Addr, _ = os.Hostname()
+	}
 	return n, warnings, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gsched/gsched/pkg/hostlist"
 )
 
 // JobID identifies a job. IDs start at 1, grow by one per accepted
@@ -106,9 +108,26 @@ const (
 type JobSpec struct {
 	Name        string `json:"name"`
 	Partition   string `json:"partition,omitempty"`
-	Nodes       int    `json:"nodes"`         // number of nodes (1 for now)
+	Nodes       int    `json:"nodes"`         // number of nodes (0 on submission: as many as the GPUs need, at least 1)
 	NTasks      int    `json:"ntasks"`        // tasks in the job
 	CPUsPerTask int    `json:"cpus_per_task"` // CPUs per task
+	// NTasksPerNode, when set, is the number of tasks on each node
+	// (--ntasks-per-node); NTasks is then NTasksPerNode × Nodes.
+	NTasksPerNode int `json:"ntasks_per_node,omitempty"`
+	// GPUsPerTask (--gpus-per-task) gives each task its own GPUs; the
+	// job's GPUs per node are then GPUsPerTask × tasks on the node.
+	GPUsPerTask int `json:"gpus_per_task,omitempty"`
+	// CPUsPerGPU (--cpus-per-gpu), when set with GPUs, sizes the CPUs per
+	// node as CPUsPerGPU × GPUs on the node.
+	CPUsPerGPU int `json:"cpus_per_gpu,omitempty"`
+	// Exclusive (--exclusive) takes whole nodes: every CPU, all memory
+	// and every GPU of each node allocated.
+	Exclusive bool `json:"exclusive,omitempty"`
+	// Switches (--switches=N[@wait]) asks for nodes under at most N leaf
+	// switches of the network topology; SwitchWait (seconds) is how long
+	// the job may wait for that before any nodes will do (0: for ever).
+	Switches   int   `json:"switches,omitempty"`
+	SwitchWait int64 `json:"switch_wait_s,omitempty"`
 	// MemBytes is the memory per node, the container's hard limit.
 	MemBytes int64 `json:"mem_bytes"`
 	// GPUs is the total number of GPUs; GPUsPerNode, when set, wins.
@@ -151,33 +170,45 @@ type JobSpec struct {
 	SubmitHost string `json:"submit_host,omitempty"`
 }
 
+// NodeCount is Nodes, at least 1.
+func (s *JobSpec) NodeCount() int { return max(s.Nodes, 1) }
+
+// TasksOnNode is the number of tasks on each of the job's nodes (the
+// most any node gets when NTasks does not divide evenly).
+func (s *JobSpec) TasksOnNode() int {
+	if s.NTasksPerNode > 0 {
+		return s.NTasksPerNode
+	}
+	n := s.NodeCount()
+	return max((max(s.NTasks, 1)+n-1)/n, 1)
+}
+
 // GPUsOnNode is the number of GPUs the job needs on each of its nodes.
 func (s *JobSpec) GPUsOnNode() int {
-	if s.GPUsPerNode > 0 {
+	switch {
+	case s.GPUsPerNode > 0:
 		return s.GPUsPerNode
+	case s.GPUsPerTask > 0:
+		return s.GPUsPerTask * s.TasksOnNode()
 	}
-	n := s.Nodes
-	if n < 1 {
-		n = 1
-	}
+	n := s.NodeCount()
 	return (s.GPUs + n - 1) / n
 }
 
+// TotalGPUs is the number of GPUs of the whole job.
+func (s *JobSpec) TotalGPUs() int { return s.GPUsOnNode() * s.NodeCount() }
+
 // CPUsOnNode is the number of CPUs the job needs on each of its nodes.
 func (s *JobSpec) CPUsOnNode() int {
-	t, c := s.NTasks, s.CPUsPerTask
-	if t < 1 {
-		t = 1
+	if g := s.GPUsOnNode(); s.CPUsPerGPU > 0 && g > 0 {
+		return s.CPUsPerGPU * g
 	}
-	if c < 1 {
-		c = 1
-	}
-	n := s.Nodes
-	if n < 1 {
-		n = 1
-	}
-	return (t*c + n - 1) / n
+	return s.TasksOnNode() * max(s.CPUsPerTask, 1)
 }
+
+// Gang reports whether the job needs the scheduler's multi-node path:
+// several nodes, whole nodes, or a switch count.
+func (s *JobSpec) Gang() bool { return s.Nodes > 1 || s.Exclusive || s.Switches > 0 }
 
 // GPUMatches reports whether GPU g satisfies the job's type and memory
 // requirements.
@@ -202,13 +233,20 @@ func (s *JobSpec) Features() []string {
 // TimeUnlimited in JobSpec.TimeLimit asks for no time limit (--time=UNLIMITED).
 const TimeUnlimited = -1
 
-// Allocation is the resources a running job holds on one node.
+// Allocation is the resources a running job holds on one of its nodes.
 type Allocation struct {
-	Node     string `json:"node"`
+	Node string `json:"node"`
+	// Addr is where the node is reached (its registered address, else
+	// its name): MASTER_ADDR when it is the head node.
+	Addr     string `json:"addr,omitempty"`
 	CPUs     int    `json:"cpus"`
 	MemBytes int64  `json:"mem_bytes"`
 	// GPUs holds the node-local GPU indices (api.GPU.Index) allocated.
 	GPUs []int `json:"gpus,omitempty"`
+	// Done is set once the node has reported that the job's task there
+	// ended: its resources are free again. A job stays COMPLETING until
+	// every node is done.
+	Done bool `json:"done,omitempty"`
 }
 
 // Job is a job as the controller stores and reports it.
@@ -229,7 +267,19 @@ type Job struct {
 	// Deadline is StartTime + time limit; zero for unlimited jobs.
 	Deadline time.Time `json:"deadline,omitempty"`
 
-	Alloc *Allocation `json:"alloc,omitempty"`
+	// Allocs are the job's nodes and what it holds on each, in node
+	// order: the batch script runs on the first (the head node), as in
+	// Slurm. All are granted in one scheduling decision or none is.
+	Allocs []Allocation `json:"allocs,omitempty"`
+	// MasterPort is the TCP port for the job's rendezvous (MASTER_PORT),
+	// unique among the live jobs sharing its head node.
+	MasterPort int `json:"master_port,omitempty"`
+	// EndState and EndReason hold the outcome decided by the head node's
+	// report while the other nodes are still stopping (COMPLETING).
+	EndState  JobState `json:"end_state,omitempty"`
+	EndReason string   `json:"end_reason,omitempty"`
+	// Steps counts the job's steps (grun launches) so far.
+	Steps int `json:"steps,omitempty"`
 	// Billing is the job's fair-share usage rate (billing units per
 	// second of its allocation), fixed when it starts.
 	Billing float64 `json:"billing,omitempty"`
@@ -285,10 +335,51 @@ func (j *Job) Elapsed(now time.Time) time.Duration {
 	return end.Sub(j.StartTime)
 }
 
-// NodeList is the node(s) the job ran on, as a display string.
+// NodeList is the job's nodes in Slurm hostlist syntax ("gpu[01-04]"),
+// "" for a job that never started.
 func (j *Job) NodeList() string {
-	if j.Alloc == nil {
+	if len(j.Allocs) == 0 {
 		return ""
 	}
-	return j.Alloc.Node
+	return hostlist.Compress(j.NodeNames())
+}
+
+// NodeNames are the job's nodes, head node first.
+func (j *Job) NodeNames() []string {
+	out := make([]string, len(j.Allocs))
+	for i := range j.Allocs {
+		out[i] = j.Allocs[i].Node
+	}
+	return out
+}
+
+// AllocOn returns the job's allocation on the node, nil if none.
+func (j *Job) AllocOn(node string) *Allocation {
+	for i := range j.Allocs {
+		if j.Allocs[i].Node == node {
+			return &j.Allocs[i]
+		}
+	}
+	return nil
+}
+
+// Head is the allocation on the head node, nil for a job not started.
+func (j *Job) Head() *Allocation {
+	if len(j.Allocs) == 0 {
+		return nil
+	}
+	return &j.Allocs[0]
+}
+
+// AllocTotals sums the job's allocation over its nodes.
+func (j *Job) AllocTotals() TRES {
+	var t TRES
+	for i := range j.Allocs {
+		a := &j.Allocs[i]
+		t.CPUs += a.CPUs
+		t.MemBytes += a.MemBytes
+		t.GPUs += len(a.GPUs)
+		t.Nodes++
+	}
+	return t
 }

@@ -14,6 +14,9 @@ const (
 	PathWhoAmI       = "/v1/whoami"
 	PathPriority     = "/v1/jobs/priority"
 	PathShares       = "/v1/shares"
+	PathStepStart    = "/v1/steps/start"
+	PathStepWait     = "/v1/steps/wait"
+	PathStepCancel   = "/v1/steps/cancel"
 	PathNodeRegister = "/v1/node/register"
 	PathNodeSync     = "/v1/node/sync"
 )
@@ -148,7 +151,15 @@ type SyncRequest struct {
 	Node    string       `json:"node"`
 	BootID  string       `json:"boot_id"`
 	Reports []TaskReport `json:"reports"`
-	WaitMs  int64        `json:"wait_ms"`
+	// StepReports are ended step tasks, sent until the controller no
+	// longer lists them as running on the node.
+	StepReports []StepReport `json:"step_reports,omitempty"`
+	// StepTasks names the step tasks running on the node
+	// (StepTaskKey), so the controller knows which are still to start.
+	StepTasks []string `json:"step_tasks,omitempty"`
+	// StepKilling are those of StepTasks the node is already stopping.
+	StepKilling []string `json:"step_killing,omitempty"`
+	WaitMs      int64    `json:"wait_ms"`
 }
 
 // TaskRef names one run of a job: its ID and attempt.
@@ -163,6 +174,8 @@ type TaskRef struct {
 type SyncResponse struct {
 	Jobs  []Job     `json:"jobs"`
 	Acked []TaskRef `json:"acked,omitempty"`
+	// Steps are the live steps with tasks on the node not yet done there.
+	Steps []Step `json:"steps,omitempty"`
 	// Reregister asks the node to register again (the controller does not
 	// know it, or knows it as DOWN).
 	Reregister bool `json:"reregister,omitempty"`

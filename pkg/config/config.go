@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/gsched/gsched/pkg/topology"
 )
 
 // DefaultPath is where binaries look when neither --config nor
@@ -55,6 +57,9 @@ type Config struct {
 	Priority   PriorityConfig    `toml:"priority"`
 	Accounts   []AccountConfig   `toml:"account"`
 	QOS        []QOSConfig       `toml:"qos"`
+	// Switches describe the network (Slurm topology/tree style) for
+	// placing multi-node jobs under few leaf switches.
+	Switches []topology.Switch `toml:"switch"`
 
 	// Path is the file the configuration was loaded from ("" if none).
 	Path string `toml:"-"`
@@ -124,6 +129,14 @@ type NodeConfig struct {
 	Partitions []string `toml:"partitions"`
 	// Features label the node for --constraint (e.g. ["ib", "nvme"]).
 	Features []string `toml:"features"`
+	// Address is the host name or IP other nodes and grun reach this
+	// node at (MASTER_ADDR of jobs whose head node it is; default: the
+	// host name).
+	Address string `toml:"address"`
+	// NCCLSocketIfname and NCCLIBHCA, when set, are given to job tasks
+	// as NCCL_SOCKET_IFNAME and NCCL_IB_HCA.
+	NCCLSocketIfname string `toml:"nccl_socket_ifname"`
+	NCCLIBHCA        string `toml:"nccl_ib_hca"`
 }
 
 // GPUConfig declares one GPU.
@@ -345,6 +358,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.MaxClockSkew.Duration <= 0 {
 		bad("auth.max_clock_skew must be positive")
+	}
+	if _, err := topology.NewNetwork(c.Switches); err != nil {
+		bad("switch: %v", err)
 	}
 	if c.Node.CgroupParent == "" || !strings.HasPrefix(c.Node.CgroupParent, "/") {
 		bad("node.cgroup_parent must be an absolute cgroup path")

@@ -28,6 +28,9 @@ const (
 	CmdNodeDown     CmdType = "node_down"
 	CmdPurge        CmdType = "purge"
 	CmdPreempt      CmdType = "preempt"
+	CmdStepStart    CmdType = "step_start"
+	CmdStepEnd      CmdType = "step_end"
+	CmdStepCancel   CmdType = "step_cancel"
 )
 
 // Command is one raft log entry.
@@ -48,6 +51,22 @@ type Command struct {
 	NodeDown *NodeDownCmd `json:"node_down,omitempty"`
 	Purge    *PurgeCmd    `json:"purge,omitempty"`
 	Preempt  *PreemptCmd  `json:"preempt,omitempty"`
+	// Step carries a new step (CmdStepStart); StepEnd ended step tasks
+	// (CmdStepEnd); StepCancel the step to stop (CmdStepCancel).
+	Step       *api.Step    `json:"step,omitempty"`
+	StepEnd    *StepEndCmd  `json:"step_end,omitempty"`
+	StepCancel *api.StepRef `json:"step_cancel,omitempty"`
+}
+
+// StepEndCmd records ended step tasks reported by a node.
+type StepEndCmd struct {
+	Node    string           `json:"node"`
+	Reports []api.StepReport `json:"reports"`
+}
+
+// StepStartResult is what applying a CmdStepStart returns: the stored step.
+type StepStartResult struct {
+	Step *api.Step
 }
 
 // PreemptCmd stops running jobs for higher-QOS ones: in CANCEL mode they
@@ -79,10 +98,10 @@ type SubmitResult struct {
 	IDs []api.JobID
 }
 
-// Placement starts one job on one node.
+// Placement starts one job on its nodes (all of them or none).
 type Placement struct {
-	JobID api.JobID      `json:"job_id"`
-	Alloc api.Allocation `json:"alloc"`
+	JobID  api.JobID        `json:"job_id"`
+	Allocs []api.Allocation `json:"allocs"`
 	// Billing is the job's usage rate per second (see api.Job.Billing).
 	Billing float64 `json:"billing,omitempty"`
 }

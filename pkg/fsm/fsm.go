@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -70,6 +71,12 @@ func (f *FSM) ApplyCommand(c *Command) (any, error) {
 			res, err = applyPurge(t, c)
 		case CmdPreempt:
 			err = applyPreempt(t, c)
+		case CmdStepStart:
+			res, err = applyStepStart(t, c)
+		case CmdStepEnd:
+			err = applyStepEnd(t, c)
+		case CmdStepCancel:
+			err = applyStepCancel(t, c)
 		default:
 			err = fmt.Errorf("unknown command type %q", c.Type)
 		}
@@ -130,10 +137,47 @@ func fits(n *api.Node, u api.NodeUsage, a *api.Allocation) bool {
 }
 
 // matchesRequest reports whether an allocation gives the job at least what
-// it asked for on its node: a smaller one would, for instance, set a lower
-// memory limit than the user requested.
-func matchesRequest(j *api.Job, a *api.Allocation) bool {
-	return a.CPUs >= j.Spec.CPUsOnNode() && a.MemBytes >= j.Spec.MemBytes && len(a.GPUs) >= j.Spec.GPUsOnNode()
+// it asked for on each of its nodes (a smaller one would, for instance,
+// set a lower memory limit than the user requested), on as many distinct
+// nodes as it asked for.
+func matchesRequest(j *api.Job, allocs []api.Allocation) bool {
+	if len(allocs) != j.Spec.NodeCount() {
+		return false
+	}
+	seen := map[string]bool{}
+	for i := range allocs {
+		a := &allocs[i]
+		if seen[a.Node] || a.Done {
+			return false
+		}
+		seen[a.Node] = true
+		if a.CPUs < j.Spec.CPUsOnNode() || a.MemBytes < j.Spec.MemBytes || len(a.GPUs) < j.Spec.GPUsOnNode() {
+			return false
+		}
+	}
+	return true
+}
+
+// Master ports: each job gets the lowest port of this range that no other
+// live job on its head node holds.
+const (
+	MasterPortBase  = 29500
+	MasterPortRange = 2000
+)
+
+func masterPort(snap *state.Snapshot, head string) int {
+	used := map[int]bool{}
+	for _, o := range snap.JobsBy(nil, state.IndexNode, head) {
+		if h := o.Head(); h != nil && h.Node == head {
+			used[o.MasterPort] = true
+		}
+	}
+	for p := MasterPortBase; p < MasterPortBase+MasterPortRange; p++ {
+		if !used[p] {
+			return p
+		}
+	}
+	return 0 // more live jobs on one node than ports: none
 }
 
 func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
@@ -145,32 +189,45 @@ func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
 	usage := snap.Usage()
 	for _, p := range c.Start.Placements {
 		j := snap.Job(nil, p.JobID)
-		n := snap.Node(p.Alloc.Node)
-		if j == nil || n == nil || j.State != api.StatePending || j.Spec.Hold ||
-			!matchesRequest(j, &p.Alloc) || !fits(n, usage[n.Name], &p.Alloc) {
+		ok := j != nil && j.State == api.StatePending && !j.Spec.Hold && matchesRequest(j, p.Allocs)
+		for i := 0; ok && i < len(p.Allocs); i++ {
+			n := snap.Node(p.Allocs[i].Node)
+			ok = n != nil && fits(n, usage[n.Name], &p.Allocs[i])
+		}
+		if !ok {
 			res.Skipped = append(res.Skipped, p.JobID)
 			continue
 		}
 		nj := *j
-		alloc := p.Alloc
-		alloc.GPUs = append([]int(nil), p.Alloc.GPUs...)
-		nj.Alloc = &alloc
+		nj.Allocs = make([]api.Allocation, len(p.Allocs))
+		for i, a := range p.Allocs {
+			a.GPUs = append([]int(nil), a.GPUs...)
+			a.Addr = a.Node
+			if n := snap.Node(a.Node); n != nil && n.Addr != "" {
+				a.Addr = n.Addr
+			}
+			nj.Allocs[i] = a
+		}
 		nj.Billing = p.Billing
+		nj.EndState, nj.EndReason = "", ""
 		nj.State = api.StateRunning
 		nj.Reason = api.ReasonNone
 		nj.StartTime = c.Time
 		if lim := nj.TimeLimitDuration(); lim > 0 {
 			nj.Deadline = c.Time.Add(lim)
 		}
+		nj.MasterPort = masterPort(snap, nj.Allocs[0].Node)
 		if err := t.PutJob(&nj); err != nil {
 			return nil, err
 		}
-		u := usage[n.Name]
-		u.CPUs += alloc.CPUs
-		u.MemBytes += alloc.MemBytes
-		u.GPUs = append(u.GPUs, alloc.GPUs...)
-		u.Jobs++
-		usage[n.Name] = u
+		for _, a := range nj.Allocs {
+			u := usage[a.Node]
+			u.CPUs += a.CPUs
+			u.MemBytes += a.MemBytes
+			u.GPUs = append(u.GPUs, a.GPUs...)
+			u.Jobs++
+			usage[a.Node] = u
+		}
 		res.Started = append(res.Started, nj.ID)
 	}
 	return res, nil
@@ -205,34 +262,82 @@ func applyFinish(t *state.Txn, c *Command) error {
 	for i := range c.Finish.Reports {
 		r := &c.Finish.Reports[i]
 		j := snap.Job(nil, r.JobID)
-		if j == nil || j.State.Final() || j.Alloc == nil || j.Alloc.Node != c.Finish.Node || r.Attempt != j.Restarts {
-			continue // unknown, over, elsewhere, or a stale report of an earlier run
+		if j == nil || j.State.Final() || r.Attempt != j.Restarts {
+			continue // unknown, over, or a stale report of an earlier run
 		}
-		if j.Requeue {
-			if err := requeue(t, j, c, r.EndTime); err != nil {
+		k := slices.IndexFunc(j.Allocs, func(a api.Allocation) bool { return a.Node == c.Finish.Node })
+		if k < 0 || j.Allocs[k].Done {
+			continue // not this node's, or already recorded
+		}
+		nj := *j
+		nj.Allocs = slices.Clone(j.Allocs)
+		nj.Allocs[k].Done = true
+		end := r.EndTime
+		if end.IsZero() || end.After(c.Time) || end.Before(nj.StartTime) {
+			end = c.Time
+		}
+		switch {
+		case k == 0:
+			// The head node's task is the batch script: it decides the
+			// outcome (an OOM elsewhere still shows).
+			st, reason := FinalState(j, r)
+			if nj.EndState != api.StateOutOfMemory || st == api.StateCancelled || st == api.StateTimeout {
+				nj.EndState, nj.EndReason = st, reason
+			}
+			nj.ExitCode, nj.Signal = r.ExitCode, r.Signal
+			nj.EndTime = end
+			if !r.StartTime.IsZero() && r.StartTime.After(nj.StartTime) && !r.StartTime.After(end) {
+				nj.StartTime = r.StartTime
+			}
+		case r.OOMKilled && nj.EndState != api.StateCancelled && nj.EndState != api.StateTimeout:
+			nj.EndState, nj.EndReason = api.StateOutOfMemory, "OutOfMemory"
+		case nj.EndState == "" && nj.State == api.StateRunning:
+			// A task on another node ended while the job ran: the job
+			// cannot go on without that node.
+			st, reason := FinalState(j, r)
+			if st == api.StateCompleted {
+				st, reason = api.StateFailed, "NodeTaskEnded"
+			}
+			nj.EndState, nj.EndReason = st, reason+" on "+c.Finish.Node
+		}
+		if slices.ContainsFunc(nj.Allocs, func(a api.Allocation) bool { return !a.Done }) {
+			// Others still run: they are told to stop (COMPLETING).
+			nj.State = api.StateCompleting
+			nj.Signals = nil
+			if err := t.PutJob(&nj); err != nil {
 				return err
 			}
 			continue
 		}
-		nj := *j
-		nj.State, nj.Reason = FinalState(j, r)
-		nj.ExitCode, nj.Signal = r.ExitCode, r.Signal
-		nj.EndTime = r.EndTime
-		if nj.EndTime.IsZero() || nj.EndTime.After(c.Time) || nj.EndTime.Before(nj.StartTime) {
-			nj.EndTime = c.Time
-		}
-		if !r.StartTime.IsZero() && r.StartTime.After(nj.StartTime) && !r.StartTime.After(nj.EndTime) {
-			nj.StartTime = r.StartTime
-		}
-		nj.Signals = nil
-		if err := t.PutJob(&nj); err != nil {
-			return err
-		}
-		if err := charge(t, &nj, c); err != nil {
+		if err := finalize(t, &nj, c, end); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// finalize ends a job whose every node is done: requeued, or final with
+// the recorded outcome, its usage charged and its steps closed.
+func finalize(t *state.Txn, nj *api.Job, c *Command, end time.Time) error {
+	if err := endSteps(t, nj.ID, c.Time); err != nil {
+		return err
+	}
+	if nj.Requeue {
+		return requeue(t, nj, c, end)
+	}
+	nj.State, nj.Reason = nj.EndState, nj.EndReason
+	if nj.State == "" || !nj.State.Final() {
+		nj.State, nj.Reason = api.StateFailed, "NodeTaskEnded"
+	}
+	if nj.EndTime.IsZero() {
+		nj.EndTime = end
+	}
+	nj.EndState, nj.EndReason = "", ""
+	nj.Signals = nil
+	if err := t.PutJob(nj); err != nil {
+		return err
+	}
+	return charge(t, nj, c)
 }
 
 // charge adds a job's usage (billing rate × run time) to its association.
@@ -257,7 +362,8 @@ func requeue(t *state.Txn, j *api.Job, c *Command, end time.Time) error {
 	}
 	nj := *j
 	nj.State, nj.Reason = api.StatePending, api.ReasonPreempted
-	nj.Alloc, nj.Billing, nj.Signals = nil, 0, nil
+	nj.Allocs, nj.Billing, nj.Signals, nj.MasterPort = nil, 0, nil, 0
+	nj.EndState, nj.EndReason = "", ""
 	nj.StartTime, nj.EndTime, nj.Deadline = time.Time{}, time.Time{}, time.Time{}
 	nj.ExitCode, nj.Signal = 0, 0
 	nj.Requeue, nj.Preempted, nj.CancelRequested, nj.KillGrace = false, false, false, 0
@@ -399,6 +505,9 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 		return err
 	}
 	for _, j := range snap.JobsBy(nil, state.IndexNode, n.Name) {
+		if err := endSteps(t, j.ID, c.Time); err != nil {
+			return err
+		}
 		if j.Requeue {
 			if err := requeue(t, j, c, c.Time); err != nil {
 				return err
@@ -433,6 +542,9 @@ func applyPurge(t *state.Txn, c *Command) (int, error) {
 			if err := t.DeleteJob(j); err != nil {
 				return n, err
 			}
+			if err := t.DeleteSteps(j.ID); err != nil {
+				return n, err
+			}
 			n++
 		}
 	}
@@ -445,13 +557,14 @@ type snapshotData struct {
 	Nodes []*api.Node   `json:"nodes"`
 	Jobs  []*api.Job    `json:"jobs"`
 	Usage []state.Usage `json:"usage"`
+	Steps []*api.Step   `json:"steps,omitempty"`
 }
 
 // Snapshot implements raft.FSM; the snapshot is taken from a consistent
 // memdb view, so Persist may run concurrently with Apply.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	s := f.store.Snapshot()
-	return &fsmSnapshot{data: snapshotData{Meta: s.AllMeta(), Nodes: s.Nodes(), Jobs: s.Jobs(), Usage: s.AllUsage()}}, nil
+	return &fsmSnapshot{data: snapshotData{Meta: s.AllMeta(), Nodes: s.Nodes(), Jobs: s.Jobs(), Usage: s.AllUsage(), Steps: s.Steps()}}, nil
 }
 
 // Restore implements raft.FSM.
@@ -461,7 +574,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.NewDecoder(rc).Decode(&d); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
-	return f.store.Replace(d.Meta, d.Nodes, d.Jobs, d.Usage)
+	return f.store.Replace(d.Meta, d.Nodes, d.Jobs, d.Usage, d.Steps)
 }
 
 type fsmSnapshot struct{ data snapshotData }

@@ -138,7 +138,7 @@ func gpuNode(name string, cpus int, mem int64, gpus int) api.Node {
 }
 
 func placement(id api.JobID, node string, cpus int, mem int64, gpus ...int) fsm.Placement {
-	return fsm.Placement{JobID: id, Alloc: api.Allocation{Node: node, CPUs: cpus, MemBytes: mem, GPUs: gpus}}
+	return fsm.Placement{JobID: id, Allocs: []api.Allocation{{Node: node, CPUs: cpus, MemBytes: mem, GPUs: gpus}}}
 }
 
 // ---- submit and IDs ----
@@ -249,8 +249,8 @@ func TestStart(t *testing.T) {
 				if id == 1 || slices.Contains(tt.started, id) {
 					continue // running before, or started by another placement
 				}
-				if j := h.store.Snapshot().Job(nil, id); j != nil && (j.State != api.StatePending || j.Alloc != nil) {
-					t.Errorf("skipped job %d changed: %s %+v", id, j.State, j.Alloc)
+				if j := h.store.Snapshot().Job(nil, id); j != nil && (j.State != api.StatePending || j.Allocs != nil) {
+					t.Errorf("skipped job %d changed: %s %+v", id, j.State, j.Allocs)
 				}
 			}
 			for _, p := range tt.place {
@@ -258,9 +258,9 @@ func TestStart(t *testing.T) {
 					continue
 				}
 				j := h.job(p.JobID)
-				if j.State != api.StateRunning || j.Alloc == nil || j.Alloc.Node != p.Alloc.Node ||
-					!slices.Equal(j.Alloc.GPUs, p.Alloc.GPUs) || !j.StartTime.Equal(h.now) {
-					t.Errorf("started job %d = %s %+v at %v", p.JobID, j.State, j.Alloc, j.StartTime)
+				if j.State != api.StateRunning || len(j.Allocs) != 1 || j.Allocs[0].Node != p.Allocs[0].Node ||
+					!slices.Equal(j.Allocs[0].GPUs, p.Allocs[0].GPUs) || !j.StartTime.Equal(h.now) {
+					t.Errorf("started job %d = %s %+v at %v", p.JobID, j.State, j.Allocs, j.StartTime)
 				}
 			}
 		})
@@ -878,7 +878,7 @@ func TestPreemptCancelAndRequeue(t *testing.T) {
 		t.Fatalf("job 3 (cancelled by its user while requeueing): %s", j.State)
 	}
 	j := h.job(2)
-	if j.State != api.StatePending || j.Restarts != 1 || j.Alloc != nil || !j.StartTime.IsZero() || j.ExitCode != 0 || j.Requeue {
+	if j.State != api.StatePending || j.Restarts != 1 || j.Allocs != nil || !j.StartTime.IsZero() || j.ExitCode != 0 || j.Requeue {
 		t.Fatalf("job 2 after requeue: %+v", j)
 	}
 	if u := h.store.Snapshot().AllUsage(); len(u) != 1 || u[0].Value != 11 { // 1/s × 11 s of its first run

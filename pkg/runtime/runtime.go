@@ -66,6 +66,25 @@ type TaskSpec struct {
 	PidsLimit   int64   // 0 = unlimited
 	Devices     []Device
 
+	// Files are written read-only into the task's directory, which the
+	// container sees at /.gsched (a multi-node job's hostfile).
+	Files map[string]string `json:",omitempty"`
+
+	// ExecIn, when set, makes the task a further process of that running
+	// task's container (a job step: runc exec): it joins the
+	// container's namespaces and cgroup, so Devices, resources,
+	// WritableDirs and Deadline are the container's and are ignored
+	// here. Argv is then the command (looked up in PATH) instead of
+	// Script.
+	ExecIn string   `json:",omitempty"`
+	Argv   []string `json:",omitempty"`
+	// IOAddr and IOToken, when set, send the task's stdout and stderr to
+	// a grun listening there (pkg/stepio), as rank Rank, instead of the
+	// Stdout and Stderr files.
+	IOAddr  string `json:",omitempty"`
+	IOToken string `json:",omitempty"`
+	Rank    int    `json:",omitempty"`
+
 	// TimeLimit, when non-zero, is enforced by the task's supervisor
 	// from Deadline: SIGTERM to every process, then SIGKILL after
 	// KillGrace. The supervisor keeps enforcing it while the node

@@ -31,7 +31,7 @@ func running(id api.JobID, node string, cpus int, end time.Duration, gpuIdx ...i
 	if end != 0 {
 		j.Deadline = t0.Add(end)
 	}
-	j.Alloc = &api.Allocation{Node: node, CPUs: cpus, MemBytes: gib, GPUs: gpuIdx}
+	j.Allocs = []api.Allocation{{Node: node, CPUs: cpus, MemBytes: gib, GPUs: gpuIdx}}
 	return j
 }
 

@@ -212,9 +212,9 @@ func modelSchedule(in sched.Input) sched.Plan {
 	}
 	slices.SortFunc(md.nodes, func(a, b *mnode) int { return cmp.Compare(a.nf.Node.Name, b.nf.Node.Name) })
 	for _, j := range in.Running {
-		md.charge(j, mres{j.Alloc.CPUs, j.Alloc.MemBytes, len(j.Alloc.GPUs)})
-		if n := byName[j.Alloc.Node]; n != nil && releaseAt(in.Now, j) < never {
-			n.release = append(n.release, span{from: releaseAt(in.Now, j), r: mres{j.Alloc.CPUs, j.Alloc.MemBytes, len(j.Alloc.GPUs)}})
+		md.charge(j, mres{j.Allocs[0].CPUs, j.Allocs[0].MemBytes, len(j.Allocs[0].GPUs)})
+		if n := byName[j.Allocs[0].Node]; n != nil && releaseAt(in.Now, j) < never {
+			n.release = append(n.release, span{from: releaseAt(in.Now, j), r: mres{j.Allocs[0].CPUs, j.Allocs[0].MemBytes, len(j.Allocs[0].GPUs)}})
 		}
 	}
 
@@ -378,7 +378,7 @@ func (m *model) decide(j *api.Job) {
 		}
 		n.busy = append(n.busy, span{from: 0, to: dur, r: r})
 		m.charge(j, r)
-		plan.Placements = append(plan.Placements, sched.Placement{JobID: j.ID, Alloc: a})
+		plan.Placements = append(plan.Placements, sched.Placement{JobID: j.ID, Allocs: []api.Allocation{a}})
 		if m.waits[p.Name] {
 			plan.Stats.Backfilled++
 		} else {
@@ -510,7 +510,7 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 		return never
 	}
 	for _, p := range plan.Placements {
-		j, n := jobs[p.JobID], nodes[p.Alloc.Node]
+		j, n := jobs[p.JobID], nodes[p.Allocs[0].Node]
 		if j == nil || n.Node == nil {
 			t.Fatalf("placement %+v: unknown job or node", p)
 		}
@@ -522,8 +522,8 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 		if n.Node.State != api.NodeUp || !sched.InPartition(n.Node, &pp) || (pp.State != "" && pp.State != "UP") {
 			t.Fatalf("job %d placed on %s (%s) outside its UP partition %s", j.ID, n.Node.Name, n.Node.State, pp.Name)
 		}
-		if p.Alloc.CPUs != j.Spec.CPUsOnNode() || p.Alloc.MemBytes != j.Spec.MemBytes || len(p.Alloc.GPUs) != j.Spec.GPUsOnNode() {
-			t.Fatalf("job %d: alloc %+v does not match its request", j.ID, p.Alloc)
+		if p.Allocs[0].CPUs != j.Spec.CPUsOnNode() || p.Allocs[0].MemBytes != j.Spec.MemBytes || len(p.Allocs[0].GPUs) != j.Spec.GPUsOnNode() {
+			t.Fatalf("job %d: alloc %+v does not match its request", j.ID, p.Allocs[0])
 		}
 		if gpusUsed[n.Node.Name] == nil {
 			gpusUsed[n.Node.Name] = map[int]bool{}
@@ -531,7 +531,7 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 		if !n.Node.HasFeatures(j.Spec.Features()) {
 			t.Fatalf("job %d (constraint %q) placed on %s with features %v", j.ID, j.Spec.Constraint, n.Node.Name, n.Node.Features)
 		}
-		for _, g := range p.Alloc.GPUs {
+		for _, g := range p.Allocs[0].GPUs {
 			if !slices.Contains(n.GPUs, g) || gpusUsed[n.Node.Name][g] {
 				t.Fatalf("job %d got GPU %d of %s: not free (%v) or given twice", j.ID, g, n.Node.Name, n.GPUs)
 			}
@@ -540,7 +540,7 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 			}
 			gpusUsed[n.Node.Name][g] = true
 		}
-		spans[n.Node.Name] = append(spans[n.Node.Name], span{0, dur(j), mres{p.Alloc.CPUs, p.Alloc.MemBytes, len(p.Alloc.GPUs)}})
+		spans[n.Node.Name] = append(spans[n.Node.Name], span{0, dur(j), mres{p.Allocs[0].CPUs, p.Allocs[0].MemBytes, len(p.Allocs[0].GPUs)}})
 	}
 	perPart := map[string]int{}
 	for _, r := range plan.Reservations {
@@ -601,8 +601,8 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 	for name, ss := range spans {
 		n := &mnode{nf: nodes[name], busy: ss}
 		for _, j := range in.Running {
-			if j.Alloc != nil && j.Alloc.Node == name && releaseAt(in.Now, j) < never {
-				n.release = append(n.release, span{from: releaseAt(in.Now, j), r: mres{j.Alloc.CPUs, j.Alloc.MemBytes, len(j.Alloc.GPUs)}})
+			if len(j.Allocs) > 0 && j.Allocs[0].Node == name && releaseAt(in.Now, j) < never {
+				n.release = append(n.release, span{from: releaseAt(in.Now, j), r: mres{j.Allocs[0].CPUs, j.Allocs[0].MemBytes, len(j.Allocs[0].GPUs)}})
 			}
 		}
 		for _, at := range append(n.times(), 0) {
@@ -637,10 +637,10 @@ func checkQOS(t *testing.T, in sched.Input, plan sched.Plan, jobs map[api.JobID]
 		}
 	}
 	for _, j := range in.Running {
-		add(j, *j.Alloc)
+		add(j, j.Allocs[0])
 	}
 	for _, p := range plan.Placements {
-		add(jobs[p.JobID], p.Alloc)
+		add(jobs[p.JobID], p.Allocs[0])
 	}
 	for _, q := range in.QOS {
 		within := func(u *usageT, l api.TRES) bool {

@@ -259,16 +259,19 @@ func (p *pass) buildProfiles() {
 	}
 	var rel []release
 	for _, j := range p.in.Running {
-		if j.Alloc == nil || j.Deadline.IsZero() {
-			continue
-		}
-		ni := p.nodeIndex(j.Alloc.Node)
-		if ni < 0 || !p.nodes[ni].up {
+		if j.Deadline.IsZero() {
 			continue
 		}
 		at := int64(j.Deadline.Sub(p.in.Now))
 		at = max(at, 1)
-		rel = append(rel, release{node: ni, at: at, d: demand{cpus: j.Alloc.CPUs, mem: j.Alloc.MemBytes, gpus: len(j.Alloc.GPUs)}})
+		for i := range j.Allocs {
+			a := &j.Allocs[i]
+			ni := p.nodeIndex(a.Node)
+			if a.Done || ni < 0 || !p.nodes[ni].up {
+				continue
+			}
+			rel = append(rel, release{node: ni, at: at, d: demand{cpus: a.CPUs, mem: a.MemBytes, gpus: len(a.GPUs)}})
+		}
 	}
 	slices.SortFunc(rel, func(a, b release) int {
 		return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.at, b.at))
@@ -398,12 +401,14 @@ func (p *pass) run() {
 		if s := &j.Spec; s.Constraint != "" || d.gpus > 0 && (s.GPUType != "" || s.GPUMemMin > 0) {
 			d.req = p.requirement(s, d.gpus)
 		}
-		switch p.mode {
-		case modeNone:
+		switch {
+		case j.Spec.Gang():
+			p.gang(&e, &d)
+		case p.mode == modeNone:
 			p.strict(&e, &d)
-		case modeEASY:
+		case p.mode == modeEASY:
 			p.easy(&e, &d)
-		case modeConservative:
+		case p.mode == modeConservative:
 			p.conservative(&e, &d)
 		}
 	}
@@ -416,6 +421,12 @@ func (p *pass) wait(e *entry, reason string) {
 
 // place starts the job on node ni now.
 func (p *pass) place(e *entry, ni int32, d *demand) {
+	a := p.take(e, ni, d, topology.Options{})
+	p.placed(e, []api.Allocation{a})
+}
+
+// take allocates d on node ni now and returns the allocation.
+func (p *pass) take(e *entry, ni int32, d *demand, opts topology.Options) api.Allocation {
 	n := &p.nodes[ni]
 	a := api.Allocation{Node: n.node.Name, CPUs: d.cpus, MemBytes: d.mem}
 	if d.gpus > 0 {
@@ -425,7 +436,7 @@ func (p *pass) place(e *entry, ni int32, d *demand) {
 		if d.req != nil && d.req.gpu {
 			free = p.matchingFree(d.req, ni, e.part)
 		}
-		a.GPUs = topology.Select(n.node.Topology, free, d.gpus, topology.Options{})
+		a.GPUs = topology.Select(n.node.Topology, free, d.gpus, opts)
 		n.gpus = without(n.gpus, a.GPUs)
 	}
 	n.cpus -= d.cpus
@@ -437,8 +448,13 @@ func (p *pass) place(e *entry, ni int32, d *demand) {
 	for _, s := range n.slots {
 		p.parts[s.part].tree.set(int(s.pos), n.cpus, n.mem, len(n.gpus))
 	}
+	return a
+}
+
+// placed records a job started on its allocations.
+func (p *pass) placed(e *entry, allocs []api.Allocation) {
 	p.qos.add(e.job, request(e.job))
-	p.plan.Placements = append(p.plan.Placements, Placement{JobID: e.job.ID, Alloc: a})
+	p.plan.Placements = append(p.plan.Placements, Placement{JobID: e.job.ID, Allocs: allocs})
 	if p.parts[e.part].waiting {
 		p.plan.Stats.Backfilled++
 	} else {

@@ -134,20 +134,22 @@ func (p *pass) preemptNodes(pq map[string]*preemptQOS) []preemptNode {
 	}
 	nodes := make([]preemptNode, len(p.nodes))
 	for _, j := range p.in.Running {
-		if j.Alloc == nil {
-			continue
-		}
-		ni := p.nodeIndex(j.Alloc.Node)
-		if ni < 0 || !p.nodes[ni].up {
-			continue
-		}
-		pn := &nodes[ni]
-		switch {
-		case stopping(j):
-			pn.extra = pn.extra.plus(allocAmount(j.Alloc))
-			pn.stopping = append(pn.stopping, j)
-		case j.State == api.StateRunning && targeted[j.Spec.QOS] && pq[j.Spec.QOS].mode != "":
-			pn.cands = append(pn.cands, j)
+		for i := range j.Allocs {
+			a := &j.Allocs[i]
+			ni := p.nodeIndex(a.Node)
+			if a.Done || ni < 0 || !p.nodes[ni].up {
+				continue
+			}
+			pn := &nodes[ni]
+			switch {
+			case stopping(j):
+				pn.extra = pn.extra.plus(allocAmount(a))
+				pn.stopping = append(pn.stopping, j)
+			case j.State == api.StateRunning && len(j.Allocs) == 1 && targeted[j.Spec.QOS] && pq[j.Spec.QOS].mode != "":
+				// Only single-node jobs are victims: stopping a gang
+				// for one node's worth would waste the rest.
+				pn.cands = append(pn.cands, j)
+			}
 		}
 	}
 	for i := range nodes {
@@ -207,7 +209,7 @@ func (p *pass) preempt(q []entry) {
 		if wq == nil || len(wq.targets) == 0 {
 			continue
 		}
-		if p.plan.Reasons[j.ID] != api.ReasonResources {
+		if p.plan.Reasons[j.ID] != api.ReasonResources || j.Spec.Gang() {
 			continue
 		}
 		d := demand{cpus: j.Spec.CPUsOnNode(), mem: j.Spec.MemBytes, gpus: j.Spec.GPUsOnNode()}
@@ -242,7 +244,7 @@ func (p *pass) preempt(q []entry) {
 			for _, c := range best.idx {
 				v := pn.cands[c]
 				pn.taken[c] = true
-				pn.extra = pn.extra.plus(allocAmount(v.Alloc))
+				pn.extra = pn.extra.plus(allocAmount(&v.Allocs[0]))
 				vq := pq[v.Spec.QOS]
 				p.plan.Preemptions = append(p.plan.Preemptions, Preemption{JobID: v.ID, For: j.ID, Mode: vq.mode, Grace: vq.grace})
 			}
@@ -314,11 +316,13 @@ func (p *pass) preemptAvail(pn *preemptNode, ni int32, en *eligNode, d *demand) 
 	n := p.nodes[ni].node
 	m := p.freeMatching(d.req, en)
 	for _, j := range pn.stopping {
-		m += matchingOf(d.req, en, n, j.Alloc.GPUs)
+		if a := j.AllocOn(n.Name); a != nil {
+			m += matchingOf(d.req, en, n, a.GPUs)
+		}
 	}
 	for c, v := range pn.cands {
 		if pn.taken[c] {
-			m += matchingOf(d.req, en, n, v.Alloc.GPUs)
+			m += matchingOf(d.req, en, n, v.Allocs[0].GPUs)
 		}
 	}
 	a.gpus = min(a.gpus, m)
@@ -350,12 +354,12 @@ func (p *pass) chooseVictims(nodes []preemptNode, cs nodeCands, wq *preemptQOS, 
 				break // more victims than the best node needs
 			}
 			idx = append(idx, c)
-			va := allocAmount(v.Alloc)
+			va := allocAmount(&v.Allocs[0])
 			if matching {
-				va.gpus = matchingOf(d.req, en, p.nodes[ni].node, v.Alloc.GPUs)
+				va.gpus = matchingOf(d.req, en, p.nodes[ni].node, v.Allocs[0].GPUs)
 			}
 			avail = avail.plus(va)
-			cpuTime += int64(v.Alloc.CPUs) * max(int64(p.in.Now.Sub(v.StartTime)/time.Second), 0)
+			cpuTime += int64(v.Allocs[0].CPUs) * max(int64(p.in.Now.Sub(v.StartTime)/time.Second), 0)
 			if avail.holds(d) {
 				fits = true
 				break

@@ -372,8 +372,8 @@ func (m *model) preempt(queue []*api.Job) {
 	avail := func(n *mnode) mres {
 		f := n.freeAt(0)
 		for _, j := range in.Running {
-			if j.Alloc != nil && j.Alloc.Node == n.nf.Node.Name && (stoppingJob(j) || taken[j.ID]) {
-				f = mres{f.cpus + j.Alloc.CPUs, f.mem + j.Alloc.MemBytes, f.gpus + len(j.Alloc.GPUs)}
+			if len(j.Allocs) > 0 && j.Allocs[0].Node == n.nf.Node.Name && (stoppingJob(j) || taken[j.ID]) {
+				f = mres{f.cpus + j.Allocs[0].CPUs, f.mem + j.Allocs[0].MemBytes, f.gpus + len(j.Allocs[0].GPUs)}
 			}
 		}
 		c := claimed[n.nf.Node.Name]
@@ -386,7 +386,7 @@ func (m *model) preempt(queue []*api.Job) {
 		}
 		may := func(v *api.Job) bool {
 			vq, ok := m.qos[v.Spec.QOS]
-			return ok && v.State == api.StateRunning && !stoppingJob(v) && !taken[v.ID] && v.Alloc != nil &&
+			return ok && v.State == api.StateRunning && !stoppingJob(v) && !taken[v.ID] && len(v.Allocs) > 0 &&
 				v.Spec.QOS != q.Name && slices.Contains(q.Preempt, v.Spec.QOS) && preemptMode(vq) != ""
 		}
 		if !slices.ContainsFunc(q.Preempt, func(s string) bool { return s != q.Name }) {
@@ -412,8 +412,8 @@ func (m *model) preempt(queue []*api.Job) {
 			}
 			c := len(matchingOf(w, n.nf.Node, n.free))
 			for _, j := range in.Running {
-				if j.Alloc != nil && j.Alloc.Node == n.nf.Node.Name && (stoppingJob(j) || taken[j.ID]) {
-					c += len(matchingOf(w, n.nf.Node, j.Alloc.GPUs))
+				if len(j.Allocs) > 0 && j.Allocs[0].Node == n.nf.Node.Name && (stoppingJob(j) || taken[j.ID]) {
+					c += len(matchingOf(w, n.nf.Node, j.Allocs[0].GPUs))
 				}
 			}
 			f.gpus = min(f.gpus, c)
@@ -437,7 +437,7 @@ func (m *model) preempt(queue []*api.Job) {
 		for _, n := range members {
 			var cands []*api.Job
 			for _, v := range in.Running {
-				if may(v) && v.Alloc.Node == n.nf.Node.Name {
+				if may(v) && v.Allocs[0].Node == n.nf.Node.Name {
 					cands = append(cands, v)
 				}
 			}
@@ -456,12 +456,12 @@ func (m *model) preempt(queue []*api.Job) {
 					break
 				}
 				c.victims = append(c.victims, v)
-				g := len(v.Alloc.GPUs)
+				g := len(v.Allocs[0].GPUs)
 				if gpuReq(w) {
-					g = len(matchingOf(w, n.nf.Node, v.Alloc.GPUs))
+					g = len(matchingOf(w, n.nf.Node, v.Allocs[0].GPUs))
 				}
-				f = mres{f.cpus + v.Alloc.CPUs, f.mem + v.Alloc.MemBytes, f.gpus + g}
-				c.lost += int64(v.Alloc.CPUs) * max(int64(in.Now.Sub(v.StartTime)/time.Second), 0)
+				f = mres{f.cpus + v.Allocs[0].CPUs, f.mem + v.Allocs[0].MemBytes, f.gpus + g}
+				c.lost += int64(v.Allocs[0].CPUs) * max(int64(in.Now.Sub(v.StartTime)/time.Second), 0)
 			}
 			if f.covers(r) && (best == nil || len(c.victims) < len(best.victims) ||
 				len(c.victims) == len(best.victims) && c.lost < best.lost) {
@@ -527,7 +527,7 @@ func checkPreemptions(t *testing.T, in sched.Input, plan sched.Plan) {
 			t.Fatalf("preemption %+v: unknown victim or preemptor", pr)
 		case seen[v.ID]:
 			t.Fatalf("job %d preempted twice", v.ID)
-		case v.State != api.StateRunning || stoppingJob(v) || v.Alloc == nil:
+		case v.State != api.StateRunning || stoppingJob(v) || len(v.Allocs) == 0:
 			t.Fatalf("preemption %+v: victim not running (%s)", pr, v.State)
 		case w.State != api.StatePending || plan.Reasons[w.ID] != api.ReasonResources:
 			t.Fatalf("preemption %+v: preemptor not waiting for resources (%q)", pr, plan.Reasons[w.ID])
@@ -540,9 +540,9 @@ func checkPreemptions(t *testing.T, in sched.Input, plan sched.Plan) {
 		if pr.Mode != preemptMode(vq) || pr.Grace != time.Duration(vq.GraceTime)*time.Second {
 			t.Fatalf("preemption %+v: want mode %q, grace %ds of QOS %s", pr, preemptMode(vq), vq.GraceTime, vq.Name)
 		}
-		n, p := nodes[v.Alloc.Node], parts[w.Spec.Partition]
+		n, p := nodes[v.Allocs[0].Node], parts[w.Spec.Partition]
 		if n.Node == nil || n.Node.State != api.NodeUp || !sched.InPartition(n.Node, &p) {
-			t.Fatalf("preemption %+v: victim on %s, not an UP node of partition %s", pr, v.Alloc.Node, p.Name)
+			t.Fatalf("preemption %+v: victim on %s, not an UP node of partition %s", pr, v.Allocs[0].Node, p.Name)
 		}
 		if prev, ok := at[w.ID]; ok && prev != n.Node.Name {
 			t.Fatalf("job %d preempts on %s and %s", w.ID, prev, n.Node.Name)
@@ -550,18 +550,18 @@ func checkPreemptions(t *testing.T, in sched.Input, plan sched.Plan) {
 			at[w.ID] = n.Node.Name
 			need[n.Node.Name] = add(need[n.Node.Name], mres{w.Spec.CPUsOnNode(), w.Spec.MemBytes, w.Spec.GPUsOnNode()})
 		}
-		coming[n.Node.Name] = add(coming[n.Node.Name], mres{v.Alloc.CPUs, v.Alloc.MemBytes, len(v.Alloc.GPUs)})
+		coming[n.Node.Name] = add(coming[n.Node.Name], mres{v.Allocs[0].CPUs, v.Allocs[0].MemBytes, len(v.Allocs[0].GPUs)})
 	}
 	for name, nd := range need {
 		f := mres{nodes[name].CPUs, nodes[name].MemBytes, len(nodes[name].GPUs)}
 		for _, pl := range plan.Placements {
-			if pl.Alloc.Node == name {
-				f = mres{f.cpus - pl.Alloc.CPUs, f.mem - pl.Alloc.MemBytes, f.gpus - len(pl.Alloc.GPUs)}
+			if pl.Allocs[0].Node == name {
+				f = mres{f.cpus - pl.Allocs[0].CPUs, f.mem - pl.Allocs[0].MemBytes, f.gpus - len(pl.Allocs[0].GPUs)}
 			}
 		}
 		for _, j := range in.Running {
-			if j.Alloc != nil && j.Alloc.Node == name && stoppingJob(j) {
-				f = add(f, mres{j.Alloc.CPUs, j.Alloc.MemBytes, len(j.Alloc.GPUs)})
+			if len(j.Allocs) > 0 && j.Allocs[0].Node == name && stoppingJob(j) {
+				f = add(f, mres{j.Allocs[0].CPUs, j.Allocs[0].MemBytes, len(j.Allocs[0].GPUs)})
 			}
 		}
 		if f = add(f, coming[name]); !f.covers(nd) {

@@ -96,11 +96,11 @@ func randomCluster(r *rand.Rand) sched.Input {
 			case 1:
 				j.CancelRequested = true
 			}
-			j.Alloc = &api.Allocation{Node: n.Name, CPUs: j.Spec.CPUsPerTask, MemBytes: r.Int63n(nf.MemBytes/2 + 1),
-				GPUs: slices.Clone(freeGPUs[:g])}
+			j.Allocs = []api.Allocation{{Node: n.Name, CPUs: j.Spec.CPUsPerTask, MemBytes: r.Int63n(nf.MemBytes/2 + 1),
+				GPUs: slices.Clone(freeGPUs[:g])}}
 			freeGPUs = freeGPUs[g:]
-			nf.CPUs -= j.Alloc.CPUs
-			nf.MemBytes -= j.Alloc.MemBytes
+			nf.CPUs -= j.Allocs[0].CPUs
+			nf.MemBytes -= j.Allocs[0].MemBytes
 			in.Running = append(in.Running, j)
 		}
 		nf.GPUs = freeGPUs
@@ -164,10 +164,10 @@ func deepClone(in sched.Input) sched.Input {
 		var out []*api.Job
 		for _, j := range js {
 			jj := *j
-			if j.Alloc != nil {
-				a := *j.Alloc
+			if len(j.Allocs) > 0 {
+				a := j.Allocs[0]
 				a.GPUs = slices.Clone(a.GPUs)
-				jj.Alloc = &a
+				jj.Allocs = []api.Allocation{a}
 			}
 			out = append(out, &jj)
 		}

@@ -50,9 +50,9 @@ func newQOSLimits(qos []api.QOS, running []*api.Job) qosLimits {
 
 // heldBy is what a running job holds (its allocation, else its request).
 func heldBy(j *api.Job) usage {
-	n := max(j.Spec.Nodes, 1)
-	if a := j.Alloc; a != nil {
-		return usage{jobs: 1, cpus: a.CPUs * n, mem: a.MemBytes * int64(n), gpus: len(a.GPUs) * n, nodes: n}
+	if len(j.Allocs) > 0 {
+		t := j.AllocTotals()
+		return usage{jobs: 1, cpus: t.CPUs, mem: t.MemBytes, gpus: t.GPUs, nodes: t.Nodes}
 	}
 	return request(j)
 }

@@ -130,7 +130,7 @@ func startRunning(r *rand.Rand, j *api.Job, nf *sched.NodeFree, firstGPU int) {
 	for g := firstGPU; g < firstGPU+j.Spec.GPUsOnNode(); g++ {
 		a.GPUs = append(a.GPUs, g)
 	}
-	j.Alloc = a
+	j.Allocs = []api.Allocation{*a}
 	nf.CPUs -= a.CPUs
 	nf.MemBytes -= a.MemBytes
 }

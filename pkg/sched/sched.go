@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/topology"
 )
 
 // NodeFree is a node and what is free on it now.
@@ -34,13 +35,16 @@ type Input struct {
 	// Totals are the cluster's resources, for the size and TRES factors
 	// (zero: summed from Nodes).
 	Totals api.TRES
-	Config Config
+	// Network is the cluster's switch tree for placing multi-node jobs
+	// (nil: none, nodes are taken in name order).
+	Network *topology.Network
+	Config  Config
 }
 
-// Placement starts a job on a node.
+// Placement starts a job on its nodes, all at once.
 type Placement struct {
-	JobID api.JobID
-	Alloc api.Allocation
+	JobID  api.JobID
+	Allocs []api.Allocation
 }
 
 // Plan is the outcome of one pass.
@@ -79,7 +83,8 @@ type Preemption struct {
 
 // Reservation is a waiting job's planned start: from Start until End (zero:
 // no time limit) it holds CPUs, MemBytes and GPUs (a count) on Node. Jobs
-// placed in the same pass never use those resources before End.
+// placed in the same pass never use those resources before End. A
+// multi-node job has one reservation per node, with the same times.
 type Reservation struct {
 	JobID    api.JobID
 	Node     string
@@ -139,7 +144,8 @@ func InPartition(n *api.Node, p *api.Partition) bool {
 	return false
 }
 
-// Fits reports whether the job could run on the node when it is empty.
+// Fits reports whether the job could run on the node when it is empty
+// (on its share of the node for a multi-node job).
 func Fits(j *api.Job, n *api.Node) bool {
 	return j.Spec.CPUsOnNode() <= n.CPUs && j.Spec.MemBytes <= n.MemBytes && j.Spec.GPUsOnNode() <= len(n.GPUs)
 }

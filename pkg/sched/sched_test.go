@@ -86,7 +86,7 @@ func downPartition(name, st string) api.Partition {
 }
 
 func place(id api.JobID, n string, c int, m int64, g ...int) sched.Placement {
-	return sched.Placement{JobID: id, Alloc: api.Allocation{Node: n, CPUs: c, MemBytes: m, GPUs: g}}
+	return sched.Placement{JobID: id, Allocs: []api.Allocation{{Node: n, CPUs: c, MemBytes: m, GPUs: g}}}
 }
 
 type reasons = map[api.JobID]string
@@ -488,7 +488,7 @@ func checkPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 	use := map[string]*used{}
 	placed := map[api.JobID]bool{}
 	for _, p := range plan.Placements {
-		j, n := jobs[p.JobID], nodes[p.Alloc.Node]
+		j, n := jobs[p.JobID], nodes[p.Allocs[0].Node]
 		if j == nil || n.Node == nil {
 			t.Fatalf("placement %+v: unknown job or node", p)
 		}
@@ -506,17 +506,17 @@ func checkPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 		if !sched.InPartition(n.Node, &pp) {
 			t.Fatalf("job %d of partition %s placed on %s outside it", j.ID, pp.Name, n.Node.Name)
 		}
-		if p.Alloc.CPUs != j.Spec.CPUsOnNode() || p.Alloc.MemBytes != j.Spec.MemBytes || len(p.Alloc.GPUs) != j.Spec.GPUsOnNode() {
-			t.Fatalf("job %d: alloc %+v does not match its request %+v", j.ID, p.Alloc, j.Spec)
+		if p.Allocs[0].CPUs != j.Spec.CPUsOnNode() || p.Allocs[0].MemBytes != j.Spec.MemBytes || len(p.Allocs[0].GPUs) != j.Spec.GPUsOnNode() {
+			t.Fatalf("job %d: alloc %+v does not match its request %+v", j.ID, p.Allocs[0], j.Spec)
 		}
 		u := use[n.Node.Name]
 		if u == nil {
 			u = &used{gpus: map[int]bool{}}
 			use[n.Node.Name] = u
 		}
-		u.cpus += p.Alloc.CPUs
-		u.mem += p.Alloc.MemBytes
-		for _, g := range p.Alloc.GPUs {
+		u.cpus += p.Allocs[0].CPUs
+		u.mem += p.Allocs[0].MemBytes
+		for _, g := range p.Allocs[0].GPUs {
 			if !slices.Contains(n.GPUs, g) {
 				t.Fatalf("job %d got GPU %d of %s, which is not free (free %v)", j.ID, g, n.Node.Name, n.GPUs)
 			}

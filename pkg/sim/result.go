@@ -90,10 +90,11 @@ func (s *Sim) result() *Result {
 	r := &Result{Policy: s.opts.Policy, FairShare: s.opts.FairShare, Skipped: s.skipped, Series: s.series, Totals: s.totals}
 	for _, sj := range s.jobs {
 		j := &sj.job
+		tres := j.AllocTotals()
 		r.Jobs = append(r.Jobs, JobResult{
 			ID: sj.trace.ID, User: j.User, Account: j.Spec.Account, Partition: j.Spec.Partition,
 			Submit: sj.trace.Submit, Start: sj.start, End: sj.end,
-			CPUs: j.Alloc.CPUs, MemBytes: j.Alloc.MemBytes, GPUs: len(j.Alloc.GPUs), Node: j.Alloc.Node,
+			CPUs: tres.CPUs, MemBytes: tres.MemBytes, GPUs: tres.GPUs, Node: j.NodeList(),
 			TimedOut: j.State == api.StateTimeout,
 		})
 	}

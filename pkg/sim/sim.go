@@ -100,8 +100,8 @@ type simJob struct {
 	run   int64 // seconds it will run: min(trace run, requested time)
 	start int64
 	end   int64
-	ri    int // index in Sim.running while running
-	node  int // index in Sim.nodes while running
+	ri    int   // index in Sim.running while running
+	nodes []int // indices in Sim.nodes while running, one per allocation
 }
 
 // Sim is one simulation: a cluster, the jobs to replay and the options.
@@ -249,7 +249,7 @@ func New(c *Cluster, jobs []TraceJob, o Options) (*Sim, error) {
 		if j.Spec.Account == "" {
 			j.Spec.Account = userAcct[tj.User]
 		}
-		s.jobs = append(s.jobs, &simJob{job: j, trace: tj, run: min(tj.Run, tj.ReqTime), start: -1, end: -1, ri: -1, node: -1})
+		s.jobs = append(s.jobs, &simJob{job: j, trace: tj, run: min(tj.Run, tj.ReqTime), start: -1, end: -1, ri: -1})
 	}
 	if o.FairShare != FairShareNone {
 		if s.tree, err = fairshare.New(accounts); err != nil {
@@ -436,42 +436,59 @@ func (s *Sim) start(p *sched.Placement, now int64) error {
 	if j.State != api.StatePending || sj.trace.Submit > now {
 		return fmt.Errorf("placement of job %s, which is not waiting", j.Spec.Name)
 	}
-	ni, ok := s.nodeIdx[p.Alloc.Node]
-	if !ok {
-		return fmt.Errorf("job %s placed on unknown node %q", j.Spec.Name, p.Alloc.Node)
+	if len(p.Allocs) != j.Spec.NodeCount() {
+		return fmt.Errorf("job %s placed on %d nodes, asked for %d", j.Spec.Name, len(p.Allocs), j.Spec.NodeCount())
 	}
-	nf := &s.nodes[ni]
-	a := p.Alloc
-	switch {
-	case a.CPUs < j.Spec.CPUsOnNode() || a.MemBytes < j.Spec.MemBytes || len(a.GPUs) < j.Spec.GPUsOnNode():
-		return fmt.Errorf("job %s got less than it asked for on %s", j.Spec.Name, a.Node)
-	case a.CPUs > nf.CPUs || a.MemBytes > nf.MemBytes:
-		return fmt.Errorf("job %s oversubscribes %s: %d CPUs and %d bytes asked, %d and %d free",
-			j.Spec.Name, a.Node, a.CPUs, a.MemBytes, nf.CPUs, nf.MemBytes)
-	}
-	free := slices.Clone(nf.GPUs)
-	for _, g := range a.GPUs {
-		k, found := slices.BinarySearch(free, g)
-		if !found {
-			return fmt.Errorf("job %s oversubscribes %s: GPU %d is not free", j.Spec.Name, a.Node, g)
+	sj.nodes = sj.nodes[:0]
+	var tres api.TRES
+	for i := range p.Allocs {
+		a := &p.Allocs[i]
+		ni, ok := s.nodeIdx[a.Node]
+		if !ok {
+			return fmt.Errorf("job %s placed on unknown node %q", j.Spec.Name, a.Node)
 		}
-		free = slices.Delete(free, k, k+1)
+		if slices.Contains(sj.nodes, ni) {
+			return fmt.Errorf("job %s placed twice on %s", j.Spec.Name, a.Node)
+		}
+		nf := &s.nodes[ni]
+		switch {
+		case a.CPUs < j.Spec.CPUsOnNode() || a.MemBytes < j.Spec.MemBytes || len(a.GPUs) < j.Spec.GPUsOnNode():
+			return fmt.Errorf("job %s got less than it asked for on %s", j.Spec.Name, a.Node)
+		case a.CPUs > nf.CPUs || a.MemBytes > nf.MemBytes:
+			return fmt.Errorf("job %s oversubscribes %s: %d CPUs and %d bytes asked, %d and %d free",
+				j.Spec.Name, a.Node, a.CPUs, a.MemBytes, nf.CPUs, nf.MemBytes)
+		}
+		free := slices.Clone(nf.GPUs)
+		for _, g := range a.GPUs {
+			k, found := slices.BinarySearch(free, g)
+			if !found {
+				return fmt.Errorf("job %s oversubscribes %s: GPU %d is not free", j.Spec.Name, a.Node, g)
+			}
+			free = slices.Delete(free, k, k+1)
+		}
+		nf.GPUs = free
+		nf.CPUs -= a.CPUs
+		nf.MemBytes -= a.MemBytes
+		s.allocCPUs += a.CPUs
+		s.allocGPUs += len(a.GPUs)
+		tres.CPUs += a.CPUs
+		tres.MemBytes += a.MemBytes
+		tres.GPUs += len(a.GPUs)
+		tres.Nodes++
+		sj.nodes = append(sj.nodes, ni)
 	}
-	nf.GPUs = free
-	nf.CPUs -= a.CPUs
-	nf.MemBytes -= a.MemBytes
-	s.allocCPUs += a.CPUs
-	s.allocGPUs += len(a.GPUs)
 
-	alloc := a
-	alloc.GPUs = slices.Clone(a.GPUs)
 	at := Epoch.Add(time.Duration(now) * time.Second)
 	j.State = api.StateRunning
-	j.Alloc = &alloc
+	j.Allocs = make([]api.Allocation, len(p.Allocs))
+	for i, a := range p.Allocs {
+		a.GPUs = slices.Clone(a.GPUs)
+		j.Allocs[i] = a
+	}
 	j.StartTime = at
 	j.Deadline = at.Add(time.Duration(j.Spec.TimeLimit) * time.Second)
-	j.Billing = s.billing(api.TRES{CPUs: a.CPUs, MemBytes: a.MemBytes, GPUs: len(a.GPUs), Nodes: 1})
-	sj.start, sj.end, sj.node = now, now+sj.run, ni
+	j.Billing = s.billing(tres)
+	sj.start, sj.end = now, now+sj.run
 	sj.ri = len(s.running)
 	s.running = append(s.running, j)
 	s.ends.push(endEvent{end: sj.end, id: uint64(j.ID)})
@@ -482,15 +499,17 @@ func (s *Sim) start(p *sched.Placement, now int64) error {
 // finish ends a running job at now and charges its usage.
 func (s *Sim) finish(sj *simJob, now int64) {
 	j := &sj.job
-	nf := &s.nodes[sj.node]
-	a := j.Alloc
-	nf.CPUs += a.CPUs
-	nf.MemBytes += a.MemBytes
-	nf.GPUs = slices.Clone(nf.GPUs)
-	nf.GPUs = append(nf.GPUs, a.GPUs...)
-	sort.Ints(nf.GPUs)
-	s.allocCPUs -= a.CPUs
-	s.allocGPUs -= len(a.GPUs)
+	for k := range j.Allocs {
+		a := &j.Allocs[k]
+		nf := &s.nodes[sj.nodes[k]]
+		nf.CPUs += a.CPUs
+		nf.MemBytes += a.MemBytes
+		nf.GPUs = slices.Clone(nf.GPUs)
+		nf.GPUs = append(nf.GPUs, a.GPUs...)
+		sort.Ints(nf.GPUs)
+		s.allocCPUs -= a.CPUs
+		s.allocGPUs -= len(a.GPUs)
+	}
 
 	last := len(s.running) - 1
 	moved := s.running[last]
@@ -564,18 +583,21 @@ func (s *Sim) check() error {
 	}
 	used := make([]use, len(s.nodes))
 	for _, j := range s.running {
-		ni := s.nodeIdx[j.Alloc.Node]
-		u := &used[ni]
-		u.cpus += j.Alloc.CPUs
-		u.mem += j.Alloc.MemBytes
-		if u.gpus == nil {
-			u.gpus = map[int]api.JobID{}
-		}
-		for _, g := range j.Alloc.GPUs {
-			if other, dup := u.gpus[g]; dup {
-				return fmt.Errorf("GPU %d of %s held by jobs %d and %d", g, j.Alloc.Node, other, j.ID)
+		for k := range j.Allocs {
+			a := &j.Allocs[k]
+			ni := s.nodeIdx[a.Node]
+			u := &used[ni]
+			u.cpus += a.CPUs
+			u.mem += a.MemBytes
+			if u.gpus == nil {
+				u.gpus = map[int]api.JobID{}
 			}
-			u.gpus[g] = j.ID
+			for _, g := range a.GPUs {
+				if other, dup := u.gpus[g]; dup {
+					return fmt.Errorf("GPU %d of %s held by jobs %d and %d", g, a.Node, other, j.ID)
+				}
+				u.gpus[g] = j.ID
+			}
 		}
 	}
 	for i, nf := range s.nodes {

@@ -20,12 +20,14 @@ const (
 	TableNodes = "nodes"
 	TableMeta  = "meta"
 	TableUsage = "usage"
+	TableSteps = "steps"
 
 	IndexID        = "id"
 	IndexState     = "state"
 	IndexUser      = "user"
 	IndexPartition = "partition"
 	IndexNode      = "node"
+	IndexJob       = "job"
 )
 
 // Meta is a named counter.
@@ -58,6 +60,7 @@ func schema() *memdb.DBSchema {
 		TableNodes: nodesTable(),
 		TableMeta:  metaTable(),
 		TableUsage: usageTable(),
+		TableSteps: stepsTable(),
 	}}
 }
 
@@ -75,15 +78,67 @@ func jobsTable() *memdb.TableSchema {
 			IndexPartition: {Name: IndexPartition, Indexer: stringFunc(func(j *api.Job) (string, bool) {
 				return j.Spec.Partition, true
 			})},
-			IndexNode: {Name: IndexNode, AllowMissing: true, Indexer: stringFunc(func(j *api.Job) (string, bool) {
-				if j.Alloc == nil || j.State.Final() {
-					return "", false
-				}
-				return j.Alloc.Node, true
-			})},
+			// A job is on a node while its task there has not ended.
+			IndexNode: {Name: IndexNode, AllowMissing: true, Indexer: nodesIndex{}},
 		},
 	}
 }
+
+// stepsTable holds the steps of live jobs, keyed "JOB.STEP".
+func stepsTable() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableSteps,
+		Indexes: map[string]*memdb.IndexSchema{
+			IndexID:  {Name: IndexID, Unique: true, Indexer: stepKey{}},
+			IndexJob: {Name: IndexJob, Indexer: &memdb.UintFieldIndex{Field: "JobID"}},
+		},
+	}
+}
+
+// stepKey indexes steps by Step.Key().
+type stepKey struct{}
+
+func (stepKey) FromObject(obj any) (bool, []byte, error) {
+	s, ok := obj.(*api.Step)
+	if !ok {
+		return false, nil, fmt.Errorf("index: want *api.Step, got %s", reflect.TypeOf(obj))
+	}
+	return true, append([]byte(s.Key()), 0), nil
+}
+
+func (stepKey) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("index: want one argument, got %d", len(args))
+	}
+	k, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("index: want a string, got %T", args[0])
+	}
+	return append([]byte(k), 0), nil
+}
+
+// nodesIndex indexes a live job under each node whose allocation is not
+// done.
+type nodesIndex struct{}
+
+func (nodesIndex) FromObject(obj any) (bool, [][]byte, error) {
+	j, ok := obj.(*api.Job)
+	if !ok {
+		return false, nil, fmt.Errorf("index: want *api.Job, got %s", reflect.TypeOf(obj))
+	}
+	if j.State.Final() {
+		return false, nil, nil
+	}
+	var out [][]byte
+	for i := range j.Allocs {
+		if !j.Allocs[i].Done {
+			out = append(out, append([]byte(j.Allocs[i].Node), 0))
+		}
+	}
+	return len(out) > 0, out, nil
+}
+
+func (nodesIndex) FromArgs(args ...any) ([]byte, error) { return stringFunc(nil).FromArgs(args...) }
 
 func nodesTable() *memdb.TableSchema {
 	return &memdb.TableSchema{

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -52,7 +53,7 @@ func (s *Store) Write(fn func(*Txn) error) error {
 }
 
 // Replace swaps in the contents given (a snapshot restore).
-func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job, usage []Usage) error {
+func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job, usage []Usage, steps []*api.Step) error {
 	db, err := memdb.NewMemDB(schema())
 	if err != nil {
 		return fmt.Errorf("state schema: %w", err)
@@ -83,6 +84,12 @@ func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job, usage [
 		if err := txn.Insert(TableUsage, &u); err != nil {
 			txn.Abort()
 			return fmt.Errorf("restore usage: %w", err)
+		}
+	}
+	for _, st := range steps {
+		if err := txn.Insert(TableSteps, st); err != nil {
+			txn.Abort()
+			return fmt.Errorf("restore step %s: %w", st.Key(), err)
 		}
 	}
 	txn.Commit()
@@ -171,6 +178,48 @@ func (s *Snapshot) Nodes() []*api.Node {
 	return out
 }
 
+// Step returns a step by job and number, or nil; with ws it watches it.
+func (s *Snapshot) Step(ws memdb.WatchSet, job api.JobID, step int) *api.Step {
+	ch, obj, err := s.txn.FirstWatch(TableSteps, IndexID, api.StepKey(job, step))
+	if ws != nil {
+		ws.Add(ch)
+	}
+	if err != nil || obj == nil {
+		return nil
+	}
+	return obj.(*api.Step)
+}
+
+// StepsOf returns a job's steps in order; with ws it watches them.
+func (s *Snapshot) StepsOf(ws memdb.WatchSet, job api.JobID) []*api.Step {
+	it, err := s.txn.Get(TableSteps, IndexJob, uint64(job))
+	if err != nil {
+		return nil
+	}
+	if ws != nil {
+		ws.Add(it.WatchCh())
+	}
+	var out []*api.Step
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, obj.(*api.Step))
+	}
+	slices.SortFunc(out, func(a, b *api.Step) int { return a.ID - b.ID })
+	return out
+}
+
+// Steps returns every step.
+func (s *Snapshot) Steps() []*api.Step {
+	it, err := s.txn.Get(TableSteps, IndexID)
+	if err != nil {
+		return nil
+	}
+	var out []*api.Step
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, obj.(*api.Step))
+	}
+	return out
+}
+
 // Meta returns a counter (0 when unset).
 func (s *Snapshot) Meta(key string) uint64 { return metaGet(s.txn, key) }
 
@@ -205,15 +254,18 @@ func (s *Snapshot) Usage() map[string]api.NodeUsage {
 	out := map[string]api.NodeUsage{}
 	for _, st := range []api.JobState{api.StateRunning, api.StateCompleting} {
 		for _, j := range s.JobsBy(nil, IndexState, string(st)) {
-			if j.Alloc == nil {
-				continue
+			for i := range j.Allocs {
+				a := &j.Allocs[i]
+				if a.Done {
+					continue // that node's share is free again
+				}
+				u := out[a.Node]
+				u.CPUs += a.CPUs
+				u.MemBytes += a.MemBytes
+				u.GPUs = append(u.GPUs, a.GPUs...)
+				u.Jobs++
+				out[a.Node] = u
 			}
-			u := out[j.Alloc.Node]
-			u.CPUs += j.Alloc.CPUs
-			u.MemBytes += j.Alloc.MemBytes
-			u.GPUs = append(u.GPUs, j.Alloc.GPUs...)
-			u.Jobs++
-			out[j.Alloc.Node] = u
 		}
 	}
 	for k, u := range out {
@@ -250,6 +302,22 @@ func (t *Txn) PutJob(j *api.Job) error {
 func (t *Txn) DeleteJob(j *api.Job) error {
 	if err := t.txn.Delete(TableJobs, j); err != nil {
 		return fmt.Errorf("delete job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
+// PutStep inserts or replaces a step.
+func (t *Txn) PutStep(st *api.Step) error {
+	if err := t.txn.Insert(TableSteps, st); err != nil {
+		return fmt.Errorf("put step %s: %w", st.Key(), err)
+	}
+	return nil
+}
+
+// DeleteSteps removes every step of a job.
+func (t *Txn) DeleteSteps(job api.JobID) error {
+	if _, err := t.txn.DeleteAll(TableSteps, IndexJob, uint64(job)); err != nil {
+		return fmt.Errorf("delete steps of job %d: %w", job, err)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func inState(s api.JobState) jobOpt { return func(j *api.Job) { j.State = s } }
 func part(p string) jobOpt          { return func(j *api.Job) { j.Spec.Partition = p } }
 func on(node string, cpus int, mem int64, gpus ...int) jobOpt {
 	return func(j *api.Job) {
-		j.Alloc = &api.Allocation{Node: node, CPUs: cpus, MemBytes: mem, GPUs: gpus}
+		j.Allocs = []api.Allocation{{Node: node, CPUs: cpus, MemBytes: mem, GPUs: gpus}}
 	}
 }
 
@@ -274,6 +274,7 @@ func TestReplaceAbandonsSnapshots(t *testing.T) {
 		[]*api.Node{{Name: "n1"}},
 		[]*api.Job{job(9, user("zed"))},
 		[]state.Usage{{Assoc: api.Assoc{Account: "a", User: "zed"}, Value: 5, At: t0}},
+		[]*api.Step{{JobID: 9, ID: 0, State: api.StepRunning}},
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,9 @@ func TestBadSubmissionsAreRefused(t *testing.T) {
 		{"10 years", func(s *api.JobSpec) { s.TimeLimit = 10 * 365 * 86400 }, "maximum"},
 		{"unknown partition", func(s *api.JobSpec) { s.Partition = "nope" }, "partition"},
 		{"NUL in env", func(s *api.JobSpec) { s.Env = []string{"A=b\x00c"} }, "NUL"},
-		{"multi node", func(s *api.JobSpec) { s.Nodes = 3 }, "multi-node"},
+		{"more nodes than exist", func(s *api.JobSpec) { s.Nodes = 3 }, "3 nodes with"},
+		{"fewer tasks than nodes", func(s *api.JobSpec) { s.Nodes, s.NTasks = 2, 1 }, "--ntasks=1 is less than --nodes=2"},
+		{"switches without a network", func(s *api.JobSpec) { s.Switches = 1 }, "needs a network topology"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

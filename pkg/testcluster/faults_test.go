@@ -153,7 +153,7 @@ func TestSilentNodeGoesDownAndOrphanIsKilled(t *testing.T) {
 	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho up\nsleep 300\n"})
 	j := c.WaitFor(id, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && readOutMaybe(dir, id) == "up\n" })
 	node := 1
-	if j.Alloc.Node == "n2" {
+	if j.Allocs[0].Node == "n2" {
 		node = 2
 	}
 	c.KillNode(node)
@@ -163,16 +163,16 @@ func TestSilentNodeGoesDownAndOrphanIsKilled(t *testing.T) {
 	}
 	var down bool
 	for _, n := range c.Nodes().Nodes {
-		down = down || (n.Name == j.Alloc.Node && n.State == api.NodeDown)
+		down = down || (n.Name == j.Allocs[0].Node && n.State == api.NodeDown)
 	}
 	if !down {
-		t.Fatalf("node %s not DOWN", j.Alloc.Node)
+		t.Fatalf("node %s not DOWN", j.Allocs[0].Node)
 	}
 	c.RestartNode(node)
 	c.WaitNodesUp(2, 20*time.Second)
 	// The orphan's task record is destroyed once it has been killed and
 	// reported.
-	taskDir := filepath.Join(c.Dir, "node-"+j.Alloc.Node, "tasks", "job-"+id.String())
+	taskDir := filepath.Join(c.Dir, "node-"+j.Allocs[0].Node, "tasks", "job-"+id.String())
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := os.Stat(taskDir); os.IsNotExist(err) {

@@ -116,7 +116,7 @@ func TestGPUDeviceIsolation(t *testing.T) {
 		"( exec 3<>" + other + " ) 2>&1 | sed 's/.*: //'\n"
 	id := c.Submit(api.JobSpec{GPUs: 1, Script: script, WorkDir: dir})
 	j := c.WaitJob(id, 30*time.Second)
-	if j.State != api.StateCompleted || len(j.Alloc.GPUs) != 1 || j.Alloc.GPUs[0] != 0 {
+	if j.State != api.StateCompleted || len(j.Allocs[0].GPUs) != 1 || j.Allocs[0].GPUs[0] != 0 {
 		t.Fatalf("job %+v", j)
 	}
 	want := "visible=0 jobgpus=0\nnvidia0\nNo such device or address\nOperation not permitted\n"
@@ -246,10 +246,10 @@ func TestGPUSelectionFollowsTopology(t *testing.T) {
 	if j2.State != api.StateCompleted {
 		t.Fatalf("2-GPU job: %s (%s)", j2.State, j2.Reason)
 	}
-	if len(j1.Alloc.GPUs) != 1 || j1.Alloc.GPUs[0] != 0 {
-		t.Fatalf("1-GPU job got %v, want [0]", j1.Alloc.GPUs)
+	if len(j1.Allocs[0].GPUs) != 1 || j1.Allocs[0].GPUs[0] != 0 {
+		t.Fatalf("1-GPU job got %v, want [0]", j1.Allocs[0].GPUs)
 	}
-	if got := j2.Alloc.GPUs; len(got) != 2 || got[0] != 2 || got[1] != 3 {
+	if got := j2.Allocs[0].GPUs; len(got) != 2 || got[0] != 2 || got[1] != 3 {
 		t.Fatalf("2-GPU job got GPUs %v, want the NVLink pair [2 3]", got)
 	}
 }

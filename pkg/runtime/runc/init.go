@@ -75,6 +75,8 @@ func initMain(args []string) int {
 	stderr := fs.String("stderr", "", "file for the script's stderr (default: stdout)")
 	appendOut := fs.Bool("append", false, "append to the output files")
 	cwd := fs.String("cwd", "/", "working directory")
+	step := fs.Bool(initStepFlag[1:], false, "run a job step's command (not pid 1)")
+	grace := fs.String("kill-grace", "10s", "step mode: SIGTERM-to-SIGKILL time")
 	if err := fs.Parse(args); err != nil {
 		return initFail(2, "usage: %v", err)
 	}
@@ -82,18 +84,26 @@ func initMain(args []string) int {
 	if len(argv) == 0 {
 		return initFail(2, "usage: no script")
 	}
-	files, err := openOutputs(*stdout, *stderr, *appendOut)
-	if err != nil {
+	var files []uintptr
+	var err error
+	if *step && *stdout == "" {
+		// The step's shim relays our stdout and stderr.
+		null, nerr := os.Open(os.DevNull)
+		if nerr != nil {
+			return initFail(1, "open %s: %v", os.DevNull, nerr)
+		}
+		keep = append(keep, null)
+		files = []uintptr{null.Fd(), 1, 2}
+	} else if files, err = openOutputs(*stdout, *stderr, *appendOut); err != nil {
 		return initFail(1, "%v", err)
 	}
 	if err := unix.Chdir(*cwd); err != nil {
 		return initFail(1, "chdir %s: %v", *cwd, err)
 	}
-	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
-		Dir:   *cwd,
-		Env:   os.Environ(),
-		Files: files,
-	})
+	if *step {
+		return stepInit(argv, *cwd, files, parseGrace(*grace), sigs)
+	}
+	pid, err := forkExec(argv[0], argv, *cwd, files, false)
 	if err != nil {
 		return initFail(126, "exec %s: %v", argv[0], err)
 	}
@@ -116,6 +126,17 @@ func initMain(args []string) int {
 		}
 	}
 	return 1
+}
+
+// forkExec starts argv[0] (a path) with the environment and files given,
+// in a new process group if group is set.
+func forkExec(path string, argv []string, cwd string, files []uintptr, group bool) (int, error) {
+	return syscall.ForkExec(path, argv, &syscall.ProcAttr{
+		Dir:   cwd,
+		Env:   os.Environ(),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: group},
+	})
 }
 
 // reap collects every exited child; done is true once main has exited.

@@ -183,7 +183,11 @@ func (r *Runtime) Start(ctx context.Context, spec runtime.TaskSpec) error {
 		_ = os.RemoveAll(dir)
 		return fmt.Errorf("start task %s: %w", spec.ID, err)
 	}
-	if err := r.start(ctx, spec, dir); err != nil {
+	start := r.start
+	if spec.ExecIn != "" {
+		start = r.startExec
+	}
+	if err := start(ctx, spec, dir); err != nil {
 		r.log.Warn("task failed to start", zap.String("task", spec.ID), zap.Error(err))
 		st := runtime.Status{
 			ID: spec.ID, JobID: spec.JobID, ExitCode: failExitCode,
@@ -199,6 +203,14 @@ func (r *Runtime) Start(ctx context.Context, spec runtime.TaskSpec) error {
 func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) error {
 	if err := writeScript(filepath.Join(dir, scriptFile), spec); err != nil {
 		return err
+	}
+	for name, content := range spec.Files {
+		if name != filepath.Base(name) || name == scriptFile || !validID.MatchString(name) {
+			return fmt.Errorf("task file %q: invalid name", name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o444); err != nil {
+			return fmt.Errorf("task file %s: %w", name, err)
+		}
 	}
 	devs := make([]runtime.Device, 0, len(spec.Devices))
 	for _, d := range spec.Devices {

@@ -85,14 +85,17 @@ func (s *shim) run(wake <-chan os.Signal) runtime.Status {
 	if err := readJSON(filepath.Join(s.dir, taskFile), &s.spec); err != nil {
 		return runtime.Status{ID: filepath.Base(s.dir), ExitCode: failExitCode, Error: fmt.Sprintf("read task: %v", err)}
 	}
+	if fi, err := os.Stderr.Stat(); err == nil {
+		s.logOff = fi.Size()
+	}
+	if s.spec.ExecIn != "" {
+		return s.runExec(wake)
+	}
 	st := runtime.Status{ID: s.spec.ID, JobID: s.spec.JobID}
 	if _, ok := readKill(s.dir); ok {
 		st.Killed = true
 		st.ExitCode = 128 + int(unix.SIGTERM)
 		return st
-	}
-	if fi, err := os.Stderr.Stat(); err == nil {
-		s.logOff = fi.Size()
 	}
 
 	pidFile := filepath.Join(s.dir, "init.pid")
