@@ -8,13 +8,13 @@ export CGO_ENABLED := 1
 export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
 export GOFLAGS := -buildvcs=false
 BIN       := bin
-CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames
+CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames grun
 RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/... ./pkg/testcluster/...
 
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch squeue scancel sinfo sacct sshare sprio scontrol
 
-.PHONY: help build run stop test e2e unit race fuzz bench lint man clean install-slurm-compat
+.PHONY: help build run stop test test-deps e2e unit race fuzz bench lint man clean install-slurm-compat
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,17 @@ run: build ## start a one-machine cluster under ./var and run examples/hello.sh
 
 stop: ## stop what `make run` started
 	@conf/devcluster.sh stop
+
+# Debian packages the gang tests use as real distributed clients: CPU
+# PyTorch (torch.distributed/gloo) and OpenMPI with mpi4py. Root only;
+# without them those tests skip.
+TEST_DEBS := python3-torch python3-mpi4py openmpi-bin
+test-deps: ## install the Debian packages the gang tests use (root, apt)
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "test-deps: need root to install$$missing"; exit 0; fi; \
+	  echo "apt-get install$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 test: build ## the whole test suite: unit, end-to-end (real runc), race, fuzz seeds
 	$(GO) vet ./...

@@ -262,7 +262,9 @@ func TestUsageErrors(t *testing.T) {
 		errSub string
 	}{
 		{"unknown flag", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--bogus", "x.sh"}) }, "flag provided but not defined: -bogus"},
-		{"bad switches", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--switches", "x", "--wrap", "x"}) }, "invalid switch request"},
+		{"bad switches", func(t *testing.T, te *testEnv) int {
+			return te.Gsub([]string{"gsub", "--switches", "x", "--wrap", "x"})
+		}, "invalid switch request"},
 		{"bad mem", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--mem", "lots", "--wrap", "x"}) }, "invalid memory size"},
 		{"wrap and script", func(t *testing.T, te *testEnv) int { return te.Gsub([]string{"gsub", "--wrap", "x", "s.sh"}) }, "not allowed with --wrap"},
 		{"no shebang", func(t *testing.T, te *testEnv) int {

@@ -520,6 +520,7 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 			nj.State = api.StateCancelled
 		}
 		nj.Reason = api.ReasonNodeDown
+		nj.EndState, nj.EndReason = "", ""
 		nj.EndTime = c.Time
 		nj.Signals = nil
 		if err := t.PutJob(&nj); err != nil {

@@ -30,6 +30,7 @@ func applyStepStart(t *state.Txn, c *Command) (*StepStartResult, error) {
 	st.ID = j.Steps
 	st.State = api.StepRunning
 	st.StartTime = c.Time
+	st.Kill, st.Cancelled, st.ExitCode, st.EndTime = false, false, 0, time.Time{}
 	st.Tasks = slices.Clone(c.Step.Tasks)
 	nj := *j
 	nj.Steps++

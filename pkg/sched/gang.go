@@ -108,11 +108,14 @@ func (p *pass) gangCands(e *entry, d *demand) []gangCand {
 	var out []gangCand
 	add := func(ni int32, en *eligNode) {
 		n := &p.nodes[ni]
+		if !n.holdsEver(d) {
+			return // what it asks for is more than the node has
+		}
 		dn := *d
 		if e.job.Spec.Exclusive {
-			dn.cpus, dn.mem, dn.gpus = n.node.CPUs, n.node.MemBytes, max(d.gpus, len(n.node.GPUs))
+			dn.cpus, dn.mem, dn.gpus = n.node.CPUs, n.node.MemBytes, len(n.node.GPUs)
 		}
-		if !n.holdsEver(&dn) || en != nil && d.req.gpu && int(en.total) < dn.gpus {
+		if en != nil && d.req.gpu && int(en.total) < d.gpus {
 			return
 		}
 		out = append(out, gangCand{ni: ni, en: en, d: dn})
@@ -220,12 +223,26 @@ func (p *pass) gangEarliest(cands []gangCand, nn, maxLeaves int) (int64, []gangC
 	if len(live) < nn {
 		return inf, nil
 	}
-	times := make([]int64, len(live))
+	// Before the nn-th earliest node start, too few nodes are free. After
+	// it, a node with reservations may be free, busy, then free again, so
+	// its later step starts are candidates too.
+	ats := make([]int64, len(live))
 	for i := range live {
-		times[i] = live[i].at
+		ats[i] = live[i].at
+	}
+	slices.Sort(ats)
+	lb := ats[nn-1]
+	times := []int64{lb}
+	for i := range live {
+		prof := p.nodes[live[i].ni].prof
+		for k := range prof {
+			if t := p.round.up(prof[k].at); t > lb && t <= p.limit {
+				times = append(times, t)
+			}
+		}
 	}
 	slices.Sort(times)
-	times = slices.Compact(times[nn-1:]) // before the nn-th earliest, too few nodes
+	times = slices.Compact(times)
 	if len(times) > maxGangTimes {
 		times = times[:maxGangTimes]
 	}

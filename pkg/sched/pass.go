@@ -453,7 +453,10 @@ func (p *pass) take(e *entry, ni int32, d *demand, opts topology.Options) api.Al
 
 // placed records a job started on its allocations.
 func (p *pass) placed(e *entry, allocs []api.Allocation) {
-	p.qos.add(e.job, request(e.job))
+	// What it got (a whole node for --exclusive), not what it asked.
+	held := api.Job{Allocs: allocs}
+	t := held.AllocTotals()
+	p.qos.add(e.job, usage{jobs: 1, cpus: t.CPUs, mem: t.MemBytes, gpus: t.GPUs, nodes: t.Nodes})
 	p.plan.Placements = append(p.plan.Placements, Placement{JobID: e.job.ID, Allocs: allocs})
 	if p.parts[e.part].waiting {
 		p.plan.Stats.Backfilled++

@@ -167,6 +167,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		nc.Node.StateDir = filepath.Join(dir, "node-"+name)
 		nc.Controller.Address = c.Addr
 		nc.Node.GPU = c.fakeGPUs(name, opts.GPUsPerNode)
+		nc.Node.Address = "127.0.0.1" // every node daemon runs here
 		if opts.ConfigureNode != nil {
 			nc.Node.GPU = append([]config.GPUConfig(nil), nc.Node.GPU...)
 			opts.ConfigureNode(i, &nc)
@@ -475,7 +476,8 @@ func (c *Cluster) Run(uid, gid int, dir, path string, args ...string) Result {
 	c.t.Helper()
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{"GSCHED_CONF=" + c.Conf, "PATH=" + Binaries(c.t) + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C"}
+	cmd.Env = []string{"GSCHED_CONF=" + c.Conf, "PATH=" + Binaries(c.t) + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C",
+		"GSCHED_IO_HOST=127.0.0.1"}
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	}
@@ -612,7 +614,7 @@ func Binaries(t testing.TB) string {
 			binErr = err
 			return
 		}
-		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare", "gsim"}
+		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare", "gsim", "grun"}
 		complete := true
 		for _, b := range want {
 			if _, err := os.Stat(filepath.Join(root, "bin", b)); err != nil {

@@ -93,6 +93,9 @@ func (s *shim) runExec(wake <-chan os.Signal) runtime.Status {
 		st.ExitCode = 128 + int(unix.SIGTERM)
 		return st
 	}
+	if err := s.waitContainer(wake); err != nil {
+		return s.failExec(st, nil, "step", err)
+	}
 	var outW, errW io.Writer = io.Discard, io.Discard
 	var ioc *stepio.Client
 	if s.spec.IOAddr != "" {
@@ -205,6 +208,35 @@ wait:
 		st.Error = errs[0]
 	}
 	return st
+}
+
+// containerWait bounds how long a step task waits for its job's container
+// to start (a step may be requested as the job starts).
+const containerWait = 60 * time.Second
+
+// waitContainer waits until the job's container has started, judging by
+// its task dir (a sibling of ours): started, and not ended.
+func (s *shim) waitContainer(wake <-chan os.Signal) error {
+	job := filepath.Join(filepath.Dir(s.dir), s.spec.ExecIn)
+	deadline := time.Now().Add(containerWait)
+	for {
+		if _, err := os.Stat(filepath.Join(job, statusFile)); err == nil {
+			return fmt.Errorf("the job's container %s has ended", s.spec.ExecIn)
+		}
+		if _, err := os.Stat(filepath.Join(job, startedFile)); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the job's container %s did not start within %v", s.spec.ExecIn, containerWait)
+		}
+		select {
+		case <-wake:
+			if _, ok := readKill(s.dir); ok {
+				return errors.New("stopped before it started")
+			}
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func (s *shim) failExec(st runtime.Status, ioc *stepio.Client, what string, err error) runtime.Status {

@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/stepio"
+)
+
+// grun starts a command as every task of a job (a step), like srun:
+// inside a job (GSCHED_JOB_ID, or --jobid) in that job's allocation;
+// outside one, it first allocates a job with the options given, runs the
+// step in it and releases it. The tasks' output comes back to grun's
+// stdout and stderr (pkg/stepio); grun exits with the step's status: that
+// of the first task to fail, the others being killed unless
+// --kill-on-bad-exit=0.
+
+// allocScript holds an allocation for grun: the job ends COMPLETED on
+// SIGUSR1 and FAILED on SIGUSR2, which grun sends once its step is over.
+const allocScript = "#!/bin/sh\n# gsched: allocation held by grun for its step\ntrap 'exit 0' USR1\ntrap 'exit 1' USR2\nsleep infinity &\nwait\nwait\n"
+
+// stepPoll is how long one step wait long-polls.
+const stepPoll = 30 * time.Second
+
+// outputWait bounds how long grun waits for the tasks' last output once
+// the step is over.
+const outputWait = 5 * time.Second
+
+func grunFlags() []ucli.Flag {
+	s := func(name, alias, usage string) ucli.Flag {
+		f := &ucli.StringFlag{Name: name, Usage: usage}
+		if alias != "" {
+			f.Aliases = []string{alias}
+		}
+		return f
+	}
+	return []ucli.Flag{
+		s("ntasks", "n", "number of tasks (default: the job's)"),
+		s("ntasks-per-node", "", "tasks on each node"),
+		s("jobid", "", "run in this job (default: $GSCHED_JOB_ID, or a new allocation)"),
+		&ucli.BoolFlag{Name: "label", Aliases: []string{"l"}, Usage: "prefix each output line with its task's rank"},
+		s("kill-on-bad-exit", "K", "1 (default): a failing task stops the others; 0: they go on"),
+		s("io-host", "", "host name or IP the nodes reach grun at (default: $GSCHED_IO_HOST, else the host name)"),
+		s("chdir", "D", "directory the tasks start in (default: the current directory)"),
+		// Allocation options (outside a job), as in gsub.
+		s("nodes", "N", "allocation: number of nodes"),
+		s("cpus-per-task", "c", "allocation: CPUs per task"),
+		s("mem", "", "allocation: memory per node"),
+		s("gpus", "G", "allocation: GPUs for the job"),
+		s("gpus-per-node", "", "allocation: GPUs per node"),
+		s("gpus-per-task", "", "allocation: GPUs for each task"),
+		s("cpus-per-gpu", "", "allocation: CPUs per GPU"),
+		s("partition", "p", "allocation: partition"),
+		s("time", "t", "allocation: time limit"),
+		s("job-name", "J", "allocation: job name (default: the command)"),
+		s("account", "A", "allocation: account"),
+		s("qos", "q", "allocation: QOS"),
+		s("constraint", "C", "allocation: node features"),
+		s("switches", "", "allocation: N[@time] leaf switches"),
+		&ucli.BoolFlag{Name: "exclusive", Usage: "allocation: whole nodes"},
+		configFlag(),
+		helpFlag(true),
+	}
+}
+
+// RunGrun runs grun.
+func RunGrun(args []string) int { return DefaultEnv().Grun(args) }
+
+// Grun runs grun.
+func (e *Env) Grun(args []string) int {
+	flags := grunFlags()
+	app := e.newApp("grun", "run a command as every task of a job", "command [args...]", flags, e.grunAction)
+	if len(args) > 1 {
+		args = append(args[:1:1], expandShortOptions(args[1:], flags, false)...)
+	}
+	return e.run(app, args)
+}
+
+func (e *Env) grunAction(c *ucli.Context) error {
+	argv := c.Args().Slice()
+	if len(argv) == 0 {
+		return usagef("no command given")
+	}
+	spec := api.StepSpec{Argv: argv, Env: e.Environ()}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"ntasks", &spec.NTasks}, {"ntasks-per-node", &spec.NTasksPerNode}} {
+		if c.IsSet(f.name) {
+			if *f.dst, err = positive("--"+f.name, c.String(f.name)); err != nil {
+				return &usageError{err}
+			}
+		}
+	}
+	switch c.String("kill-on-bad-exit") {
+	case "", "1":
+	case "0":
+		spec.KeepOnBadExit = true
+	default:
+		return usagef("invalid --kill-on-bad-exit %q: use 0 or 1", c.String("kill-on-bad-exit"))
+	}
+	cwd, err := e.Getwd()
+	if err != nil {
+		return fmt.Errorf("current directory: %w", err)
+	}
+	spec.Cwd = cwd
+	if d := c.String("chdir"); d != "" {
+		spec.Cwd = d
+		if d[0] != '/' {
+			spec.Cwd = cwd + "/" + d
+		}
+	}
+	var job api.JobID
+	if s := c.String("jobid"); s != "" {
+		id, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || id == 0 {
+			return usagef("invalid --jobid %q", s)
+		}
+		job = api.JobID(id)
+	} else if s := e.Getenv("GSCHED_JOB_ID"); s != "" && !c.IsSet("nodes") {
+		if id, err := strconv.ParseUint(s, 10, 64); err == nil && id > 0 {
+			job = api.JobID(id)
+		}
+	}
+	cl, err := e.connect(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := stepio.Listen(":0")
+	if err != nil {
+		return fmt.Errorf("grun: listen for task output: %w", err)
+	}
+	defer srv.Close()
+	go func() { _ = srv.Serve(stepio.Options{Stdout: e.Stdout, Stderr: e.Stderr, Label: c.Bool("label")}) }()
+	host := c.String("io-host")
+	if host == "" {
+		host = e.Getenv("GSCHED_IO_HOST")
+	}
+	if host == "" {
+		if host, err = e.Hostname(); err != nil {
+			return fmt.Errorf("grun: host name: %w", err)
+		}
+	}
+	_, port, _ := splitPort(srv.Addr().String())
+	spec.IOAddr, spec.IOToken = host+":"+port, srv.Token()
+
+	allocated := false
+	if job == 0 {
+		if job, err = e.allocate(ctx, c, cl, argv); err != nil {
+			return err
+		}
+		allocated = true
+	}
+	code, err := e.runStep(ctx, cl, srv, job, spec)
+	if allocated {
+		sig := int(syscall.SIGUSR1)
+		if code != 0 || err != nil {
+			sig = int(syscall.SIGUSR2)
+		}
+		var resp api.CancelResponse
+		rctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		if cerr := call(rctx, cl, api.PathCancel, api.CancelRequest{IDs: []api.JobID{job}, Signal: sig}, &resp); cerr != nil {
+			fmt.Fprintf(e.Stderr, "grun: release job %d: %v\n", job, cerr)
+		}
+		cancel()
+	}
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code}
+	}
+	return nil
+}
+
+func splitPort(addr string) (string, string, bool) {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[:i], addr[i+1:], true
+		}
+	}
+	return addr, "", false
+}
+
+// allocate submits a job holding the allocation and waits until it runs.
+func (e *Env) allocate(ctx context.Context, c *ucli.Context, cl Caller, argv []string) (api.JobID, error) {
+	opts := MergeOptions(c)
+	in := SubmitInput{Script: []byte(allocScript), Wrap: true, Environ: e.Environ()}
+	var err error
+	if in.Cwd, err = e.Getwd(); err != nil {
+		return 0, fmt.Errorf("current directory: %w", err)
+	}
+	in.Hostname, _ = e.Hostname()
+	if opts.JobName == "" {
+		opts.JobName = argv[0]
+	}
+	opts.Output = "/dev/null"
+	spec, err := BuildSpec(opts, in)
+	if err != nil {
+		return 0, &usageError{err}
+	}
+	var resp api.SubmitResponse
+	if err := call(ctx, cl, api.PathSubmit, api.SubmitRequest{Spec: spec}, &resp); err != nil {
+		return 0, fmt.Errorf("grun: allocate: %w", err)
+	}
+	fmt.Fprintf(e.Stderr, "grun: job %d queued and waiting for resources\n", resp.JobID)
+	for {
+		var list api.JobList
+		if err := call(ctx, cl, api.PathListJobs, api.JobFilter{IDs: []api.JobID{resp.JobID}}, &list); err != nil {
+			return resp.JobID, fmt.Errorf("grun: job %d: %w", resp.JobID, err)
+		}
+		if len(list.Jobs) == 1 {
+			switch j := list.Jobs[0]; {
+			case j.State == api.StateRunning:
+				fmt.Fprintf(e.Stderr, "grun: job %d has been allocated resources\n", resp.JobID)
+				return resp.JobID, nil
+			case j.State != api.StatePending:
+				return resp.JobID, fmt.Errorf("grun: job %d ended before it ran: %s %s", j.ID, j.State, j.Reason)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			var cr api.CancelResponse
+			_ = call(context.Background(), cl, api.PathCancel, api.CancelRequest{IDs: []api.JobID{resp.JobID}}, &cr)
+			return resp.JobID, fmt.Errorf("grun: interrupted; job %d cancelled", resp.JobID)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// runStep starts the step, waits until it is over and its output is in,
+// and returns its status. An interrupt cancels the step.
+func (e *Env) runStep(ctx context.Context, cl Caller, srv *stepio.Server, job api.JobID, spec api.StepSpec) (int, error) {
+	var st api.Step
+	if err := call(ctx, cl, api.PathStepStart, api.StepStartRequest{JobID: job, Spec: spec}, &st); err != nil {
+		return 1, fmt.Errorf("grun: start step in job %d: %w", job, err)
+	}
+	cancelled := false
+	for !st.State.Final() {
+		if ctx.Err() != nil && !cancelled {
+			cancelled = true
+			fmt.Fprintf(e.Stderr, "grun: cancelling step %s\n", st.Key())
+			var out api.Step
+			cctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			_ = call(cctx, cl, api.PathStepCancel, api.StepRef{JobID: job, Step: st.ID}, &out)
+			cancel()
+		}
+		wctx := context.Background()
+		if !cancelled {
+			wctx = ctx
+		}
+		pctx, cancel := context.WithTimeout(wctx, stepPoll+15*time.Second)
+		var next api.Step
+		err := cl.Call(pctx, api.PathStepWait, api.StepWaitRequest{JobID: job, Step: st.ID, TimeoutMs: stepPoll.Milliseconds()}, &next)
+		cancel()
+		switch {
+		case err == nil:
+			st = next
+		case ctx.Err() != nil && !cancelled:
+			continue // cancel on the next round
+		case errors.Is(err, api.ErrUnavailable):
+			e.Sleep(time.Second)
+		default:
+			return 1, fmt.Errorf("grun: wait for step %s: %w", st.Key(), err)
+		}
+	}
+	ranks := make([]int, 0, len(st.Tasks))
+	for _, tk := range st.Tasks {
+		if !tk.Killed || tk.Error == "" {
+			ranks = append(ranks, tk.Rank)
+		}
+	}
+	srv.WaitRanks(ranks, outputWait)
+	for _, tk := range st.Tasks {
+		if tk.Error != "" && !tk.Killed {
+			fmt.Fprintf(e.Stderr, "grun: task %d on %s: %s\n", tk.Rank, tk.Node, tk.Error)
+		}
+	}
+	if st.State != api.StepCompleted {
+		for _, tk := range st.Tasks {
+			if tk.ExitCode != 0 && !tk.Killed {
+				fmt.Fprintf(e.Stderr, "grun: error: task %d on %s exited with status %d\n", tk.Rank, tk.Node, tk.ExitCode)
+			}
+		}
+	}
+	return st.ExitCode, nil
+}
