@@ -38,7 +38,7 @@ stop: ## stop what `make run` started
 # Debian packages the gang tests use as real distributed clients: CPU
 # PyTorch (torch.distributed/gloo) and OpenMPI with mpi4py. Root only;
 # without them those tests skip.
-TEST_DEBS := python3-torch python3-mpi4py openmpi-bin
+TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin
 test-deps: ## install the Debian packages the gang tests use (root, apt)
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

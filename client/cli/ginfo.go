@@ -163,7 +163,8 @@ func RenderPartitions(w io.Writer, list api.NodeList, header bool) error {
 }
 
 // RenderNodes prints one line per node: NODELIST PARTITION STATE
-// CPUS(A/T) MEMORY(A/T) GPUS(A/T) GPUS_FREE GPU_MODEL REASON.
+// CPUS(A/T) MEMORY(A/T) GPUS(A/T) GPUS_FREE GPU_MODEL DRIVER REASON
+// (DRIVER is the NVIDIA driver version/the CUDA version it supports).
 func RenderNodes(w io.Writer, list api.NodeList, header bool) error {
 	nodes := append([]api.NodeInfo(nil), list.Nodes...)
 	sort.SliceStable(nodes, func(i, k int) bool { return nodes[i].Name < nodes[k].Name })
@@ -173,7 +174,7 @@ func RenderNodes(w io.Writer, list api.NodeList, header bool) error {
 	}
 	tw := newTable(w)
 	if header {
-		fmt.Fprintln(tw, "NODELIST\tPARTITION\tSTATE\tCPUS(A/T)\tMEMORY(A/T)\tGPUS(A/T)\tGPUS_FREE\tGPU_MODEL:MEM\tREASON")
+		fmt.Fprintln(tw, "NODELIST\tPARTITION\tSTATE\tCPUS(A/T)\tMEMORY(A/T)\tGPUS(A/T)\tGPUS_FREE\tGPU_MODEL:MEM\tDRIVER\tREASON")
 	}
 	for i := range nodes {
 		n := &nodes[i]
@@ -185,11 +186,15 @@ func RenderNodes(w io.Writer, list api.NodeList, header bool) error {
 				shown[k] += "*"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s/%s\t%d/%d\t%s\t%s\t%s\n",
+		driver := n.DriverVersion
+		if n.CUDAVersion != "" {
+			driver += "/" + n.CUDAVersion
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s/%s\t%d/%d\t%s\t%s\t%s\t%s\n",
 			n.Name, dash(strings.Join(shown, ",")), strings.ToLower(displayState(n)),
 			n.Alloc.CPUs, n.CPUs,
 			units.FormatMemoryHuman(n.Alloc.MemBytes), units.FormatMemoryHuman(n.MemBytes),
-			len(n.Alloc.GPUs), len(n.GPUs), dash(FreeGPUs(n)), dash(gpuModels(n)), dash(n.Reason))
+			len(n.Alloc.GPUs), len(n.GPUs), dash(FreeGPUs(n)), dash(gpuModels(n)), dash(driver), dash(n.Reason))
 	}
 	return tw.Flush()
 }

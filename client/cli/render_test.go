@@ -158,6 +158,7 @@ func testNodes() api.NodeList {
 			{Node: api.Node{Name: "gpu02", CPUs: 64, MemBytes: 512 * units.GiB, State: api.NodeUp,
 				GPUs: []api.GPU{{Index: 0, Model: "H100"}, {Index: 1, Model: "H100"}}}, DisplayState: "IDLE"},
 			{Node: api.Node{Name: "gpu01", CPUs: 64, MemBytes: 512 * units.GiB, State: api.NodeUp,
+				DriverVersion: "550.54.15", CUDAVersion: "12.4",
 				GPUs: []api.GPU{{Index: 0, Model: "H100", MemBytes: 80 * units.GiB}, {Index: 1, Model: "H100", MemBytes: 80 * units.GiB},
 					{Index: 2, Model: "H100", MemBytes: 80 * units.GiB}, {Index: 3, Model: "H100", MemBytes: 80 * units.GiB}}},
 				Alloc: api.NodeUsage{CPUs: 8, MemBytes: 64 * units.GiB, GPUs: []int{1}, Jobs: 1}},
@@ -172,10 +173,10 @@ func TestRenderNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"NODELIST  PARTITION   STATE  CPUS(A/T)  MEMORY(A/T)  GPUS(A/T)  GPUS_FREE  GPU_MODEL:MEM  REASON\n" +
-		"cpu01     gpu*        drain  0/8        0/16G        0/0        -          -              maintenance\n" +
-		"gpu01     gpu*        mixed  8/64       64G/512G     1/4        0,2-3      H100:80G       -\n" +
-		"gpu02     gpu*,debug  idle   0/64       0/512G       0/2        0-1        H100           -\n"
+		"NODELIST  PARTITION   STATE  CPUS(A/T)  MEMORY(A/T)  GPUS(A/T)  GPUS_FREE  GPU_MODEL:MEM  DRIVER          REASON\n" +
+		"cpu01     gpu*        drain  0/8        0/16G        0/0        -          -              -               maintenance\n" +
+		"gpu01     gpu*        mixed  8/64       64G/512G     1/4        0,2-3      H100:80G       550.54.15/12.4  -\n" +
+		"gpu02     gpu*,debug  idle   0/64       0/512G       0/2        0-1        H100           -               -\n"
 	if b.String() != want {
 		t.Errorf("RenderNodes =\n%s\nwant\n%s", b.String(), want)
 	}

@@ -115,6 +115,7 @@ func Describe(cfg *config.Config) (api.Node, []string, error) {
 		return n, nil, err
 	}
 	n.GPUs, n.GPUSource, n.ExtraDevices = info.GPUs, info.Source, info.Extra
+	n.DriverVersion, n.CUDAVersion = info.Driver, info.CUDA
 	var warnings []string
 	if len(n.GPUs) > 0 {
 		topo, warn, err := gpuTopology(cfg, info)

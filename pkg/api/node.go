@@ -30,6 +30,8 @@ type GPU struct {
 	// DevicePath is the device node on the host (normally /dev/nvidiaN;
 	// fake GPUs may live elsewhere).
 	DevicePath string `json:"device_path"`
+	// MIG is set when the GPU is in MIG mode (NVML).
+	MIG bool `json:"mig,omitempty"`
 }
 
 // Node is a compute node as registered with the controller.
@@ -42,6 +44,10 @@ type Node struct {
 	GPUs     []GPU  `json:"gpus,omitempty"`
 	// GPUSource says where the GPU list came from: "nvml", "config" or "none".
 	GPUSource string `json:"gpu_source,omitempty"`
+	// DriverVersion and CUDAVersion are the NVIDIA driver's version and
+	// the CUDA version it supports (NVML only).
+	DriverVersion string `json:"driver_version,omitempty"`
+	CUDAVersion   string `json:"cuda_version,omitempty"`
 	// ExtraDevices are the control devices present on the node
 	// (nvidiactl, nvidia-uvm, ...) that GPU jobs also get.
 	ExtraDevices []string `json:"extra_devices,omitempty"`

@@ -24,8 +24,15 @@ type Info struct {
 	Source string
 	// Extra lists control devices present on the host (nvidiactl, ...)
 	// that every GPU job also gets.
-	Extra  []string
+	Extra []string
+	Versions
+}
+
+// Versions are the NVIDIA driver's and the CUDA version it supports
+// ("550.54.15", "12.4"); empty without NVML.
+type Versions struct {
 	Driver string
+	CUDA   string
 }
 
 // controlDevices are given to every GPU job when they exist.
@@ -38,7 +45,7 @@ func Discover(mode string, declared []config.GPUConfig) (Info, error) {
 		gpus, driver, err := discoverNVML()
 		switch {
 		case err == nil:
-			return Info{GPUs: gpus, Source: "nvml", Extra: presentControlDevices(), Driver: driver}, nil
+			return Info{GPUs: gpus, Source: "nvml", Extra: presentControlDevices(), Versions: driver}, nil
 		case mode == "nvml":
 			return Info{}, fmt.Errorf("gpu discovery: %w", err)
 		}

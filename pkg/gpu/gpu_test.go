@@ -11,9 +11,12 @@ import (
 )
 
 func TestFromNVMLMockDGXA100(t *testing.T) {
-	gpus, _, err := FromNVML(dgxa100.New())
+	gpus, ver, err := FromNVML(dgxa100.New())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ver.Driver == "" {
+		t.Errorf("no driver version from the mock: %+v", ver)
 	}
 	if len(gpus) != 8 {
 		t.Fatalf("got %d GPUs, want 8", len(gpus))

@@ -15,19 +15,23 @@ import (
 // errNoNVML means no NVIDIA driver answered.
 var errNoNVML = errors.New("NVML is not available (no NVIDIA driver)")
 
-func discoverNVML() ([]api.GPU, string, error) {
+func discoverNVML() ([]api.GPU, Versions, error) {
 	return FromNVML(nvml.New())
 }
 
 // FromNVML reads every device from an NVML implementation (the real
 // library or go-nvml's mocks). Init is checked before anything else is
 // called: with no driver, calling any other NVML function kills the process.
-func FromNVML(lib nvml.Interface) ([]api.GPU, string, error) {
+func FromNVML(lib nvml.Interface) ([]api.GPU, Versions, error) {
 	if ret := lib.Init(); ret != nvml.SUCCESS {
-		return nil, "", fmt.Errorf("%w: nvmlInit: %s", errNoNVML, lib.ErrorString(ret))
+		return nil, Versions{}, fmt.Errorf("%w: nvmlInit: %s", errNoNVML, lib.ErrorString(ret))
 	}
 	defer lib.Shutdown()
-	driver, _ := lib.SystemGetDriverVersion()
+	var driver Versions
+	driver.Driver, _ = lib.SystemGetDriverVersion()
+	if v, ret := lib.SystemGetCudaDriverVersion(); ret == nvml.SUCCESS && v > 0 {
+		driver.CUDA = fmt.Sprintf("%d.%d", v/1000, v%1000/10)
+	}
 	n, ret := lib.DeviceGetCount()
 	if ret != nvml.SUCCESS {
 		return nil, driver, fmt.Errorf("nvmlDeviceGetCount: %s", lib.ErrorString(ret))
@@ -56,6 +60,9 @@ func FromNVML(lib nvml.Interface) ([]api.GPU, string, error) {
 			if g.PCIBusID == "" {
 				g.PCIBusID = busID(pci.BusId[:])
 			}
+		}
+		if cur, _, ret := d.GetMigMode(); ret == nvml.SUCCESS {
+			g.MIG = cur == nvml.DEVICE_MIG_ENABLE
 		}
 		g.DevicePath = fmt.Sprintf("/dev/nvidia%d", g.Minor)
 		gpus = append(gpus, g)

@@ -8,6 +8,6 @@ import (
 	"github.com/gsched/gsched/pkg/api"
 )
 
-func discoverNVML() ([]api.GPU, string, error) {
-	return nil, "", errors.New("NVML support was not built in (CGO_ENABLED=0)")
+func discoverNVML() ([]api.GPU, Versions, error) {
+	return nil, Versions{}, errors.New("NVML support was not built in (CGO_ENABLED=0)")
 }

@@ -199,3 +199,41 @@ grun /usr/bin/python3 train.py
 		}
 	}
 }
+
+// Dask (Debian's python3-distributed) across two node daemons: grun starts
+// three ranks; rank 0 runs the scheduler at MASTER_ADDR:MASTER_PORT, the
+// others (one on each node) are workers; the map runs on both nodes.
+func TestGangDask(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import distributed").Run(); err != nil {
+		t.Skip("Debian's python3-distributed is not installed (apt-get install python3-distributed)")
+	}
+	c := Start(t, Options{Nodes: 2, CPUsPerNode: 2, MemPerNode: "6G", Binaries: true})
+	dir := c.WorkDir(nobody, nobody)
+	prog, err := os.ReadFile("testdata/dask_job.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `#!/bin/sh
+#GSUB -N 2 -n 3 --mem=2G -t 10
+export OMP_NUM_THREADS=1
+grun /usr/bin/python3 dask_job.py 2>dask.err
+`
+	for name, body := range map[string]string{"dask_job.py": string(prog), "job.sh": script} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := c.CLI(nobody, nobody, dir, "gsub", "--wait", "--parsable", "job.sh")
+	out, _ := os.ReadFile(filepath.Join(dir, "gsched-"+strings.TrimSpace(r.Stdout)+".out"))
+	if r.Code != 0 || !strings.Contains(string(out), "sum 2470 nodes 0,1") {
+		errs, _ := os.ReadFile(filepath.Join(dir, "dask.err"))
+		t.Fatalf("gsub --wait: %d %s%s\noutput:\n%s\nstderr tail:\n%s", r.Code, r.Stdout, r.Stderr, out, tail(string(errs), 2000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
