@@ -36,13 +36,7 @@ const stepPoll = 30 * time.Second
 const outputWait = 5 * time.Second
 
 func grunFlags() []ucli.Flag {
-	s := func(name, alias, usage string) ucli.Flag {
-		f := &ucli.StringFlag{Name: name, Usage: usage}
-		if alias != "" {
-			f.Aliases = []string{alias}
-		}
-		return f
-	}
+	s := stringFlag
 	return []ucli.Flag{
 		s("ntasks", "n", "number of tasks (default: the job's)"),
 		s("ntasks-per-node", "", "tasks on each node"),

@@ -77,14 +77,17 @@ type SubmitInput struct {
 	Hostname   string
 }
 
-func gsubFlags() []ucli.Flag {
-	s := func(name, alias, usage string) ucli.Flag {
-		f := &ucli.StringFlag{Name: name, Usage: usage}
-		if alias != "" {
-			f.Aliases = []string{alias}
-		}
-		return f
+// stringFlag is a string option with an optional one-letter alias.
+func stringFlag(name, alias, usage string) ucli.Flag {
+	f := &ucli.StringFlag{Name: name, Usage: usage}
+	if alias != "" {
+		f.Aliases = []string{alias}
 	}
+	return f
+}
+
+func gsubFlags() []ucli.Flag {
+	s := stringFlag
 	return []ucli.Flag{
 		s("job-name", "J", "job name (default: the script's file name)"),
 		s("partition", "p", "partition to run in (default: the default partition)"),

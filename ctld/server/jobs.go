@@ -459,16 +459,22 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 	return resp, nil
 }
 
+// pollTimeout is how long a long poll asked to last ms may block: 30 s
+// when unset or over 5 minutes.
+func pollTimeout(ms int64) time.Duration {
+	d := time.Duration(ms) * time.Millisecond
+	if d <= 0 || d > 5*time.Minute {
+		return 30 * time.Second
+	}
+	return d
+}
+
 func (s *Server) waitJob(ctx context.Context, req *api.WaitRequest) (any, error) {
 	p, op, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
-	if timeout <= 0 || timeout > 5*time.Minute {
-		timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout(req.TimeoutMs))
 	defer cancel()
 	for {
 		snap := s.store.Snapshot()

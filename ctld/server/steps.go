@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 	"go.uber.org/zap"
@@ -179,11 +178,7 @@ func (s *Server) waitStep(ctx context.Context, req *api.StepWaitRequest) (any, e
 	if err != nil {
 		return nil, err
 	}
-	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
-	if timeout <= 0 || timeout > 5*time.Minute {
-		timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout(req.TimeoutMs))
 	defer cancel()
 	for {
 		snap := s.store.Snapshot()

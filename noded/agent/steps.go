@@ -228,18 +228,8 @@ func StepTaskSpec(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, grace
 // StepEnv is a step task's environment: grun's, then the job's node
 // variables, then the task's own (ranks, GPUs), which win.
 func StepEnv(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, eo EnvOptions) []string {
-	env := map[string]string{}
-	var order []string
-	set := func(k, v string) {
-		if _, ok := env[k]; !ok {
-			order = append(order, k)
-		}
-		env[k] = v
-	}
-	for _, kv := range st.Spec.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		set(k, v)
-	}
+	b := newEnvBuilder(st.Spec.Env)
+	env, set := b.env, b.set
 	for _, kv := range Env(j, n, eo) {
 		k, v, _ := strings.Cut(kv, "=")
 		if _, ok := env[k]; !ok || strings.HasPrefix(k, "GSCHED_") || strings.HasPrefix(k, "SLURM_") ||
@@ -296,9 +286,5 @@ func StepEnv(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, eo EnvOpti
 		}
 		set("SLURM_STEPID", env["GSCHED_STEP_ID"])
 	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		out = append(out, k+"="+env[k])
-	}
-	return out
+	return b.list()
 }

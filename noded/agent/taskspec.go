@@ -196,18 +196,8 @@ func dedupe(in []string) []string {
 // Env is the job's environment: the submitter's (as --export chose), then
 // gsched's variables, which win.
 func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
-	env := map[string]string{}
-	var order []string
-	set := func(k, v string) {
-		if _, ok := env[k]; !ok {
-			order = append(order, k)
-		}
-		env[k] = v
-	}
-	for _, kv := range j.Spec.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		set(k, v)
-	}
+	b := newEnvBuilder(j.Spec.Env)
+	env, set := b.env, b.set
 	if _, ok := env["PATH"]; !ok {
 		set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 	}
@@ -295,7 +285,7 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 		delete(env, "CUDA_VISIBLE_DEVICES")
 	}
 	if eo.SlurmCompat {
-		for _, k := range order {
+		for _, k := range b.order {
 			if name, ok := strings.CutPrefix(k, "GSCHED_"); ok {
 				if alias, ok := slurmNames[name]; ok {
 					set("SLURM_"+alias, env[k])
@@ -306,9 +296,37 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 		set("SLURM_JOB_NUM_NODES", env["GSCHED_NNODES"])
 		set("SLURM_CLUSTER_NAME", eo.Cluster)
 	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		if v, ok := env[k]; ok {
+	return b.list()
+}
+
+// envBuilder collects KEY=VALUE entries in first-set order; a later set of
+// a key replaces its value in place.
+type envBuilder struct {
+	env   map[string]string
+	order []string
+}
+
+func newEnvBuilder(base []string) *envBuilder {
+	b := &envBuilder{env: map[string]string{}}
+	for _, kv := range base {
+		k, v, _ := strings.Cut(kv, "=")
+		b.set(k, v)
+	}
+	return b
+}
+
+func (b *envBuilder) set(k, v string) {
+	if _, ok := b.env[k]; !ok {
+		b.order = append(b.order, k)
+	}
+	b.env[k] = v
+}
+
+// list returns the entries, leaving out keys deleted from env.
+func (b *envBuilder) list() []string {
+	out := make([]string, 0, len(b.order))
+	for _, k := range b.order {
+		if v, ok := b.env[k]; ok {
 			out = append(out, k+"="+v)
 		}
 	}

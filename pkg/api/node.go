@@ -72,6 +72,14 @@ type NodeUsage struct {
 	Jobs     int   `json:"jobs"`
 }
 
+// Add counts one job's allocation on the node.
+func (u *NodeUsage) Add(a *Allocation) {
+	u.CPUs += a.CPUs
+	u.MemBytes += a.MemBytes
+	u.GPUs = append(u.GPUs, a.GPUs...)
+	u.Jobs++
+}
+
 // NodeInfo is a node plus its current usage, as ginfo shows it.
 type NodeInfo struct {
 	Node

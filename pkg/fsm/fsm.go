@@ -220,12 +220,10 @@ func applyStart(t *state.Txn, c *Command) (*StartResult, error) {
 		if err := t.PutJob(&nj); err != nil {
 			return nil, err
 		}
-		for _, a := range nj.Allocs {
+		for i := range nj.Allocs {
+			a := &nj.Allocs[i]
 			u := usage[a.Node]
-			u.CPUs += a.CPUs
-			u.MemBytes += a.MemBytes
-			u.GPUs = append(u.GPUs, a.GPUs...)
-			u.Jobs++
+			u.Add(a)
 			usage[a.Node] = u
 		}
 		res.Started = append(res.Started, nj.ID)

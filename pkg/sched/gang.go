@@ -52,16 +52,20 @@ func (p *pass) gang(e *entry, d *demand) {
 		return
 	}
 	nn := j.Spec.NodeCount()
-	cands := p.gangCands(e, d)
+	maxLeaves := p.switchBound(j)
+	sh := p.gangShape(e, d, nn, maxLeaves)
+	cands := sh.cands
 	if len(cands) < nn {
 		// Not enough nodes could ever take it: it blocks nothing.
 		p.wait(e, api.ReasonNodeNotAvail)
 		return
 	}
-	maxLeaves := p.switchBound(j)
-	if allocs := p.gangNow(e, cands, nn, maxLeaves); allocs != nil {
-		p.placed(e, allocs)
-		return
+	if !sh.noNow {
+		if allocs := p.gangNow(e, cands, nn, maxLeaves); allocs != nil {
+			p.placed(e, allocs)
+			return
+		}
+		sh.noNow = true
 	}
 	ps.waiting = true
 	switch p.mode {
@@ -76,8 +80,12 @@ func (p *pass) gang(e *entry, d *demand) {
 		}
 	}
 	p.wait(e, api.ReasonResources)
+	if sh.never {
+		return
+	}
 	at, chosen := p.gangEarliest(cands, nn, maxLeaves)
 	if chosen == nil {
+		sh.never = true
 		return // beyond the window: no reservation
 	}
 	for _, c := range chosen {
@@ -87,6 +95,40 @@ func (p *pass) gang(e *entry, d *demand) {
 	if p.mode == modeEASY {
 		ps.reserved = true
 	}
+}
+
+// gangKey identifies gang jobs that are interchangeable for placement.
+type gangKey struct {
+	shapeKey
+	req       int32
+	nodes     int32
+	maxLeaves int32
+	exclusive bool
+}
+
+// gangState caches, per gangKey, the candidate nodes (fixed during a
+// pass) and the verdicts that only get truer as the pass goes on: free
+// resources only shrink and reservations only grow (see shape).
+type gangState struct {
+	cands        []gangCand
+	noNow, never bool
+}
+
+func (p *pass) gangShape(e *entry, d *demand, nn, maxLeaves int) *gangState {
+	k := gangKey{shapeKey: shapeKey{part: e.part, gpus: int32(d.gpus), cpus: d.cpus, mem: d.mem, dur: d.dur},
+		nodes: int32(nn), maxLeaves: int32(maxLeaves), exclusive: e.job.Spec.Exclusive}
+	if d.req != nil {
+		k.req = d.req.id
+	}
+	if g := p.gangs[k]; g != nil {
+		return g
+	}
+	if p.gangs == nil {
+		p.gangs = map[gangKey]*gangState{}
+	}
+	g := &gangState{cands: p.gangCands(e, d)}
+	p.gangs[k] = g
+	return g
 }
 
 // switchBound is the job's leaf-switch bound now (0: none).

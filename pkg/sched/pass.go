@@ -127,7 +127,8 @@ type pass struct {
 	reqs      map[reqKey]*req
 	reqShapes map[reqShapeKey]*shape
 	qos       qosLimits
-	tested    int // mode conservative: jobs tested, for MaxJobTest
+	gangs     map[gangKey]*gangState // see gang.go
+	tested    int                    // mode conservative: jobs tested, for MaxJobTest
 	plan      Plan
 }
 

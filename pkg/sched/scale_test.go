@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/sched"
+	"github.com/gsched/gsched/pkg/topology"
 )
 
 // jobShape is a request users make: GPU jobs take 8 CPUs and 64 GiB per
@@ -194,5 +195,54 @@ func BenchmarkScheduleScale(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkScheduleGang is BenchmarkScheduleScale's 10k pending × 10k node
+// pass with 5% of the pending jobs turned into 2–16-node gangs of 8 GPUs
+// per node, on a network of 40-node leaf switches under one spine.
+func BenchmarkScheduleGang(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		bf   sched.BackfillConfig
+	}{
+		{"easy", sched.BackfillConfig{Mode: sched.BackfillEASY, Window: 24 * time.Hour, Resolution: time.Minute}},
+		{"conservative-test1000", sched.BackfillConfig{Mode: sched.BackfillConservative, Window: 24 * time.Hour,
+			Resolution: time.Minute, MaxJobTest: 1000}},
+	} {
+		b.Run("10kx10k/"+m.name, func(b *testing.B) {
+			cfg := sched.DefaultConfig()
+			cfg.Backfill = m.bf
+			in := scaleInput(10_000, 10_000, cfg)
+			r := rand.New(rand.NewSource(42))
+			gangs := 0
+			for _, j := range in.Pending {
+				if r.Intn(20) == 0 {
+					j.Spec.Nodes = 2 << r.Intn(4) // 2, 4, 8, 16
+					j.Spec.GPUs, j.Spec.GPUsPerNode = 0, 8
+					j.Spec.NTasks, j.Spec.CPUsPerTask, j.Spec.MemBytes = 8*j.Spec.Nodes, 8, 512*gib
+					gangs++
+				}
+			}
+			var sw []topology.Switch
+			for l := 0; l < 250; l++ {
+				sw = append(sw, topology.Switch{Name: fmt.Sprintf("leaf%03d", l),
+					Nodes: fmt.Sprintf("gpu[%05d-%05d]", l*40, l*40+39)})
+			}
+			sw = append(sw, topology.Switch{Name: "spine", Switches: "leaf[000-249]"})
+			net, err := topology.NewNetwork(sw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in.Network = net
+			var plan sched.Plan
+			b.ReportAllocs()
+			for b.Loop() {
+				plan = sched.Schedule(in)
+			}
+			b.ReportMetric(float64(gangs), "gangs")
+			b.ReportMetric(float64(len(plan.Placements)), "placed")
+			b.ReportMetric(float64(plan.Stats.Reserved), "reserved")
+		})
 	}
 }

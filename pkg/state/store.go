@@ -260,10 +260,7 @@ func (s *Snapshot) Usage() map[string]api.NodeUsage {
 					continue // that node's share is free again
 				}
 				u := out[a.Node]
-				u.CPUs += a.CPUs
-				u.MemBytes += a.MemBytes
-				u.GPUs = append(u.GPUs, a.GPUs...)
-				u.Jobs++
+				u.Add(a)
 				out[a.Node] = u
 			}
 		}
