@@ -37,6 +37,7 @@ const (
 type fakeController struct {
 	mu            sync.Mutex
 	jobs          []api.Job
+	steps         []api.Step
 	acks          []api.TaskRef
 	reregister    bool
 	failRegisters int // fail this many registrations first
@@ -94,7 +95,7 @@ func (c *fakeController) Call(ctx context.Context, path string, req, resp any) e
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		out := api.SyncResponse{Jobs: clone(c.jobs), Acked: c.acks, Reregister: c.reregister}
+		out := api.SyncResponse{Jobs: clone(c.jobs), Steps: clone(c.steps), Acked: c.acks, Reregister: c.reregister}
 		c.acks, c.reregister = nil, false
 		*resp.(*api.SyncResponse) = out
 		return nil
