@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -26,7 +28,7 @@ import (
 
 // allocScript holds an allocation for grun: the job ends COMPLETED on
 // SIGUSR1 and FAILED on SIGUSR2, which grun sends once its step is over.
-const allocScript = "#!/bin/sh\n# gsched: allocation held by grun for its step\ntrap 'exit 0' USR1\ntrap 'exit 1' USR2\nsleep infinity &\nwait\nwait\n"
+const allocScript = "#!/bin/sh\n# gsched: allocation held by grun for its step\ntrap 'exit 0' USR1\ntrap 'exit 1' USR2\nsleep infinity &\nwait\n"
 
 // stepPoll is how long one step wait long-polls.
 const stepPoll = 30 * time.Second
@@ -110,8 +112,8 @@ func (e *Env) grunAction(c *ucli.Context) error {
 	spec.Cwd = cwd
 	if d := c.String("chdir"); d != "" {
 		spec.Cwd = d
-		if d[0] != '/' {
-			spec.Cwd = cwd + "/" + d
+		if !filepath.IsAbs(d) {
+			spec.Cwd = filepath.Join(cwd, d)
 		}
 	}
 	var job api.JobID
@@ -148,8 +150,11 @@ func (e *Env) grunAction(c *ucli.Context) error {
 			return fmt.Errorf("grun: host name: %w", err)
 		}
 	}
-	_, port, _ := splitPort(srv.Addr().String())
-	spec.IOAddr, spec.IOToken = host+":"+port, srv.Token()
+	_, port, err := net.SplitHostPort(srv.Addr().String())
+	if err != nil {
+		return fmt.Errorf("grun: listener address: %w", err)
+	}
+	spec.IOAddr, spec.IOToken = net.JoinHostPort(host, port), srv.Token()
 
 	allocated := false
 	if job == 0 {
@@ -178,15 +183,6 @@ func (e *Env) grunAction(c *ucli.Context) error {
 		return &exitError{code}
 	}
 	return nil
-}
-
-func splitPort(addr string) (string, string, bool) {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			return addr[:i], addr[i+1:], true
-		}
-	}
-	return addr, "", false
 }
 
 // allocate submits a job holding the allocation and waits until it runs.

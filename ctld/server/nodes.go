@@ -156,7 +156,7 @@ func needsAction(jobs []*api.Job, reports map[api.TaskRef]*api.TaskReport) bool 
 		if r.State != api.TaskRunning {
 			continue
 		}
-		if stopping(j) && !r.Cancelled {
+		if j.Stopping() && !r.Cancelled {
 			return true
 		}
 		if n := len(j.Signals); n > 0 && j.Signals[n-1].Seq > r.SignalSeq {
@@ -169,13 +169,6 @@ func needsAction(jobs []*api.Job, reports map[api.TaskRef]*api.TaskReport) bool 
 		}
 	}
 	return false
-}
-
-// stopping reports whether the controller wants a running job stopped.
-// A COMPLETING job is stopping too: on a multi-node job, another node's
-// task (the batch script) ended.
-func stopping(j *api.Job) bool {
-	return j.CancelRequested || j.Requeue || j.Preempted || j.State == api.StateCompleting
 }
 
 func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {

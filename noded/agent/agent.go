@@ -296,18 +296,14 @@ func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
 		tid := TaskID(j.ID, j.Restarts)
 		want[tid] = true
 		st, ok := have[tid]
-		stop := j.CancelRequested || j.Requeue || j.Preempted || j.State == api.StateCompleting
+		stop := j.Stopping()
 		switch {
 		case !ok && stop:
 			a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, Cancelled: true, EndTime: time.Now()})
 		case !ok:
 			a.start(ctx, j)
 		case st.Running && stop:
-			grace := a.opts.KillGrace
-			if j.KillGrace > 0 {
-				grace = time.Duration(j.KillGrace) * time.Second
-			}
-			a.kill(ctx, st.ID, j.ID, "cancelled or preempted", grace)
+			a.kill(ctx, st.ID, j.ID, "cancelled or preempted", a.grace(j))
 		case st.Running:
 			a.signal(ctx, st.ID, j)
 		}

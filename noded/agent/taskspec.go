@@ -66,7 +66,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 	if alloc == nil {
 		return runtime.TaskSpec{}, fmt.Errorf("job %d is not allocated to node %s", j.ID, n.Name)
 	}
-	head := &j.Allocs[0] == alloc
+	head := j.Allocs[0].Node == n.Name
 	if j.UID == 0 && j.User != "root" && j.User != "0" {
 		return runtime.TaskSpec{}, fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
 	}

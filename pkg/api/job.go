@@ -315,6 +315,13 @@ type SignalRequest struct {
 	Signal int    `json:"signal"`
 }
 
+// Stopping reports whether the controller wants the running job stopped:
+// cancelled, preempted or being requeued, or COMPLETING (on a multi-node
+// job, the batch script on the head node ended).
+func (j *Job) Stopping() bool {
+	return j.CancelRequested || j.Requeue || j.Preempted || j.State == StateCompleting
+}
+
 // TimeLimitDuration is the job's time limit as a duration (0 = unlimited).
 func (j *Job) TimeLimitDuration() time.Duration {
 	return time.Duration(j.Spec.TimeLimit) * time.Second

@@ -243,7 +243,9 @@ func (p *pass) pickNodes(cands []gangCand, nn, maxLeaves int) []gangCand {
 // gangEarliest finds the earliest start within the window at which nn
 // candidates can all hold the demand for the whole run, and the nodes.
 // A node can host the job at t only if t is no earlier than its own
-// earliest start, so the nodes' earliest starts are the times tried.
+// earliest start; the times tried are the nn-th earliest node start and
+// every later step start of the candidates' timelines (at most
+// maxGangTimes of them).
 func (p *pass) gangEarliest(cands []gangCand, nn, maxLeaves int) (int64, []gangCand) {
 	live := cands[:0:0]
 	for i := range cands {

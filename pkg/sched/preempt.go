@@ -116,12 +116,6 @@ type preemptKey struct {
 	req  int32 // requirement set's id, 0: none
 }
 
-// stopping reports whether a job in Input.Running is already on its way
-// out (being cancelled or preempted).
-func stopping(j *api.Job) bool {
-	return j.State == api.StateCompleting || j.CancelRequested
-}
-
 // preemptNodes builds the per-node view: what stopping jobs give back and
 // which running jobs could be victims (their QOS has a preempt mode and
 // some QOS may preempt it).
@@ -142,7 +136,7 @@ func (p *pass) preemptNodes(pq map[string]*preemptQOS) []preemptNode {
 			}
 			pn := &nodes[ni]
 			switch {
-			case stopping(j):
+			case j.Stopping():
 				pn.extra = pn.extra.plus(allocAmount(a))
 				pn.stopping = append(pn.stopping, j)
 			case j.State == api.StateRunning && len(j.Allocs) == 1 && targeted[j.Spec.QOS] && pq[j.Spec.QOS].mode != "":

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -114,35 +113,30 @@ func (s *shim) runExec(wake <-chan os.Signal) runtime.Status {
 	cmd := exec.Command(s.runc, "--root", s.root, "exec", "--process", filepath.Join(s.dir, processFile), s.spec.ExecIn)
 	cmd.Dir = s.dir
 	var copies sync.WaitGroup
-	var pipes []*os.File
+	var pipes, childEnds []*os.File // our read ends, the child's write ends
 	if s.spec.IOAddr != "" {
 		for _, w := range []io.Writer{outW, errW} {
 			pr, pw, err := os.Pipe()
 			if err != nil {
 				return s.failExec(st, ioc, "pipe", err)
 			}
-			pipes = append(pipes, pr)
-			if cmd.Stdout == nil {
-				cmd.Stdout = pw
-			} else {
-				cmd.Stderr = pw
-			}
+			pipes, childEnds = append(pipes, pr), append(childEnds, pw)
 			copies.Add(1)
 			go func(w io.Writer) {
 				defer copies.Done()
 				_, _ = io.Copy(w, pr)
 			}(w)
 		}
+		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
 	} else {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // runc's own messages: shim.log
 	}
-	if err := cmd.Start(); err != nil {
-		return s.failExec(st, ioc, "runc exec", err)
+	err := cmd.Start()
+	for _, f := range childEnds {
+		_ = f.Close() // the child holds its copies
 	}
-	for _, f := range []any{cmd.Stdout, cmd.Stderr} {
-		if pw, ok := f.(*os.File); ok && pw != os.Stderr {
-			_ = pw.Close() // the child holds its copies
-		}
+	if err != nil {
+		return s.failExec(st, ioc, "runc exec", err)
 	}
 	st.StartedAt = time.Now()
 	if err := writeFileAtomic(filepath.Join(s.dir, startedFile), []byte(st.StartedAt.Format(time.RFC3339Nano))); err != nil {
@@ -293,13 +287,11 @@ func forkExecGroup(argv []string, cwd string, files []uintptr) (int, error) {
 	return forkExec(path, argv, cwd, files, true)
 }
 
-// parseGrace reads the -kill-grace flag value (a Go duration).
-func parseGrace(s string) time.Duration {
-	d, err := time.ParseDuration(s)
+// parseGrace reads the -kill-grace flag value (a Go duration; 10 s when
+// unreadable).
+func parseGrace(v string) time.Duration {
+	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
 		return 10 * time.Second
 	}
 	return d
