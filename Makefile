@@ -12,7 +12,7 @@ CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames grun
 RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/... ./pkg/testcluster/...
 
 PREFIX    ?= /usr/local
-SLURM_WRAPPERS := sbatch squeue scancel sinfo sacct sshare sprio scontrol
+SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
 
 .PHONY: help build run stop test test-deps e2e unit race fuzz bench lint man clean install-slurm-compat
 

@@ -318,7 +318,9 @@ func ParseStates(s string) (states []api.JobState, all bool, err error) {
 // package needs. It stops at "--" and at the first positional argument,
 // unless permute is set: then, as with getopt, options may follow
 // positional arguments, which are moved after a "--" at the end.
-func expandShortOptions(args []string, flags []ucli.Flag, permute bool) []string {
+// Options named in bare take an optional value that must be attached
+// (getopt's "K::", as srun's -K[0|1]): alone, they get the value given.
+func expandShortOptions(args []string, flags []ucli.Flag, permute bool, bare ...map[string]string) []string {
 	takesValue := map[string]bool{}
 	known := map[string]bool{}
 	for _, f := range flags {
@@ -348,7 +350,15 @@ func expandShortOptions(args []string, flags []ucli.Flag, permute bool) []string
 		if j := strings.IndexByte(name, '='); j >= 0 {
 			name, hasValue = name[:j], true
 		}
+		def, isBare := "", false
+		for _, m := range bare {
+			if v, ok := m[name]; ok {
+				def, isBare = v, true
+			}
+		}
 		switch {
+		case isBare && !hasValue:
+			out = append(out, a+"="+def)
 		case known[name]:
 			out = append(out, a)
 			if takesValue[name] && !hasValue && i+1 < len(args) {

@@ -15,6 +15,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/hostlist"
 	"github.com/gsched/gsched/pkg/stepio"
 )
 
@@ -47,8 +48,11 @@ func grunFlags() []ucli.Flag {
 		s("kill-on-bad-exit", "K", "1 (default): a failing task stops the others; 0: they go on"),
 		s("io-host", "", "host name or IP the nodes reach grun at (default: $GSCHED_IO_HOST, else the host name)"),
 		s("chdir", "D", "directory the tasks start in (default: the current directory)"),
+		s("nodelist", "w", "inside a job: run on these of its nodes (hostlist, e.g. n[2-3])"),
+		&ucli.StringFlag{Name: "cpu-bind", Aliases: []string{"cpu_bind"}, Usage: "task CPU binding: only none (tasks may use all the job's CPUs on the node)"},
+		s("mpi", "", "MPI plugin: only none (Open MPI's mpirun launches through grun; see grun(1))"),
 		// Allocation options (outside a job), as in gsub.
-		s("nodes", "N", "allocation: number of nodes"),
+		s("nodes", "N", "number of nodes (inside a job: of its nodes; outside: to allocate)"),
 		s("cpus-per-task", "c", "allocation: CPUs per task"),
 		s("mem", "", "allocation: memory per node"),
 		s("gpus", "G", "allocation: GPUs for the job"),
@@ -76,10 +80,13 @@ func (e *Env) Grun(args []string) int {
 	flags := grunFlags()
 	app := e.newApp("grun", "run a command as every task of a job", "command [args...]", flags, e.grunAction)
 	if len(args) > 1 {
-		args = append(args[:1:1], expandShortOptions(args[1:], flags, false)...)
+		args = append(args[:1:1], expandShortOptions(args[1:], flags, false, grunBare)...)
 	}
 	return e.run(app, args)
 }
+
+// grunBare are grun's options whose value is optional (srun's -K[0|1]).
+var grunBare = map[string]string{"K": "1", "kill-on-bad-exit": "1"}
 
 func (e *Env) grunAction(c *ucli.Context) error {
 	argv := c.Args().Slice()
@@ -123,10 +130,13 @@ func (e *Env) grunAction(c *ucli.Context) error {
 			return usagef("invalid --jobid %q", s)
 		}
 		job = api.JobID(id)
-	} else if s := e.Getenv("GSCHED_JOB_ID"); s != "" && !c.IsSet("nodes") {
+	} else if s := e.Getenv("GSCHED_JOB_ID"); s != "" {
 		if id, err := strconv.ParseUint(s, 10, 64); err == nil && id > 0 {
 			job = api.JobID(id)
 		}
+	}
+	if err := grunPlacement(c, job, &spec); err != nil {
+		return err
 	}
 	cl, err := e.connect(c)
 	if err != nil {
@@ -181,6 +191,37 @@ func (e *Env) grunAction(c *ucli.Context) error {
 	}
 	if code != 0 {
 		return &exitError{code}
+	}
+	return nil
+}
+
+// grunPlacement reads the options that choose a step's nodes inside a
+// job, and those srun accepts that change nothing here.
+func grunPlacement(c *ucli.Context, job api.JobID, spec *api.StepSpec) error {
+	for _, name := range []string{"cpu-bind", "mpi"} {
+		if v := c.String(name); c.IsSet(name) && v != "none" {
+			return usagef("--%s=%s is not supported: only none", name, v)
+		}
+	}
+	if job == 0 {
+		if c.IsSet("nodelist") {
+			return usagef("--nodelist chooses nodes of a job: use it inside one, or with --jobid")
+		}
+		return nil
+	}
+	if c.IsSet("nodes") {
+		n, err := positive("--nodes", c.String("nodes"))
+		if err != nil {
+			return &usageError{err}
+		}
+		spec.NNodes = n
+	}
+	if c.IsSet("nodelist") {
+		names, err := hostlist.Expand(c.String("nodelist"))
+		if err != nil {
+			return usagef("--nodelist: %v", err)
+		}
+		spec.Nodes = names
 	}
 	return nil
 }

@@ -53,18 +53,27 @@ func checkStepSpec(sp *api.StepSpec) error {
 	if sp.NTasks < 0 || sp.NTasks > api.MaxStepTasks || sp.NTasksPerNode < 0 || sp.NTasksPerNode > api.MaxStepTasks {
 		return invalid("step: task count out of range (0 to %d)", api.MaxStepTasks)
 	}
+	if sp.NNodes < 0 || sp.NNodes > api.MaxStepTasks || len(sp.Nodes) > api.MaxStepTasks {
+		return invalid("step: node count out of range (0 to %d)", api.MaxStepTasks)
+	}
+	for _, n := range sp.Nodes {
+		if err := checkText("step node name", n, 256); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// layoutStep places a step's tasks on the job's nodes, ranks in node order
-// (block distribution: balanced counts, the first nodes taking the extra
-// tasks), each task seeing its own GPUs when the job has --gpus-per-task.
+// layoutStep places a step's tasks on the job's nodes (all of them, or
+// those the step names), ranks in node order (block distribution: balanced
+// counts, the first nodes taking the extra tasks), each task seeing its own
+// GPUs when the job has --gpus-per-task.
 func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
-	nodes := j.Allocs
-	nn := len(nodes)
-	if nn == 0 {
-		return nil, conflict("job %d has no nodes", j.ID)
+	nodes, err := stepNodes(j, sp)
+	if err != nil {
+		return nil, err
 	}
+	nn := len(nodes)
 	perCap := j.Spec.TasksOnNode()
 	counts := make([]int, nn)
 	switch {
@@ -80,11 +89,18 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 		}
 	default:
 		n := sp.NTasks
-		if n == 0 {
+		switch {
+		case n > 0:
+		case nn < len(j.Allocs):
+			n = perCap * nn
+		default:
 			n = j.Spec.NTasks
 		}
 		if n > perCap*nn {
 			return nil, invalid("step: %d tasks exceed the job's %d (%d per node on %d nodes)", n, perCap*nn, perCap, nn)
+		}
+		if n < nn && (sp.NNodes > 0 || len(sp.Nodes) > 0) {
+			return nil, invalid("step: %d tasks cannot cover %d nodes", n, nn)
 		}
 		base, extra := n/nn, n%nn
 		for i := range counts {
@@ -95,8 +111,7 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 		}
 	}
 	var tasks []api.StepTask
-	for i := range nodes {
-		a := &nodes[i]
+	for i, a := range nodes {
 		g := j.Spec.GPUsPerTask
 		for l := 0; l < counts[i]; l++ {
 			tk := api.StepTask{Rank: len(tasks), Node: a.Node, LocalRank: l}
@@ -113,6 +128,52 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 		return nil, invalid("step: no tasks")
 	}
 	return tasks, nil
+}
+
+// stepNodes returns the job's allocations a step runs on, in the job's
+// node order: the named ones, topped up to NNodes from the others.
+func stepNodes(j *api.Job, sp *api.StepSpec) ([]*api.Allocation, error) {
+	all := len(j.Allocs)
+	if all == 0 {
+		return nil, conflict("job %d has no nodes", j.ID)
+	}
+	if sp.NNodes > all {
+		return nil, invalid("step: %d nodes exceed the job's %d", sp.NNodes, all)
+	}
+	if len(sp.Nodes) > all {
+		return nil, invalid("step: %d nodes listed, the job has %d", len(sp.Nodes), all)
+	}
+	want := map[string]bool{}
+	for _, n := range sp.Nodes {
+		if j.AllocOn(n) == nil {
+			return nil, invalid("step: node %q is not one of job %d's (%s)", truncate(n, 64), j.ID, j.NodeList())
+		}
+		want[n] = true
+	}
+	if sp.NNodes > 0 && sp.NNodes < len(want) {
+		return nil, invalid("step: %d nodes listed but --nodes=%d", len(want), sp.NNodes)
+	}
+	count := sp.NNodes
+	if count == 0 {
+		count = len(want)
+	}
+	if count == 0 {
+		count = all
+	}
+	var out []*api.Allocation
+	extra := count - len(want)
+	for i := range j.Allocs {
+		a := &j.Allocs[i]
+		switch {
+		case want[a.Node]:
+		case extra > 0:
+			extra--
+		default:
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func conflict(format string, a ...any) error {

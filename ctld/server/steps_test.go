@@ -42,6 +42,20 @@ func TestLayoutStep(t *testing.T) {
 			[]task{{"n1", 0, "0,1"}, {"n1", 1, "4,5"}, {"n2", 0, "0,1"}, {"n2", 1, "4,5"}}, ""},
 		{"all the node's GPUs without --gpus-per-task", stepJob(1, 2, 0, 2, 3), api.StepSpec{},
 			[]task{{"n1", 0, "2,3"}, {"n1", 1, "2,3"}}, ""},
+		{"named node", stepJob(3, 2, 0), api.StepSpec{Nodes: []string{"n2"}},
+			[]task{{"n2", 0, ""}, {"n2", 1, ""}}, ""},
+		{"named nodes keep the job's order", stepJob(3, 2, 0), api.StepSpec{Nodes: []string{"n3", "n1"}, NTasksPerNode: 1},
+			[]task{{"n1", 0, ""}, {"n3", 0, ""}}, ""},
+		{"node count, first nodes", stepJob(3, 2, 0), api.StepSpec{NNodes: 2, NTasks: 2},
+			[]task{{"n1", 0, ""}, {"n2", 0, ""}}, ""},
+		{"node count tops up a list", stepJob(3, 1, 0), api.StepSpec{NNodes: 2, Nodes: []string{"n3"}},
+			[]task{{"n1", 0, ""}, {"n3", 0, ""}}, ""},
+		{"mpirun's orted launch", stepJob(3, 4, 0), api.StepSpec{NNodes: 2, Nodes: []string{"n2", "n3"}, NTasks: 2, NTasksPerNode: 1},
+			[]task{{"n2", 0, ""}, {"n3", 0, ""}}, ""},
+		{"node not in the job", stepJob(2, 2, 0), api.StepSpec{Nodes: []string{"n9"}}, nil, `node "n9" is not one of job 9's`},
+		{"more nodes than the job", stepJob(2, 2, 0), api.StepSpec{NNodes: 3}, nil, "3 nodes exceed the job's 2"},
+		{"list longer than the count", stepJob(3, 2, 0), api.StepSpec{NNodes: 1, Nodes: []string{"n1", "n2"}}, nil, "2 nodes listed but --nodes=1"},
+		{"fewer tasks than named nodes", stepJob(3, 2, 0), api.StepSpec{NNodes: 3, NTasks: 2}, nil, "2 tasks cannot cover 3 nodes"},
 		{"too many tasks", stepJob(2, 2, 0), api.StepSpec{NTasks: 5}, nil, "5 tasks exceed the job's 4"},
 		{"too many per node", stepJob(2, 2, 0), api.StepSpec{NTasksPerNode: 3}, nil, "3 tasks per node exceed"},
 		{"ntasks and per node disagree", stepJob(2, 2, 0), api.StepSpec{NTasks: 3, NTasksPerNode: 2}, nil, "does not match"},
@@ -90,6 +104,8 @@ func TestCheckStepSpec(t *testing.T) {
 		{"relative cwd", func(s *api.StepSpec) { s.Cwd = "rel" }, "absolute"},
 		{"huge task count", func(s *api.StepSpec) { s.NTasks = api.MaxStepTasks + 1 }, "out of range"},
 		{"negative per node", func(s *api.StepSpec) { s.NTasksPerNode = -1 }, "out of range"},
+		{"huge node count", func(s *api.StepSpec) { s.NNodes = api.MaxStepTasks + 1 }, "node count"},
+		{"NUL in node name", func(s *api.StepSpec) { s.Nodes = []string{"n\x001"} }, "NUL"},
 		{"long token", func(s *api.StepSpec) { s.IOToken = strings.Repeat("x", 200) }, "token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,15 +125,20 @@ func TestCheckStepSpec(t *testing.T) {
 // FuzzLayoutStep: any counts give either an error or a layout with ranks
 // 0..n-1, each on a node of the job, no node over its tasks, never a panic.
 func FuzzLayoutStep(f *testing.F) {
-	f.Add(2, 2, 0, 0, 1)
-	f.Add(3, 1, 2, 1, 0)
-	f.Fuzz(func(t *testing.T, nodes, perNode, ntasks, stepPerNode, gpusPerTask int) {
+	f.Add(2, 2, 0, 0, 1, 0, uint8(0))
+	f.Add(3, 1, 2, 1, 0, 2, uint8(4))
+	f.Fuzz(func(t *testing.T, nodes, perNode, ntasks, stepPerNode, gpusPerTask, nnodes int, mask uint8) {
 		if nodes < 0 || nodes > 64 || perNode < 1 || perNode > 64 || gpusPerTask < 0 || gpusPerTask > 8 {
 			return
 		}
 		j := stepJob(nodes, perNode, gpusPerTask, 0, 1, 2, 3)
-		spec := api.StepSpec{NTasks: ntasks, NTasksPerNode: stepPerNode}
-		if checkStepSpec(&api.StepSpec{Argv: []string{"x"}, NTasks: ntasks, NTasksPerNode: stepPerNode}) != nil {
+		spec := api.StepSpec{Argv: []string{"x"}, NTasks: ntasks, NTasksPerNode: stepPerNode, NNodes: nnodes}
+		for i := 0; i < 8; i++ {
+			if mask&(1<<i) != 0 {
+				spec.Nodes = append(spec.Nodes, "n"+string(rune('1'+i)))
+			}
+		}
+		if checkStepSpec(&spec) != nil {
 			return
 		}
 		tasks, err := layoutStep(j, &spec)
@@ -132,6 +153,14 @@ func FuzzLayoutStep(f *testing.F) {
 			count[tk.Node]++
 			if count[tk.Node] > perNode {
 				t.Fatalf("node %s has %d tasks, the job %d per node", tk.Node, count[tk.Node], perNode)
+			}
+		}
+		if nnodes > 0 && len(count) > nnodes {
+			t.Fatalf("tasks on %d nodes, --nodes=%d", len(count), nnodes)
+		}
+		for _, n := range spec.Nodes {
+			if count[n] == 0 {
+				t.Fatalf("listed node %s has no task: %+v", n, tasks)
 			}
 		}
 	})

@@ -233,24 +233,27 @@ func StepEnv(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, eo EnvOpti
 	for _, kv := range Env(j, n, eo) {
 		k, v, _ := strings.Cut(kv, "=")
 		if _, ok := env[k]; !ok || strings.HasPrefix(k, "GSCHED_") || strings.HasPrefix(k, "SLURM_") ||
-			k == "MASTER_ADDR" || k == "MASTER_PORT" || k == "NODE_RANK" || k == "GROUP_RANK" {
+			k == "MASTER_ADDR" || k == "MASTER_PORT" || k == "NODE_RANK" || k == "GROUP_RANK" || k == "SLURMD_NODENAME" {
 			set(k, v)
 		}
 	}
-	local, nodes := 0, []string{}
+	local, nodes, nodeID := 0, []string{}, 0
 	perNode := map[string]int{}
 	for _, t := range st.Tasks {
 		if t.Node == tk.Node {
 			local++
 		}
 		if perNode[t.Node] == 0 {
+			if t.Node == tk.Node {
+				nodeID = len(nodes)
+			}
 			nodes = append(nodes, t.Node)
 		}
 		perNode[t.Node]++
 	}
-	counts := make([]string, len(nodes))
+	counts := make([]int, len(nodes))
 	for i, nd := range nodes {
-		counts[i] = strconv.Itoa(perNode[nd])
+		counts[i] = perNode[nd]
 	}
 	rank, world := strconv.Itoa(tk.Rank), strconv.Itoa(len(st.Tasks))
 	set("RANK", rank)
@@ -264,7 +267,10 @@ func StepEnv(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, eo EnvOpti
 	set("GSCHED_STEP_NUM_TASKS", world)
 	set("GSCHED_STEP_NUM_NODES", strconv.Itoa(len(nodes)))
 	set("GSCHED_STEP_NODELIST", hostlist.Compress(nodes))
-	set("GSCHED_STEP_TASKS_PER_NODE", strings.Join(counts, ","))
+	set("GSCHED_STEP_TASKS_PER_NODE", hostlist.Counts(counts))
+	// The node's index within the step, as srun sets SLURM_NODEID (Open
+	// MPI's daemons name themselves by it).
+	set("GSCHED_NODEID", strconv.Itoa(nodeID))
 	// The task's GPUs, numbered as CUDA sees them in the container: the
 	// node's allocated devices from 0, in index (PCI) order.
 	if al := j.AllocOn(n.Name); al != nil && len(al.GPUs) > 0 {
@@ -281,7 +287,7 @@ func StepEnv(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, eo EnvOpti
 		set("GSCHED_STEP_GPUS", strings.Join(ids, ","))
 	}
 	if eo.SlurmCompat {
-		for _, name := range []string{"PROCID", "LOCALID", "NTASKS", "STEP_ID", "STEP_NUM_TASKS", "STEP_NUM_NODES", "STEP_NODELIST", "STEP_TASKS_PER_NODE"} {
+		for _, name := range []string{"PROCID", "LOCALID", "NODEID", "NTASKS", "STEP_ID", "STEP_NUM_TASKS", "STEP_NUM_NODES", "STEP_NODELIST", "STEP_TASKS_PER_NODE"} {
 			set("SLURM_"+name, env["GSCHED_"+name])
 		}
 		set("SLURM_STEPID", env["GSCHED_STEP_ID"])

@@ -52,7 +52,7 @@ func TestAgentRunsStepTasks(t *testing.T) {
 		want := map[string]string{"RANK": itoa(rank), "LOCAL_RANK": itoa(rank), "WORLD_SIZE": "3", "LOCAL_WORLD_SIZE": "2",
 			"NODE_RANK": "0", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29501", "CUDA_VISIBLE_DEVICES": itoa(rank),
 			"GSCHED_STEP_GPUS": itoa(rank + 2), "GSCHED_PROCID": itoa(rank), "GSCHED_STEP_ID": "0", "GSCHED_NNODES": "2",
-			"GSCHED_JOB_NODELIST": "n[1-2]", "GSCHED_STEP_TASKS_PER_NODE": "2,1", "FOO": "bar"}
+			"GSCHED_JOB_NODELIST": "n[1-2]", "GSCHED_STEP_TASKS_PER_NODE": "2,1", "GSCHED_NODEID": "0", "GSCHED_NODENAME": "n1", "GSCHED_TASKS_PER_NODE": "1(x2)", "FOO": "bar"}
 		for k, v := range want {
 			if env[k] != v {
 				t.Errorf("%s: %s=%q, want %q", id, k, env[k], v)

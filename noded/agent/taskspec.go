@@ -13,6 +13,7 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/auth"
+	"github.com/gsched/gsched/pkg/hostlist"
 	"github.com/gsched/gsched/pkg/runtime"
 	"github.com/gsched/gsched/pkg/topology"
 	"github.com/gsched/gsched/pkg/units"
@@ -250,6 +251,8 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 	set("GSCHED_PROCID", "0")
 	set("GSCHED_LOCALID", "0")
 	set("GSCHED_NTASKS_PER_NODE", strconv.Itoa(j.Spec.TasksOnNode()))
+	set("GSCHED_TASKS_PER_NODE", hostlist.Counts(jobTaskCounts(j)))
+	set("GSCHED_NODENAME", n.Name)
 	// The rendezvous of torchrun-style launchers: the head node and a
 	// port no other live job on it has. RANK and WORLD_SIZE are set per
 	// task by grun, not here (one script is not every rank).
@@ -295,8 +298,26 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 		set("SLURM_JOBID", env["GSCHED_JOB_ID"])
 		set("SLURM_JOB_NUM_NODES", env["GSCHED_NNODES"])
 		set("SLURM_CLUSTER_NAME", eo.Cluster)
+		// Open MPI's mpirun reads these to launch through srun (grun).
+		set("SLURMD_NODENAME", n.Name)
 	}
 	return b.list()
+}
+
+// jobTaskCounts is how many of the job's tasks each of its nodes holds:
+// the job's tasks spread in blocks, as a step with no counts lays them out.
+func jobTaskCounts(j *api.Job) []int {
+	nn := max(len(j.Allocs), 1)
+	per := j.Spec.TasksOnNode()
+	n := min(max(j.Spec.NTasks, 1), per*nn)
+	counts := make([]int, nn)
+	for i := range counts {
+		counts[i] = n / nn
+		if i < n%nn {
+			counts[i]++
+		}
+	}
+	return counts
 }
 
 // envBuilder collects KEY=VALUE entries in first-set order; a later set of
@@ -342,7 +363,7 @@ var slurmNames = map[string]string{
 	"CPUS_ON_NODE": "CPUS_ON_NODE", "MEM_PER_NODE": "MEM_PER_NODE", "GPUS_ON_NODE": "GPUS_ON_NODE",
 	"SUBMIT_DIR": "SUBMIT_DIR", "SUBMIT_HOST": "SUBMIT_HOST", "RESTART_COUNT": "RESTART_COUNT",
 	"JOB_GPUS": "JOB_GPUS", "JOB_ACCOUNT": "JOB_ACCOUNT", "JOB_QOS": "JOB_QOS", "PROCID": "PROCID",
-	"LOCALID": "LOCALID", "NTASKS_PER_NODE": "NTASKS_PER_NODE", "TMPDIR": "TMPDIR",
+	"LOCALID": "LOCALID", "NTASKS_PER_NODE": "NTASKS_PER_NODE", "TASKS_PER_NODE": "TASKS_PER_NODE", "TMPDIR": "TMPDIR",
 	"STEP_ID": "STEP_ID", "STEP_NUM_TASKS": "STEP_NUM_TASKS", "STEP_NUM_NODES": "STEP_NUM_NODES",
 	"STEP_NODELIST": "STEP_NODELIST", "STEP_TASKS_PER_NODE": "STEP_TASKS_PER_NODE",
 }

@@ -40,6 +40,13 @@ type StepSpec struct {
 	// tasks per node).
 	NTasks        int `json:"ntasks,omitempty"`
 	NTasksPerNode int `json:"ntasks_per_node,omitempty"`
+	// Nodes, when set, are the job's nodes the step runs on (srun
+	// --nodelist); NNodes, when set, is how many (srun -N): the listed
+	// nodes first, then the job's others in order. With neither, the step
+	// spans all the job's nodes. A step on some of the nodes runs the
+	// job's tasks per node on each, unless NTasks or NTasksPerNode say.
+	Nodes  []string `json:"nodes,omitempty"`
+	NNodes int      `json:"nnodes,omitempty"`
 	// IOAddr and IOToken are where the tasks' output goes: grun's
 	// listener (see pkg/stepio) and the secret it accepts.
 	IOAddr  string `json:"io_addr,omitempty"`

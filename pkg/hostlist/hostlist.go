@@ -490,3 +490,24 @@ func quote(s string) string {
 	}
 	return strconv.Quote(s[:cut]) + "..."
 }
+
+// Counts writes per-node counts as Slurm does in SLURM_TASKS_PER_NODE:
+// runs of an equal count folded, "2(x3),1" for 2, 2, 2, 1.
+func Counts(counts []int) string {
+	var b strings.Builder
+	for i := 0; i < len(counts); {
+		j := i + 1
+		for j < len(counts) && counts[j] == counts[i] {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(counts[i]))
+		if j-i > 1 {
+			b.WriteString("(x" + strconv.Itoa(j-i) + ")")
+		}
+		i = j
+	}
+	return b.String()
+}

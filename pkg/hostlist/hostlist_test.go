@@ -300,3 +300,21 @@ func ExampleCompress() {
 	fmt.Println(Compress([]string{"gpu07", "gpu01", "gpu02", "gpu03", "gpu02", "login"}))
 	// Output: gpu[01-03,07],login
 }
+
+func TestCounts(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int
+		want string
+	}{
+		{nil, ""},
+		{[]int{4}, "4"},
+		{[]int{2, 2}, "2(x2)"},
+		{[]int{2, 2, 2, 1}, "2(x3),1"},
+		{[]int{1, 2, 1}, "1,2,1"},
+		{[]int{8, 8, 4, 4, 4}, "8(x2),4(x3)"},
+	} {
+		if got := Counts(tc.in); got != tc.want {
+			t.Errorf("Counts(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -200,6 +200,57 @@ grun /usr/bin/python3 train.py
 	}
 }
 
+// Open MPI's mpirun inside a 2-node job: it sees Slurm's variables, reads
+// the nodes and slots from them, and starts its daemon on each node through
+// srun (the compatibility wrapper, so grun); mpi4py ranks on both nodes then
+// allreduce and exchange messages over TCP.
+func TestGangOpenMPI(t *testing.T) {
+	if _, err := exec.LookPath("mpirun"); err != nil {
+		t.Skip("Open MPI is not installed (apt-get install openmpi-bin)")
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import mpi4py").Run(); err != nil {
+		t.Skip("Debian's python3-mpi4py is not installed (apt-get install python3-mpi4py)")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Start(t, Options{Nodes: 2, CPUsPerNode: 2, MemPerNode: "6G", Binaries: true})
+	dir := c.WorkDir(nobody, nobody)
+	prog, err := os.ReadFile("testdata/mpi_job.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every node here is this one machine on loopback, which Open MPI's
+	// TCP transports skip unless told.
+	script := `#!/bin/sh
+#SBATCH -N 2 --ntasks-per-node=2 -c 1 --mem=2G -t 10
+export PATH=` + filepath.Join(root, "conf", "slurm-compat") + `:$PATH
+export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo OMP_NUM_THREADS=1
+mpirun /usr/bin/python3 mpi_job.py
+`
+	for name, body := range map[string]string{"mpi_job.py": string(prog), "job.sh": script} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := c.CLI(nobody, nobody, dir, "gsub", "--wait", "--parsable", "job.sh")
+	out, _ := os.ReadFile(filepath.Join(dir, "gsched-"+strings.TrimSpace(r.Stdout)+".out"))
+	if r.Code != 0 {
+		t.Fatalf("gsub --wait: %d %s%s\noutput:\n%s", r.Code, r.Stdout, r.Stderr, out)
+	}
+	for rank := 0; rank < 4; rank++ {
+		want := "mpi rank " + strconv.Itoa(rank) + " of 4 on n" + strconv.Itoa(rank/2+1) + " sum 10"
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Logf("output:\n%s", out)
+	if !strings.Contains(string(out), "mpi nodes n1,n2") {
+		t.Errorf("ranks not on both nodes:\n%s", out)
+	}
+}
+
 // Dask (Debian's python3-distributed) across two node daemons: grun starts
 // three ranks; rank 0 runs the scheduler at MASTER_ADDR:MASTER_PORT, the
 // others (one on each node) are workers; the map runs on both nodes.
