@@ -155,7 +155,12 @@ func (p *pass) gangCands(e *entry, d *demand) []gangCand {
 		}
 		dn := *d
 		if e.job.Spec.Exclusive {
+			// The whole node; with a GPU type or memory requirement,
+			// every GPU that meets it (the others stay idle).
 			dn.cpus, dn.mem, dn.gpus = n.node.CPUs, n.node.MemBytes, len(n.node.GPUs)
+			if en != nil && d.req.gpu {
+				dn.gpus = int(en.total)
+			}
 		}
 		if en != nil && d.req.gpu && int(en.total) < d.gpus {
 			return

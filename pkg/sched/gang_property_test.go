@@ -47,7 +47,13 @@ func checkGangPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 	// perNode is what the job takes on node n.
 	perNode := func(j *api.Job, n *api.Node) mres {
 		if j.Spec.Exclusive {
-			return mres{n.CPUs, n.MemBytes, len(n.GPUs)}
+			g := 0
+			for i := range n.GPUs {
+				if j.Spec.GPUMatches(&n.GPUs[i]) {
+					g++
+				}
+			}
+			return mres{n.CPUs, n.MemBytes, g}
 		}
 		return mres{j.Spec.CPUsOnNode(), j.Spec.MemBytes, j.Spec.GPUsOnNode()}
 	}

@@ -583,6 +583,14 @@ func TestGangExclusive(t *testing.T) {
 			want: []sched.Placement{placeOn(1, alloc("n2", 16, 64*gib, 0, 1), alloc("n3", 4, 8*gib))},
 		},
 		{
+			name: "a GPU type on a mixed node: the whole node, every GPU of that type",
+			nodes: []sched.NodeFree{
+				node("n1", 8, 16*gib, gpus4, models("NVIDIA A100", 40*gib), models("NVIDIA H100", 80*gib, 1, 3)),
+			},
+			jobs: []*api.Job{job(1, exclusive(), gpus(1), gpuType("h100"))},
+			want: []sched.Placement{placeOn(1, alloc("n1", 8, 16*gib, 1, 3))},
+		},
+		{
 			name:    "more GPUs asked than a node has: ReqNodeNotAvail",
 			nodes:   []sched.NodeFree{node("n1", 8, 16*gib, withGPUs(2, 0, 1))},
 			jobs:    []*api.Job{job(1, exclusive(), gpus(4), prio(2)), job(2, prio(1))},
