@@ -137,7 +137,7 @@ const trainScript = `#!/bin/bash
 #SBATCH --job-name=fromscript -p cpu
 #GSUB --mem=4G -t 10 # ten minutes
 #SBATCH -c2 --gpus-per-node=1
-#SBATCH -o "out %j.log"
+#SBATCH -o "out %j.log" --no-requeue
 echo hi
 #SBATCH --job-name=ignored
 `
@@ -159,10 +159,19 @@ func TestGsubDirectivesAndOverride(t *testing.T) {
 	want := api.JobSpec{
 		Name: "cli", Partition: "gpu", CPUsPerTask: 2, MemBytes: 4 * units.GiB,
 		GPUsPerNode: 2, TimeLimit: 600, Output: "out %j.log", WorkDir: te.cwd, Env: []string{"X=1"},
-		Script: trainScript, Args: []string{"a1", "-t", "a2"}, Hold: true, SubmitHost: "login1",
+		Script: trainScript, Args: []string{"a1", "-t", "a2"}, Hold: true, SubmitHost: "login1", NoRequeue: true,
 	}
 	if !reflect.DeepEqual(req.Spec, want) {
 		t.Errorf("spec =\n%+v\nwant\n%+v", req.Spec, want)
+	}
+	// The command line's --requeue overrides the script's --no-requeue.
+	if code := te.Gsub([]string{"gsub", "--requeue", script}); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, te.stderr)
+	}
+	var req2 api.SubmitRequest
+	fs.decode(t, api.PathSubmit, 1, &req2)
+	if req2.Spec.NoRequeue {
+		t.Error("--requeue on the command line did not override #SBATCH --no-requeue")
 	}
 }
 

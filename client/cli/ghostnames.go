@@ -39,6 +39,12 @@ func (e *Env) ghostnamesAction(c *ucli.Context) error {
 	if c.Bool("compress") {
 		return e.ghostnamesCompress(exprs)
 	}
+	return e.expandHostlists(exprs)
+}
+
+// expandHostlists writes the names of the hostlists (the job's nodes when
+// none is given) one a line.
+func (e *Env) expandHostlists(exprs []string) error {
 	if len(exprs) == 0 {
 		expr, err := e.jobNodelist()
 		if err != nil {

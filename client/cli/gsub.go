@@ -57,6 +57,7 @@ type SubmitOptions struct {
 	MemPerGPU   string
 	Constraint  string
 	Hold        bool
+	NoRequeue   bool
 	// Multi-node and binding options.
 	NTasksPerNode string
 	GPUsPerTask   string
@@ -119,6 +120,8 @@ func gsubFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "wait", Aliases: []string{"W"}, Usage: "wait for the job to end and exit with its status"},
 		&ucli.BoolFlag{Name: "hold", Aliases: []string{"H"}, Usage: "submit the job held"},
 		&ucli.BoolFlag{Name: "exclusive", Usage: "allocate whole nodes (every CPU, all memory, every GPU)"},
+		&ucli.BoolFlag{Name: "requeue", Usage: "requeue the job if a node fails (the default)"},
+		&ucli.BoolFlag{Name: "no-requeue", Usage: "end the job NODE_FAIL if a node fails instead of requeueing it"},
 		configFlag(),
 		helpFlag(true),
 	}
@@ -301,6 +304,12 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 		}
 	}
 	for _, c := range ctxs {
+		if c.IsSet("no-requeue") || c.IsSet("requeue") {
+			o.NoRequeue = c.Bool("no-requeue")
+			break
+		}
+	}
+	for _, c := range ctxs {
 		if c.IsSet("exclusive") {
 			o.Exclusive = c.Bool("exclusive")
 			break
@@ -328,6 +337,7 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		Script:      string(in.Script),
 		Args:        in.Args,
 		Hold:        o.Hold,
+		NoRequeue:   o.NoRequeue,
 		SubmitHost:  in.Hostname,
 		Account:     o.Account,
 		QOS:         o.QOS,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -59,9 +60,11 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error) {
 	snap := s.store.Snapshot()
 	n := snap.Node(req.Node)
-	if n == nil || n.State == api.NodeDown {
+	if n == nil || (n.State == api.NodeDown && !n.HeldDown) {
 		return &api.SyncResponse{Reregister: true, Jobs: []api.Job{}}, nil
 	}
+	// A node held DOWN by an operator syncs as usual: it has no jobs, so
+	// it stops whatever it still runs, and it stays DOWN.
 	s.touch(req.Node)
 
 	var finished []api.TaskReport
@@ -195,6 +198,74 @@ func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 	}
 	sort.Slice(out.Nodes, func(a, b int) bool { return out.Nodes[a].Name < out.Nodes[b].Name })
 	return out, nil
+}
+
+// updateNodes is an operator's drain, resume or down of nodes (gcontrol
+// update node=...).
+func (s *Server) updateNodes(ctx context.Context, req *api.NodeUpdateRequest) (any, error) {
+	p, op, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !op {
+		s.log.Warn("denied: node update by a non-operator", zap.Uint32("uid", p.UID), zap.String("user", p.User),
+			zap.Strings("nodes", req.Nodes), zap.String("state", req.State))
+		return nil, fmt.Errorf("%w: only operators may change node states", api.ErrPermission)
+	}
+	if len(req.Nodes) == 0 || len(req.Nodes) > 100_000 {
+		return nil, invalid("node update: give 1 to 100000 nodes")
+	}
+	if err := checkText("reason", req.Reason, 1024); err != nil {
+		return nil, err
+	}
+	state := strings.ToUpper(req.State)
+	switch state {
+	case "DRAIN", "DOWN":
+		if strings.TrimSpace(req.Reason) == "" {
+			return nil, invalid("node update: state=%s needs a reason", state)
+		}
+	case "RESUME", "UP", "IDLE":
+		state = "RESUME"
+	default:
+		return nil, invalid("node update: unknown state %q (use drain, resume or down)", truncate(req.State, 32))
+	}
+	snap := s.store.Snapshot()
+	for _, name := range req.Nodes {
+		if snap.Node(name) == nil {
+			return nil, fmt.Errorf("%w: node %q does not exist", api.ErrNotFound, truncate(name, 64))
+		}
+	}
+	reason := req.Reason
+	if state != "RESUME" {
+		reason = fmt.Sprintf("%s [%s@%s]", req.Reason, p.User, s.now().UTC().Format(time.RFC3339))
+	}
+	switch state {
+	case "DOWN":
+		for _, name := range req.Nodes {
+			if _, err := s.apply(&fsm.Command{Type: fsm.CmdNodeDown, NodeDown: &fsm.NodeDownCmd{Node: name, Reason: reason, Held: true}}); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		st := api.NodeDrain
+		if state == "RESUME" {
+			st = api.NodeUp
+			// A resumed node gets a full heartbeat timeout to show it
+			// is alive before it can be marked DOWN again.
+			s.mu.Lock()
+			for _, name := range req.Nodes {
+				s.lastSeen[name] = s.now()
+			}
+			s.mu.Unlock()
+		}
+		if _, err := s.apply(&fsm.Command{Type: fsm.CmdNodeState, NodeState: &fsm.NodeStateCmd{Nodes: req.Nodes, State: st, Reason: reason}}); err != nil {
+			return nil, err
+		}
+	}
+	s.log.Info("nodes updated", zap.Strings("nodes", req.Nodes), zap.String("state", state), zap.String("reason", req.Reason),
+		zap.String("by", p.User))
+	s.Kick()
+	return &api.NodeUpdateResponse{Nodes: req.Nodes}, nil
 }
 
 // livenessLoop marks nodes DOWN when they miss heartbeats for NodeTimeout.

@@ -105,6 +105,7 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathCancel, s.cancel)
 	rpc.Handle(s.userSrv, api.PathWaitJob, s.waitJob)
 	rpc.Handle(s.userSrv, api.PathListNodes, s.listNodes)
+	rpc.Handle(s.userSrv, api.PathUpdateNodes, s.updateNodes)
 	rpc.Handle(s.userSrv, api.PathWhoAmI, s.whoAmI)
 	rpc.Handle(s.userSrv, api.PathPriority, s.listPriorities)
 	rpc.Handle(s.userSrv, api.PathShares, s.listShares)

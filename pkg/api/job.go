@@ -151,6 +151,9 @@ type JobSpec struct {
 	Output   string `json:"output,omitempty"`
 	Error    string `json:"error,omitempty"`
 	OpenMode string `json:"open_mode,omitempty"`
+	// NoRequeue keeps the job from going back to the queue when one of
+	// its nodes fails (--no-requeue): it ends NODE_FAIL instead.
+	NoRequeue bool `json:"no_requeue,omitempty"`
 	// WorkDir is the absolute directory the job starts in (the submit
 	// directory unless --chdir).
 	WorkDir string `json:"work_dir"`

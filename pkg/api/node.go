@@ -55,9 +55,12 @@ type Node struct {
 	Topology   *GPUTopology `json:"topology,omitempty"`
 	Partitions []string     `json:"partitions,omitempty"`
 	// Features are the node's labels for --constraint (from the config).
-	Features      []string  `json:"features,omitempty"`
-	State         NodeState `json:"state"`
-	Reason        string    `json:"reason,omitempty"`
+	Features []string  `json:"features,omitempty"`
+	State    NodeState `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	// HeldDown marks a node an operator took DOWN: it stays DOWN when its
+	// daemon registers again, until resumed.
+	HeldDown      bool      `json:"held_down,omitempty"`
 	BootID        string    `json:"boot_id,omitempty"`
 	RegisterTime  time.Time `json:"register_time"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`

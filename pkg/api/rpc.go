@@ -11,6 +11,7 @@ const (
 	PathCancel       = "/v1/jobs/cancel"
 	PathWaitJob      = "/v1/jobs/wait"
 	PathListNodes    = "/v1/nodes/list"
+	PathUpdateNodes  = "/v1/nodes/update"
 	PathWhoAmI       = "/v1/whoami"
 	PathPriority     = "/v1/jobs/priority"
 	PathShares       = "/v1/shares"
@@ -179,4 +180,19 @@ type SyncResponse struct {
 	// Reregister asks the node to register again (the controller does not
 	// know it, or knows it as DOWN).
 	Reregister bool `json:"reregister,omitempty"`
+}
+
+// NodeUpdateRequest changes nodes' states (operators only): "DRAIN" (no new
+// jobs; running ones go on), "RESUME" (back to UP) or "DOWN" (running jobs
+// are requeued or end NODE_FAIL, as when the node fails). Reason is
+// required for DRAIN and DOWN, as in Slurm.
+type NodeUpdateRequest struct {
+	Nodes  []string `json:"nodes"`
+	State  string   `json:"state"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// NodeUpdateResponse lists the nodes changed.
+type NodeUpdateResponse struct {
+	Nodes []string `json:"nodes"`
 }

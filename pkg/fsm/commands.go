@@ -31,6 +31,7 @@ const (
 	CmdStepStart    CmdType = "step_start"
 	CmdStepEnd      CmdType = "step_end"
 	CmdStepCancel   CmdType = "step_cancel"
+	CmdNodeState    CmdType = "node_state"
 )
 
 // Command is one raft log entry.
@@ -53,9 +54,19 @@ type Command struct {
 	Preempt  *PreemptCmd  `json:"preempt,omitempty"`
 	// Step carries a new step (CmdStepStart); StepEnd ended step tasks
 	// (CmdStepEnd); StepCancel the step to stop (CmdStepCancel).
-	Step       *api.Step    `json:"step,omitempty"`
-	StepEnd    *StepEndCmd  `json:"step_end,omitempty"`
-	StepCancel *api.StepRef `json:"step_cancel,omitempty"`
+	Step       *api.Step     `json:"step,omitempty"`
+	StepEnd    *StepEndCmd   `json:"step_end,omitempty"`
+	StepCancel *api.StepRef  `json:"step_cancel,omitempty"`
+	NodeState  *NodeStateCmd `json:"node_state,omitempty"`
+}
+
+// NodeStateCmd is an operator's change of nodes' states: DRAIN (running
+// jobs go on, no new ones start) or UP (resume). Taking a node DOWN is a
+// CmdNodeDown.
+type NodeStateCmd struct {
+	Nodes  []string      `json:"nodes"`
+	State  api.NodeState `json:"state"`
+	Reason string        `json:"reason,omitempty"`
 }
 
 // StepEndCmd records ended step tasks reported by a node.
@@ -150,6 +161,8 @@ type RegisterCmd struct {
 type NodeDownCmd struct {
 	Node   string `json:"node"`
 	Reason string `json:"reason"`
+	// Held is an operator's down: the node stays DOWN until resumed.
+	Held bool `json:"held,omitempty"`
 }
 
 // PurgeCmd deletes final jobs that ended before Before.

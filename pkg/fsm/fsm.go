@@ -77,6 +77,8 @@ func (f *FSM) ApplyCommand(c *Command) (any, error) {
 			err = applyStepEnd(t, c)
 		case CmdStepCancel:
 			err = applyStepCancel(t, c)
+		case CmdNodeState:
+			err = applyNodeState(t, c)
 		default:
 			err = fmt.Errorf("unknown command type %q", c.Type)
 		}
@@ -321,7 +323,7 @@ func finalize(t *state.Txn, nj *api.Job, c *Command, end time.Time) error {
 		return err
 	}
 	if nj.Requeue {
-		return requeue(t, nj, c, end)
+		return requeue(t, nj, c, end, api.ReasonPreempted)
 	}
 	nj.State, nj.Reason = nj.EndState, nj.EndReason
 	if nj.State == "" || !nj.State.Final() {
@@ -349,7 +351,7 @@ func charge(t *state.Txn, j *api.Job, c *Command) error {
 
 // requeue charges a stopped run's usage and puts the job back in the
 // queue as a new attempt.
-func requeue(t *state.Txn, j *api.Job, c *Command, end time.Time) error {
+func requeue(t *state.Txn, j *api.Job, c *Command, end time.Time, reason string) error {
 	ran := *j
 	ran.EndTime = end
 	if ran.EndTime.IsZero() || ran.EndTime.After(c.Time) || ran.EndTime.Before(ran.StartTime) {
@@ -359,7 +361,7 @@ func requeue(t *state.Txn, j *api.Job, c *Command, end time.Time) error {
 		return err
 	}
 	nj := *j
-	nj.State, nj.Reason = api.StatePending, api.ReasonPreempted
+	nj.State, nj.Reason = api.StatePending, reason
 	nj.Allocs, nj.Billing, nj.Signals, nj.MasterPort = nil, 0, nil, 0
 	nj.EndState, nj.EndReason = "", ""
 	nj.StartTime, nj.EndTime, nj.Deadline = time.Time{}, time.Time{}, time.Time{}
@@ -480,8 +482,8 @@ func applyRegister(t *state.Txn, c *Command) error {
 	sort.Slice(n.GPUs, func(a, b int) bool { return n.GPUs[a].Index < n.GPUs[b].Index })
 	old := t.Snapshot().Node(n.Name)
 	n.State, n.Reason = api.NodeUp, ""
-	if old != nil && old.State == api.NodeDrain {
-		n.State, n.Reason = old.State, old.Reason
+	if old != nil && (old.State == api.NodeDrain || old.HeldDown) {
+		n.State, n.Reason, n.HeldDown = old.State, old.Reason, old.HeldDown
 	}
 	n.RegisterTime = c.Time
 	n.LastHeartbeat = c.Time
@@ -499,6 +501,7 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 	}
 	n := *old
 	n.State, n.Reason = api.NodeDown, c.NodeDown.Reason
+	n.HeldDown = n.HeldDown || c.NodeDown.Held
 	if err := t.PutNode(&n); err != nil {
 		return err
 	}
@@ -506,8 +509,16 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 		if err := endSteps(t, j.ID, c.Time); err != nil {
 			return err
 		}
-		if j.Requeue {
-			if err := requeue(t, j, c, c.Time); err != nil {
+		// A running job goes back to the queue, unless it is being
+		// cancelled or opted out (a finished script's outcome stands):
+		// a new attempt, so that the failed node's container, if
+		// it comes back, is an orphan and killed.
+		if j.Requeue || (j.State == api.StateRunning && !j.CancelRequested && !j.Spec.NoRequeue) {
+			reason := api.ReasonNodeDown
+			if j.Requeue {
+				reason = api.ReasonPreempted
+			}
+			if err := requeue(t, j, c, c.Time, reason); err != nil {
 				return err
 			}
 			continue
@@ -525,6 +536,29 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 			return err
 		}
 		if err := charge(t, &nj, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyNodeState(t *state.Txn, c *Command) error {
+	cmd := c.NodeState
+	if cmd == nil || (cmd.State != api.NodeDrain && cmd.State != api.NodeUp) {
+		return fmt.Errorf("node state: empty command or state other than DRAIN or UP")
+	}
+	snap := t.Snapshot()
+	for _, name := range cmd.Nodes {
+		old := snap.Node(name)
+		if old == nil {
+			continue
+		}
+		n := *old
+		n.State, n.Reason, n.HeldDown = cmd.State, cmd.Reason, false
+		if cmd.State == api.NodeUp {
+			n.Reason = ""
+		}
+		if err := t.PutNode(&n); err != nil {
 			return err
 		}
 	}

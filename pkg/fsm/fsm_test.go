@@ -543,11 +543,13 @@ func TestNodeDown(t *testing.T) {
 	h := newHarness(t)
 	h.register(nodeNamed("n1"))
 	h.register(nodeNamed("n2"))
-	h.submit(newJob(), newJob(), newJob(), newJob(), newJob()) // 1..5
-	h.start(placement(1, "n1", 1, gib), placement(2, "n1", 1, gib), placement(3, "n2", 1, gib), placement(5, "n1", 1, gib))
+	noRequeue := func(j *api.Job) { j.Spec.NoRequeue = true }
+	h.submit(newJob(), newJob(), newJob(), newJob(), newJob(), newJob(noRequeue)) // 1..6
+	h.start(placement(1, "n1", 1, gib), placement(2, "n1", 1, gib), placement(3, "n2", 1, gib), placement(5, "n1", 1, gib),
+		placement(6, "n1", 1, gib))
 	h.cancel(2)                                                     // 2: COMPLETING with CancelRequested
 	h.finish("n1", api.TaskReport{JobID: 5, State: api.TaskExited}) // 5: COMPLETED
-	h.apply(&fsm.Command{Type: fsm.CmdSignal, Signal: &fsm.SignalCmd{IDs: []api.JobID{1}, Signal: 10}})
+	h.apply(&fsm.Command{Type: fsm.CmdSignal, Signal: &fsm.SignalCmd{IDs: []api.JobID{1, 6}, Signal: 10}})
 	h.tick(time.Minute)
 	h.apply(&fsm.Command{Type: fsm.CmdNodeDown, NodeDown: &fsm.NodeDownCmd{Node: "n1", Reason: "not responding"}})
 
@@ -563,11 +565,12 @@ func TestNodeDown(t *testing.T) {
 		reason string
 		ended  bool
 	}{
-		{1, api.StateNodeFail, api.ReasonNodeDown, true},
+		{1, api.StatePending, api.ReasonNodeDown, false}, // requeued
 		{2, api.StateCancelled, api.ReasonNodeDown, true},
 		{3, api.StateRunning, api.ReasonNone, false},
 		{4, api.StatePending, api.ReasonNone, false},
 		{5, api.StateCompleted, api.ReasonNone, true},
+		{6, api.StateNodeFail, api.ReasonNodeDown, true}, // --no-requeue
 	}
 	for _, tt := range tests {
 		j := h.job(tt.id)
@@ -575,8 +578,15 @@ func TestNodeDown(t *testing.T) {
 			t.Errorf("job %d: %s %q end %v, want %s %q ended=%v", tt.id, j.State, j.Reason, j.EndTime, tt.state, tt.reason, tt.ended)
 		}
 	}
-	if got := h.job(1); len(got.Signals) != 0 || !got.EndTime.Equal(h.now) {
+	if got := h.job(6); len(got.Signals) != 0 || !got.EndTime.Equal(h.now) {
 		t.Errorf("failed job kept signals %v / end %v", got.Signals, got.EndTime)
+	}
+	// The requeued job is a new attempt with nothing of the old run.
+	if got := h.job(1); got.Restarts != 1 || got.Allocs != nil || len(got.Signals) != 0 || !got.StartTime.IsZero() {
+		t.Errorf("requeued job: %+v", got)
+	}
+	if got := h.job(3); got.Restarts != 0 {
+		t.Errorf("job 3 on n2 restarted: %+v", got)
 	}
 	if u := h.store.Snapshot().Usage(); u["n1"].Jobs != 0 {
 		t.Errorf("jobs still counted on the DOWN node: %+v", u["n1"])
@@ -893,5 +903,46 @@ func TestPreemptCancelAndRequeue(t *testing.T) {
 	h.finish("n1", api.TaskReport{JobID: 2, Attempt: 1, State: api.TaskExited})
 	if j := h.job(2); j.State != api.StateCompleted {
 		t.Fatalf("attempt 1 report: %s", j.State)
+	}
+}
+
+// An operator's drain keeps a re-registering node DRAIN; resume clears it;
+// an operator's down (held) survives registration until resumed, a
+// not-responding down does not.
+func TestNodeStateByOperator(t *testing.T) {
+	h := newHarness(t)
+	h.register(nodeNamed("n1"))
+	h.register(nodeNamed("n2"))
+	state := func(n string) (api.NodeState, string, bool) {
+		nd := h.node(n)
+		return nd.State, nd.Reason, nd.HeldDown
+	}
+	h.apply(&fsm.Command{Type: fsm.CmdNodeState, NodeState: &fsm.NodeStateCmd{Nodes: []string{"n1", "zz"}, State: api.NodeDrain, Reason: "fan"}})
+	h.register(nodeNamed("n1"))
+	if st, r, _ := state("n1"); st != api.NodeDrain || r != "fan" {
+		t.Errorf("drained n1 after register: %s %q", st, r)
+	}
+	h.apply(&fsm.Command{Type: fsm.CmdNodeState, NodeState: &fsm.NodeStateCmd{Nodes: []string{"n1"}, State: api.NodeUp}})
+	if st, r, _ := state("n1"); st != api.NodeUp || r != "" {
+		t.Errorf("resumed n1: %s %q", st, r)
+	}
+
+	h.apply(&fsm.Command{Type: fsm.CmdNodeDown, NodeDown: &fsm.NodeDownCmd{Node: "n1", Reason: "PSU", Held: true}})
+	h.apply(&fsm.Command{Type: fsm.CmdNodeDown, NodeDown: &fsm.NodeDownCmd{Node: "n2", Reason: "Not responding"}})
+	h.register(nodeNamed("n1"))
+	h.register(nodeNamed("n2"))
+	if st, r, held := state("n1"); st != api.NodeDown || r != "PSU" || !held {
+		t.Errorf("held-down n1 after register: %s %q held=%v", st, r, held)
+	}
+	if st, _, held := state("n2"); st != api.NodeUp || held {
+		t.Errorf("not-responding n2 after register: %s held=%v", st, held)
+	}
+	h.apply(&fsm.Command{Type: fsm.CmdNodeState, NodeState: &fsm.NodeStateCmd{Nodes: []string{"n1"}, State: api.NodeUp}})
+	if st, _, held := state("n1"); st != api.NodeUp || held {
+		t.Errorf("resumed n1: %s held=%v", st, held)
+	}
+	// Only DRAIN and UP are node states an operator sets this way.
+	if _, err := h.f.ApplyCommand(&fsm.Command{Type: fsm.CmdNodeState, NodeState: &fsm.NodeStateCmd{Nodes: []string{"n1"}, State: api.NodeDown}}); err == nil {
+		t.Error("CmdNodeState to DOWN accepted")
 	}
 }

@@ -54,8 +54,14 @@ func gangPlace(id api.JobID, nodes ...string) fsm.Placement {
 // given, runs since t0+1s; the clock is at t0+61s.
 func gangRunning(t *testing.T, nodes ...string) *harness {
 	t.Helper()
+	return gangRunningJob(t, gangJob(len(nodes)), nodes...)
+}
+
+// gangRunningJob is gangRunning with the job given.
+func gangRunningJob(t *testing.T, j api.Job, nodes ...string) *harness {
+	t.Helper()
 	h := gangCluster(t)
-	h.submit(gangJob(len(nodes)))
+	h.submit(j)
 	h.tick(time.Second)
 	if r := h.start(gangPlace(1, nodes...)); !slices.Equal(r.Started, []api.JobID{1}) {
 		t.Fatalf("start job 1 on %v: %+v", nodes, r)
@@ -552,14 +558,17 @@ func TestGangRequeue(t *testing.T) {
 
 func TestGangNodeDown(t *testing.T) {
 	tests := []struct {
-		name   string
-		prep   func(h *harness)
-		down   string
-		state  api.JobState
-		reason string
+		name      string
+		noRequeue bool
+		prep      func(h *harness)
+		down      string
+		state     api.JobState
+		reason    string
 	}{
-		{name: "a non-head node", down: "n2", state: api.StateNodeFail, reason: api.ReasonNodeDown},
-		{name: "the head node", down: "n1", state: api.StateNodeFail, reason: api.ReasonNodeDown},
+		{name: "a non-head node: requeued", down: "n2", state: api.StatePending, reason: api.ReasonNodeDown},
+		{name: "the head node: requeued", down: "n1", state: api.StatePending, reason: api.ReasonNodeDown},
+		{name: "a non-head node, --no-requeue", noRequeue: true, down: "n2", state: api.StateNodeFail, reason: api.ReasonNodeDown},
+		{name: "the head node, --no-requeue", noRequeue: true, down: "n1", state: api.StateNodeFail, reason: api.ReasonNodeDown},
 		{name: "while cancelling", prep: func(h *harness) { h.cancel(1) }, down: "n3", state: api.StateCancelled, reason: api.ReasonNodeDown},
 		{name: "while requeueing", prep: func(h *harness) { gangPreempt(h, 1, api.PreemptRequeue) }, down: "n2", state: api.StatePending, reason: api.ReasonPreempted},
 		{
@@ -576,7 +585,9 @@ func TestGangNodeDown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := gangRunning(t, "n1", "n2", "n3")
+			spec := gangJob(3)
+			spec.Spec.NoRequeue = tt.noRequeue
+			h := gangRunningJob(t, spec, "n1", "n2", "n3")
 			st := gangStepStart(h, gangStep(1, 0, "n1", "n2", "n3"))
 			gangStepEnd(h, "n1", api.StepReport{JobID: 1, Step: st.ID, Rank: 0})
 			if tt.prep != nil {

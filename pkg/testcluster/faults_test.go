@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,13 +145,13 @@ func readOutMaybe(dir string, id api.JobID) string {
 	return string(b)
 }
 
-// A node that stops heartbeating goes DOWN and its jobs end NODE_FAIL; when
-// it comes back, the job's container (an orphan now) is killed, not left
-// running twice.
+// A node that stops heartbeating goes DOWN and its --no-requeue jobs end
+// NODE_FAIL; when it comes back, the job's container (an orphan now) is
+// killed, not left running twice.
 func TestSilentNodeGoesDownAndOrphanIsKilled(t *testing.T) {
 	c := Start(t, Options{Nodes: 2, Heartbeat: 300 * time.Millisecond, NodeTimeout: 2 * time.Second})
 	dir := c.WorkDir(0, 0)
-	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho up\nsleep 300\n"})
+	id := c.Submit(api.JobSpec{WorkDir: dir, NoRequeue: true, Script: "#!/bin/sh\necho up\nsleep 300\n"})
 	j := c.WaitFor(id, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && readOutMaybe(dir, id) == "up\n" })
 	node := 1
 	if j.Allocs[0].Node == "n2" {
@@ -185,5 +186,56 @@ func TestSilentNodeGoesDownAndOrphanIsKilled(t *testing.T) {
 	}
 	if j := c.Job(id); j.State != api.StateNodeFail {
 		t.Fatalf("the late report changed the final state to %s", j.State)
+	}
+}
+
+// A batch job on a node that fails goes back to the queue and runs again on
+// the other node as attempt 1 (GSCHED_RESTART_COUNT=1, output appended);
+// when the failed node returns, its container of attempt 0 is killed.
+func TestNodeFailureRequeuesJob(t *testing.T) {
+	c := Start(t, Options{Nodes: 2, Heartbeat: 300 * time.Millisecond, NodeTimeout: 2 * time.Second})
+	dir := c.WorkDir(0, 0)
+	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho run $GSCHED_RESTART_COUNT $SLURM_RESTART_COUNT\nsleep 300\n"})
+	j := c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
+		return j.State == api.StateRunning && readOutMaybe(dir, id) == "run 0 0\n"
+	})
+	first := j.Allocs[0].Node
+	node := 1
+	if first == "n2" {
+		node = 2
+	}
+	killed := time.Now()
+	c.KillNode(node)
+	j = c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
+		return j.State == api.StateRunning && j.Restarts == 1 && strings.Contains(readOutMaybe(dir, id), "run 1 1\n")
+	})
+	t.Logf("node kill to the job running again elsewhere: %v (node timeout 2s)", time.Since(killed).Round(time.Millisecond))
+	if j.Allocs[0].Node == first {
+		t.Fatalf("requeued job back on the DOWN node %s", first)
+	}
+	if out := readOutMaybe(dir, id); out != "run 0 0\nrun 1 1\n" {
+		t.Fatalf("output %q: want both runs, appended", out)
+	}
+	c.RestartNode(node)
+	c.WaitNodesUp(2, 20*time.Second)
+	orphan := filepath.Join(c.Dir, "node-"+first, "tasks", "job-"+id.String())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(orphan); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("attempt 0 on %s still present: %s", first, orphan)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if j := c.Job(id); j.State != api.StateRunning || j.Restarts != 1 || j.Allocs[0].Node == first {
+		t.Fatalf("the orphan's report changed the job: %+v", j)
+	}
+	if r := c.CLI(0, 0, dir, "gcancel", id.String()); r.Code != 0 {
+		t.Fatalf("gcancel: %d %s", r.Code, r.Stderr)
+	}
+	if j := c.WaitJob(id, 20*time.Second); j.State != api.StateCancelled {
+		t.Fatalf("after gcancel: %s", j.State)
 	}
 }
