@@ -28,6 +28,10 @@ const (
 	HeaderNonce = "X-Gsched-Nonce"
 	HeaderSig   = "X-Gsched-Signature"
 	HeaderNode  = "X-Gsched-Node"
+	// HeaderRespSig signs a daemon's answer to a signed request, bound to
+	// that request's timestamp and nonce, so a node daemon acts only on
+	// answers from a holder of the cluster key, and never on an old one.
+	HeaderRespSig = "X-Gsched-Response-Signature"
 )
 
 // MinKeyBytes is the shortest cluster key accepted.
@@ -172,6 +176,32 @@ func (v *Verifier) Verify(method, path string, body []byte, get func(string) str
 			}
 		}
 		v.sweep = now
+	}
+	return nil
+}
+
+// ErrBadResponse is an answer to a signed request that is unsigned or not
+// signed for that request.
+var ErrBadResponse = fmt.Errorf("%w: answer not signed with the cluster key for this request", api.ErrUnauthenticated)
+
+// responseMethod separates answers' signatures from requests'.
+const responseMethod = "RESPONSE"
+
+// SignResponse returns the signature of an answer, with body, to the
+// (verified) request whose headers get returns.
+func (v *Verifier) SignResponse(path string, get func(string) string, body []byte) string {
+	return mac(v.key, responseMethod, path, get(HeaderTime), get(HeaderNonce), body)
+}
+
+// VerifyResponse checks the signature of an answer to the request that
+// Sign gave headers for.
+func (s *Signer) VerifyResponse(path string, reqHeaders map[string]string, body []byte, sig string) error {
+	if sig == "" || len(sig) > 128 {
+		return ErrBadResponse
+	}
+	want := mac(s.key, responseMethod, path, reqHeaders[HeaderTime], reqHeaders[HeaderNonce], body)
+	if !hmac.Equal([]byte(want), []byte(sig)) {
+		return ErrBadResponse
 	}
 	return nil
 }

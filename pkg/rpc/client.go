@@ -67,11 +67,13 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 		return fmt.Errorf("build request: %w", err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
+	var signed map[string]string
 	if c.signer != nil {
 		h, err := c.signer.Sign(http.MethodPost, path, body)
 		if err != nil {
 			return err
 		}
+		signed = h
 		for k, v := range h {
 			hr.Header.Set(k, v)
 		}
@@ -98,6 +100,11 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 			return &e
 		}
 		return &api.RemoteError{Code: api.CodeInternal, Message: fmt.Sprintf("%s answered HTTP %d", c.target, r.StatusCode)}
+	}
+	if signed != nil {
+		if err := c.signer.VerifyResponse(path, signed, data, r.Header.Get(auth.HeaderRespSig)); err != nil {
+			return fmt.Errorf("%s: %w", c.target, err)
+		}
 	}
 	if resp == nil {
 		return nil

@@ -441,6 +441,58 @@ func TestSignedServerRejectsReplay(t *testing.T) {
 	}
 }
 
+// A node daemon acts only on answers signed for its own request: one from
+// an impostor (no signature, another key) or an old genuine answer replayed
+// for a new request is refused, and nothing is decoded.
+func TestSignedClientRejectsForgedAnswers(t *testing.T) {
+	body := []byte(`{"msg":"run this"}` + "\n")
+	old := map[string]string{auth.HeaderTime: "1", auth.HeaderNonce: "00"}
+	for _, tc := range []struct {
+		name string
+		sig  func(r *http.Request) string
+	}{
+		{"unsigned", func(*http.Request) string { return "" }},
+		{"another key", func(r *http.Request) string {
+			return auth.NewVerifier(wrongKey, time.Minute).SignResponse(pathEcho, r.Header.Get, body)
+		}},
+		{"replayed for another request", func(*http.Request) string {
+			return auth.NewVerifier(clusterKey, time.Minute).SignResponse(pathEcho, func(k string) string { return old[k] }, body)
+		}},
+		{"signed for another path", func(r *http.Request) string {
+			return auth.NewVerifier(clusterKey, time.Minute).SignResponse("/v1/other", r.Header.Get, body)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if sig := tc.sig(r); sig != "" {
+					w.Header().Set(auth.HeaderRespSig, sig)
+				}
+				w.Write(body)
+			}))
+			defer srv.Close()
+			c := rpc.DialSigned(strings.TrimPrefix(srv.URL, "http://"), clusterKey, "n1")
+			defer c.Close()
+			var got echoReq
+			err := c.Call(context.Background(), pathEcho, &echoReq{Msg: "x"}, &got)
+			if !errors.Is(err, api.ErrUnauthenticated) || !errors.Is(err, auth.ErrBadResponse) {
+				t.Errorf("Call = %v, want ErrBadResponse", err)
+			}
+			if got.Msg != "" {
+				t.Errorf("forged answer decoded: %+v", got)
+			}
+		})
+	}
+	// The genuine server's answer verifies: the client requires it.
+	tg, _ := startSigned(t)
+	rec := record(tg.client)
+	if err := tg.client.Call(context.Background(), pathEcho, &echoReq{Msg: "ok"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, status := rec.last(); status != http.StatusOK {
+		t.Fatalf("HTTP %d", status)
+	}
+}
+
 // ---- the client ----
 
 func TestUnreachable(t *testing.T) {

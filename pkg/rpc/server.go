@@ -145,8 +145,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, path, err)
 		return
 	}
+	data, err := json.Marshal(resp)
+	if err != nil {
+		s.writeError(w, path, fmt.Errorf("encode answer: %w", err))
+		return
+	}
+	data = append(data, '\n')
 	w.Header().Set("Content-Type", "application/json")
-	if err := json.NewEncoder(w).Encode(resp); err != nil {
+	if s.verifier != nil {
+		w.Header().Set(auth.HeaderRespSig, s.verifier.SignResponse(path, r.Header.Get, data))
+	}
+	if _, err := w.Write(data); err != nil {
 		s.log.Debug("write response", zap.String("path", path), zap.Error(err))
 	}
 }
