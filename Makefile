@@ -14,7 +14,7 @@ RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/...
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
 
-.PHONY: help build run stop test test-deps e2e unit race fuzz bench lint man clean install-slurm-compat
+.PHONY: help build run stop test test-deps e2e unit race fuzz faults bench lint man clean install-slurm-compat
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ test: build ## the whole test suite: unit, end-to-end (real runc), race, fuzz se
 
 e2e: build ## end-to-end tests only (controller + node daemons + runc)
 	$(GO) test -count=1 -v -timeout 20m ./pkg/testcluster/...
+
+faults: build ## long fault tests: 20 controller kill -9s, node failures; prints a table (docs/RELIABILITY.md)
+	@GSCHED_FAULT_KILLS=$${KILLS:-20} $(GO) test -count=1 -v -timeout 30m -run 'Kill9|NodeFailure|SilentNode|Drain|Forged|CorruptSnapshot|CheckBoltFile' \
+	  ./pkg/testcluster/ ./ctld/server/ ./pkg/rpc/ | conf/faults-table.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	@conf/fuzz.sh $${FUZZTIME:-20s}

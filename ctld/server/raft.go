@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -26,6 +27,9 @@ type raftNode struct {
 func openRaft(dir string, f *fsm.FSM, snapshotThreshold uint64, logOut io.Writer) (*raftNode, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	if err := checkBoltFile(filepath.Join(dir, "raft.db")); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w; see docs/RELIABILITY.md (recovery)", err)
 	}
 	store, err := raftboltdb.New(raftboltdb.Options{
 		Path:        filepath.Join(dir, "raft.db"),
@@ -65,6 +69,12 @@ func openRaft(dir string, f *fsm.FSM, snapshotThreshold uint64, logOut io.Writer
 	r, err := raft.NewRaft(conf, f, store, store, snaps, trans)
 	if err != nil {
 		store.Close()
+		if strings.Contains(err.Error(), "snapshot") {
+			// The log before the snapshot is compacted away: starting
+			// without it would silently lose state.
+			return nil, fmt.Errorf("refusing to start: no snapshot in %s can be read (corrupt or truncated): %w; see docs/RELIABILITY.md (recovery)",
+				filepath.Join(dir, "snapshots"), err)
+		}
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	deadline := time.Now().Add(15 * time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,14 +16,85 @@ import (
 
 // kill -9 of the controller while clients submit: every job whose ID was
 // returned is there after the restart, in the state it had, and IDs are
-// never reused.
+// never reused. GSCHED_FAULT_KILLS repeats the kill (make faults: 20).
 func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
+	kills := 1
+	if s := os.Getenv("GSCHED_FAULT_KILLS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("GSCHED_FAULT_KILLS=%q: want a count", s)
+		}
+		kills = n
+	}
 	c := Start(t, Options{Binaries: true})
 	dir := c.WorkDir(0, 0)
 	spec := api.JobSpec{Name: "held", Hold: true, WorkDir: dir, MemBytes: 1 << 20, Script: "#!/bin/sh\ntrue\n"}
+	seen := map[api.JobID]int{} // acknowledged IDs, over all rounds
+	var totalAcked, totalLost, dups int
+	var maxID api.JobID
+	for k := 1; k <= kills; k++ {
+		acked, tried := submitUntilKill(t, c, spec)
+		c.RestartController()
+		cl := c.Client()
+		var jl api.JobList
+		err := cl.Call(context.Background(), api.PathListJobs, &api.JobFilter{IncludeFinished: true}, &jl)
+		cl.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[api.JobID]api.Job{}
+		for _, j := range jl.Jobs {
+			have[j.ID] = j
+		}
+		lost, roundDups := 0, 0
+		for _, id := range acked {
+			if id <= maxID || seen[id] > 0 {
+				roundDups++ // reused after a restart, or acknowledged twice
+			}
+			seen[id]++
+			j, ok := have[id]
+			if !ok {
+				lost++
+				continue
+			}
+			if j.State != api.StatePending || j.Reason != api.ReasonHeld || j.Spec.Name != "held" {
+				t.Errorf("job %d came back as %s/%s", id, j.State, j.Reason)
+			}
+		}
+		for _, id := range acked {
+			maxID = max(maxID, id)
+		}
+		totalAcked += len(acked)
+		totalLost += lost
+		dups += roundDups
+		t.Logf("FAULTS kill %d/%d: attempted %d, acknowledged %d, lost %d, duplicated %d", k, kills, tried, len(acked), lost, roundDups)
+		if len(acked) < 50 {
+			t.Fatalf("only %d submissions acknowledged before kill %d", len(acked), k)
+		}
+	}
+	t.Logf("FAULTS total: controller kills %d, acknowledged %d, lost %d, duplicated %d", kills, totalAcked, totalLost, dups)
+	if totalLost > 0 || dups > 0 {
+		t.Fatalf("%d acknowledged jobs lost, %d duplicated", totalLost, dups)
+	}
+	next := c.Submit(api.JobSpec{Hold: true, Script: "#!/bin/sh\ntrue\n"})
+	if next <= maxID {
+		t.Fatalf("job ID %d reused (max before restart %d)", next, maxID)
+	}
+	// The node reconnects to the restarted controller and runs work.
+	c.WaitNodesUp(1, 20*time.Second)
+	id := c.Submit(api.JobSpec{Script: "#!/bin/sh\necho after restart\n", WorkDir: dir})
+	if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted {
+		t.Fatalf("job after restart: %s (%s)", j.State, j.Reason)
+	}
+}
 
+// submitUntilKill runs 4 submitting clients, kills the controller with
+// SIGKILL once at least 200 submissions are acknowledged (or 20 s passed),
+// and returns the acknowledged IDs and the number of attempts.
+func submitUntilKill(t *testing.T, c *Cluster, spec api.JobSpec) ([]api.JobID, int) {
 	var mu sync.Mutex
 	var acked []api.JobID
+	tried := 0
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
@@ -41,16 +113,15 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				err := cl.Call(ctx, api.PathSubmit, &api.SubmitRequest{Spec: spec}, &resp)
 				cancel()
-				if err != nil {
-					continue // the controller is down: not acknowledged
-				}
 				mu.Lock()
-				acked = append(acked, resp.JobID)
+				tried++
+				if err == nil { // else the controller is down: not acknowledged
+					acked = append(acked, resp.JobID)
+				}
 				mu.Unlock()
 			}
 		}()
 	}
-	// Let some submissions through, then kill -9 mid-stream.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		mu.Lock()
@@ -65,48 +136,7 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	if len(acked) < 50 {
-		t.Fatalf("only %d submissions acknowledged before the kill", len(acked))
-	}
-	c.RestartController()
-
-	cl := c.Client()
-	defer cl.Close()
-	var jl api.JobList
-	if err := cl.Call(context.Background(), api.PathListJobs, &api.JobFilter{IncludeFinished: true}, &jl); err != nil {
-		t.Fatal(err)
-	}
-	have := map[api.JobID]api.Job{}
-	var maxID api.JobID
-	for _, j := range jl.Jobs {
-		have[j.ID] = j
-		maxID = max(maxID, j.ID)
-	}
-	lost := 0
-	for _, id := range acked {
-		j, ok := have[id]
-		if !ok {
-			lost++
-			continue
-		}
-		if j.State != api.StatePending || j.Reason != api.ReasonHeld || j.Spec.Name != "held" {
-			t.Errorf("job %d came back as %s/%s", id, j.State, j.Reason)
-		}
-	}
-	t.Logf("acknowledged %d jobs before kill -9; %d present after restart; lost %d", len(acked), len(jl.Jobs), lost)
-	if lost > 0 {
-		t.Fatalf("%d acknowledged jobs lost", lost)
-	}
-	next := c.Submit(api.JobSpec{Hold: true, Script: "#!/bin/sh\ntrue\n"})
-	if next <= maxID {
-		t.Fatalf("job ID %d reused (max before restart %d)", next, maxID)
-	}
-	// The node reconnects to the restarted controller and runs work.
-	c.WaitNodesUp(1, 20*time.Second)
-	id := c.Submit(api.JobSpec{Script: "#!/bin/sh\necho after restart\n", WorkDir: dir})
-	if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted {
-		t.Fatalf("job after restart: %s (%s)", j.State, j.Reason)
-	}
+	return acked, tried
 }
 
 // kill -9 of the node daemon while a job runs: the job keeps running under
