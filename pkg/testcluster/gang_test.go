@@ -182,19 +182,13 @@ dist.destroy_process_group()
 export OMP_NUM_THREADS=1 GLOO_SOCKET_IFNAME=lo
 grun /usr/bin/python3 train.py
 `
-	for name, body := range map[string]string{"train.py": train, "job.sh": script} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := c.CLI(nobody, nobody, dir, "gsub", "--wait", "--parsable", "job.sh")
-	out, _ := os.ReadFile(filepath.Join(dir, "gsched-"+strings.TrimSpace(r.Stdout)+".out"))
+	r, out := runScript(t, c, dir, map[string]string{"train.py": train, "job.sh": script})
 	if r.Code != 0 {
 		t.Fatalf("gsub --wait: %d %s%s\noutput:\n%s", r.Code, r.Stdout, r.Stderr, out)
 	}
 	for rank := 0; rank < 4; rank++ {
 		want := "rank " + strconv.Itoa(rank) + " of 4 local " + strconv.Itoa(rank%2) + " sum 10"
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
@@ -229,24 +223,18 @@ export PATH=` + filepath.Join(root, "conf", "slurm-compat") + `:$PATH
 export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo OMP_NUM_THREADS=1
 mpirun /usr/bin/python3 mpi_job.py
 `
-	for name, body := range map[string]string{"mpi_job.py": string(prog), "job.sh": script} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := c.CLI(nobody, nobody, dir, "gsub", "--wait", "--parsable", "job.sh")
-	out, _ := os.ReadFile(filepath.Join(dir, "gsched-"+strings.TrimSpace(r.Stdout)+".out"))
+	r, out := runScript(t, c, dir, map[string]string{"mpi_job.py": string(prog), "job.sh": script})
 	if r.Code != 0 {
 		t.Fatalf("gsub --wait: %d %s%s\noutput:\n%s", r.Code, r.Stdout, r.Stderr, out)
 	}
 	for rank := 0; rank < 4; rank++ {
 		want := "mpi rank " + strconv.Itoa(rank) + " of 4 on n" + strconv.Itoa(rank/2+1) + " sum 10"
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	t.Logf("output:\n%s", out)
-	if !strings.Contains(string(out), "mpi nodes n1,n2") {
+	if !strings.Contains(out, "mpi nodes n1,n2") {
 		t.Errorf("ranks not on both nodes:\n%s", out)
 	}
 }
@@ -269,17 +257,26 @@ func TestGangDask(t *testing.T) {
 export OMP_NUM_THREADS=1
 grun /usr/bin/python3 dask_job.py 2>dask.err
 `
-	for name, body := range map[string]string{"dask_job.py": string(prog), "job.sh": script} {
+	r, out := runScript(t, c, dir, map[string]string{"dask_job.py": string(prog), "job.sh": script})
+	if r.Code != 0 || !strings.Contains(out, "sum 2470 nodes 0,1") {
+		errs, _ := os.ReadFile(filepath.Join(dir, "dask.err"))
+		t.Fatalf("gsub --wait: %d %s%s\noutput:\n%s\nstderr tail:\n%s", r.Code, r.Stdout, r.Stderr, out, tail(string(errs), 2000))
+	}
+}
+
+// runScript writes the files into dir (owned by nobody), submits job.sh
+// with gsub --wait as nobody, and returns gsub's result and the job's
+// output file.
+func runScript(t *testing.T, c *Cluster, dir string, files map[string]string) (Result, string) {
+	t.Helper()
+	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	r := c.CLI(nobody, nobody, dir, "gsub", "--wait", "--parsable", "job.sh")
 	out, _ := os.ReadFile(filepath.Join(dir, "gsched-"+strings.TrimSpace(r.Stdout)+".out"))
-	if r.Code != 0 || !strings.Contains(string(out), "sum 2470 nodes 0,1") {
-		errs, _ := os.ReadFile(filepath.Join(dir, "dask.err"))
-		t.Fatalf("gsub --wait: %d %s%s\noutput:\n%s\nstderr tail:\n%s", r.Code, r.Stdout, r.Stderr, out, tail(string(errs), 2000))
-	}
+	return r, string(out)
 }
 
 func tail(s string, n int) string {
