@@ -601,6 +601,10 @@ var (
 	binOnce sync.Once
 	binDir  string
 	binErr  error
+	// jobRoot is where jobs see the repository's bin/ and conf/: the
+	// checkout itself, or a copy when the checkout is under /tmp, which
+	// job containers do not see (their /tmp is private).
+	jobRoot string
 )
 
 // Binaries returns the dir holding gctld, gnoded, runc and the commands:
@@ -614,28 +618,62 @@ func Binaries(t testing.TB) string {
 			binErr = err
 			return
 		}
-		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare", "gsim", "grun"}
+		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare", "gsim", "grun", "gcontrol"}
 		complete := true
 		for _, b := range want {
 			if _, err := os.Stat(filepath.Join(root, "bin", b)); err != nil {
 				complete = false
 			}
 		}
-		if complete {
-			binDir = filepath.Join(root, "bin")
-			return
+		if !complete {
+			out, err := exec.Command("make", "-C", root, "build").CombinedOutput()
+			if err != nil {
+				binErr = fmt.Errorf("make build: %v\n%s", err, out)
+				return
+			}
 		}
-		out, err := exec.Command("make", "-C", root, "build").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("make build: %v\n%s", err, out)
-			return
-		}
-		binDir = filepath.Join(root, "bin")
+		jobRoot, binErr = visibleRoot(root)
+		binDir = filepath.Join(jobRoot, "bin")
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
 	return binDir
+}
+
+// JobRoot is the repository root as jobs can see it (see jobRoot).
+func JobRoot(t testing.TB) string {
+	Binaries(t)
+	return jobRoot
+}
+
+// visibleRoot returns root, or, when root is under /tmp, a copy of its
+// bin/ and conf/ under /var/tmp (one per test process, removed by
+// TestMain) that job containers can see.
+func visibleRoot(root string) (string, error) {
+	if rel, err := filepath.Rel("/tmp", root); err != nil || strings.HasPrefix(rel, "..") {
+		return root, nil
+	}
+	dir := filepath.Join("/var/tmp", fmt.Sprintf("gsched-e2e-root-%d", os.Getpid()))
+	for _, sub := range []string{"bin", "conf"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return "", err
+		}
+		if out, err := exec.Command("cp", "-a", filepath.Join(root, sub)+"/.", filepath.Join(dir, sub)).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("copy %s out of /tmp: %v: %s", sub, err, out)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// removeJobRoot removes visibleRoot's copy, if one was made.
+func removeJobRoot() {
+	if root, err := repoRoot(); err == nil && jobRoot != "" && jobRoot != root {
+		os.RemoveAll(jobRoot)
+	}
 }
 
 func runcPath() string {

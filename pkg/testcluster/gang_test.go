@@ -205,10 +205,7 @@ func TestGangOpenMPI(t *testing.T) {
 	if err := exec.Command("/usr/bin/python3", "-c", "import mpi4py").Run(); err != nil {
 		t.Skip("Debian's python3-mpi4py is not installed (apt-get install python3-mpi4py)")
 	}
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := JobRoot(t) // the srun wrapper must be visible inside the job
 	c := Start(t, Options{Nodes: 2, CPUsPerNode: 2, MemPerNode: "6G", Binaries: true})
 	dir := c.WorkDir(nobody, nobody)
 	prog, err := os.ReadFile("testdata/mpi_job.py")

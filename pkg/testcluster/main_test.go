@@ -11,5 +11,7 @@ func TestMain(m *testing.M) {
 	if runc.Main() { // this binary is also the task supervisor and init
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeJobRoot()
+	os.Exit(code)
 }
