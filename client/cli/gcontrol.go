@@ -328,7 +328,7 @@ func (e *Env) gcontrolUpdate(c *ucli.Context, args []string) error {
 			}
 			req.Nodes = names
 		case "state":
-			req.State = strings.ToUpper(v)
+			req.State = v
 		case "reason":
 			req.Reason = v
 		case "jobid", "job":
@@ -340,15 +340,11 @@ func (e *Env) gcontrolUpdate(c *ucli.Context, args []string) error {
 	if len(req.Nodes) == 0 || req.State == "" {
 		return usagef("update: give nodename=HOSTLIST and state=drain|resume|down")
 	}
-	switch req.State {
-	case "DRAIN", "DOWN":
-		if strings.TrimSpace(req.Reason) == "" {
-			return usagef("update: state=%s needs reason=TEXT", strings.ToLower(req.State))
-		}
-	case "RESUME", "UP", "IDLE":
-	default:
-		return usagef("update: unknown state %q (use drain, resume or down)", strings.ToLower(req.State))
+	state, err := api.NodeUpdateState(req.State, req.Reason)
+	if err != nil {
+		return usagef("update: %v", err)
 	}
+	req.State = state
 	cl, err := e.connect(c)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -218,16 +217,9 @@ func (s *Server) updateNodes(ctx context.Context, req *api.NodeUpdateRequest) (a
 	if err := checkText("reason", req.Reason, 1024); err != nil {
 		return nil, err
 	}
-	state := strings.ToUpper(req.State)
-	switch state {
-	case "DRAIN", "DOWN":
-		if strings.TrimSpace(req.Reason) == "" {
-			return nil, invalid("node update: state=%s needs a reason", state)
-		}
-	case "RESUME", "UP", "IDLE":
-		state = "RESUME"
-	default:
-		return nil, invalid("node update: unknown state %q (use drain, resume or down)", truncate(req.State, 32))
+	state, err := api.NodeUpdateState(req.State, req.Reason)
+	if err != nil {
+		return nil, invalid("node update: %v", err)
 	}
 	snap := s.store.Snapshot()
 	for _, name := range req.Nodes {

@@ -102,13 +102,7 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 		if n < nn && (sp.NNodes > 0 || len(sp.Nodes) > 0) {
 			return nil, invalid("step: %d tasks cannot cover %d nodes", n, nn)
 		}
-		base, extra := n/nn, n%nn
-		for i := range counts {
-			counts[i] = base
-			if i < extra {
-				counts[i]++
-			}
-		}
+		counts = api.BlockCounts(n, nn)
 	}
 	var tasks []api.StepTask
 	for i, a := range nodes {

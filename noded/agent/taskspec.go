@@ -309,15 +309,7 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 func jobTaskCounts(j *api.Job) []int {
 	nn := max(len(j.Allocs), 1)
 	per := j.Spec.TasksOnNode()
-	n := min(max(j.Spec.NTasks, 1), per*nn)
-	counts := make([]int, nn)
-	for i := range counts {
-		counts[i] = n / nn
-		if i < n%nn {
-			counts[i]++
-		}
-	}
-	return counts
+	return api.BlockCounts(min(max(j.Spec.NTasks, 1), per*nn), nn)
 }
 
 // envBuilder collects KEY=VALUE entries in first-set order; a later set of

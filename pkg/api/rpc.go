@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // RPC paths. User RPCs are served on the controller's Unix socket, where the
 // caller's uid comes from the kernel (SO_PEERCRED); node RPCs are served on
@@ -195,4 +199,24 @@ type NodeUpdateRequest struct {
 // NodeUpdateResponse lists the nodes changed.
 type NodeUpdateResponse struct {
 	Nodes []string `json:"nodes"`
+}
+
+// NodeUpdateState checks a requested node state and reason (case aside:
+// drain, down, or resume and its aliases up and idle) and returns the
+// state as "DRAIN", "DOWN" or "RESUME". Drain and down need a reason.
+func NodeUpdateState(state, reason string) (string, error) {
+	st := strings.ToUpper(state)
+	switch st {
+	case "DRAIN", "DOWN":
+		if strings.TrimSpace(reason) == "" {
+			return "", fmt.Errorf("state=%s needs reason=TEXT", strings.ToLower(st))
+		}
+		return st, nil
+	case "RESUME", "UP", "IDLE":
+		return "RESUME", nil
+	}
+	if len(state) > 32 {
+		state = state[:32] + "..."
+	}
+	return "", fmt.Errorf("unknown state %q (use drain, resume or down)", state)
 }

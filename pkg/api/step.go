@@ -135,3 +135,19 @@ type StepReport struct {
 	Killed   bool   `json:"killed,omitempty"`
 	Error    string `json:"error,omitempty"`
 }
+
+// BlockCounts spreads n tasks over nodes in blocks: balanced counts, the
+// first nodes taking the extra tasks (Slurm's block distribution).
+func BlockCounts(n, nodes int) []int {
+	counts := make([]int, nodes)
+	if nodes == 0 {
+		return counts
+	}
+	for i := range counts {
+		counts[i] = n / nodes
+		if i < n%nodes {
+			counts[i]++
+		}
+	}
+	return counts
+}

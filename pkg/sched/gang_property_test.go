@@ -421,40 +421,6 @@ func randomGangCluster(r *rand.Rand) sched.Input {
 	return in
 }
 
-// cloneGangInput copies everything Schedule reads, every allocation of
-// multi-node jobs included (the network is immutable).
-func cloneGangInput(in sched.Input) sched.Input {
-	out := in
-	out.Nodes = nil
-	for _, n := range in.Nodes {
-		nn := *n.Node
-		nn.GPUs, nn.Partitions, nn.Features = slices.Clone(n.Node.GPUs), slices.Clone(n.Node.Partitions), slices.Clone(n.Node.Features)
-		n.Node, n.GPUs = &nn, slices.Clone(n.GPUs)
-		out.Nodes = append(out.Nodes, n)
-	}
-	cloneJobs := func(js []*api.Job) []*api.Job {
-		var out []*api.Job
-		for _, j := range js {
-			jj := *j
-			jj.Allocs = nil
-			for _, a := range j.Allocs {
-				a.GPUs = slices.Clone(a.GPUs)
-				jj.Allocs = append(jj.Allocs, a)
-			}
-			out = append(out, &jj)
-		}
-		return out
-	}
-	out.Pending, out.Running = cloneJobs(in.Pending), cloneJobs(in.Running)
-	out.Partitions = nil
-	for _, p := range in.Partitions {
-		p.Nodes = slices.Clone(p.Nodes)
-		out.Partitions = append(out.Partitions, p)
-	}
-	out.QOS = slices.Clone(in.QOS)
-	return out
-}
-
 // TestGangProperties runs every mode on random clusters with gangs: plans
 // satisfy checkGangPlan, do not change the input, and are the same when
 // computed again or from the input in another order.
@@ -467,18 +433,18 @@ func TestGangProperties(t *testing.T) {
 	}
 	for i := 0; i < iterations; i++ {
 		in := randomGangCluster(r)
-		before := cloneGangInput(in)
+		before := deepClone(in)
 		plan := sched.Schedule(in)
 		if !reflect.DeepEqual(in, before) {
 			t.Fatalf("iteration %d: Schedule modified its input", i)
 		}
 		checkGangPlan(t, in, plan)
-		again := sched.Schedule(cloneGangInput(in))
+		again := sched.Schedule(deepClone(in))
 		if !reflect.DeepEqual(plan.Placements, again.Placements) || !reflect.DeepEqual(plan.Reasons, again.Reasons) ||
 			!reflect.DeepEqual(plan, again) {
 			t.Fatalf("iteration %d: not deterministic:\n%+v\n%+v", i, plan, again)
 		}
-		sh := cloneGangInput(in)
+		sh := deepClone(in)
 		for _, s := range []interface{ swap(i, j int) }{
 			swapper[sched.NodeFree](sh.Nodes), swapper[*api.Job](sh.Pending), swapper[*api.Job](sh.Running),
 			swapper[api.Partition](sh.Partitions),

@@ -149,7 +149,8 @@ func randomCluster(r *rand.Rand) sched.Input {
 	return in
 }
 
-// deepClone copies everything Schedule reads.
+// deepClone copies everything Schedule reads, every allocation of
+// multi-node jobs included (the network is immutable).
 func deepClone(in sched.Input) sched.Input {
 	out := in
 	out.Nodes = nil
@@ -164,10 +165,10 @@ func deepClone(in sched.Input) sched.Input {
 		var out []*api.Job
 		for _, j := range js {
 			jj := *j
-			if len(j.Allocs) > 0 {
-				a := j.Allocs[0]
+			jj.Allocs = nil
+			for _, a := range j.Allocs {
 				a.GPUs = slices.Clone(a.GPUs)
-				jj.Allocs = []api.Allocation{a}
+				jj.Allocs = append(jj.Allocs, a)
 			}
 			out = append(out, &jj)
 		}
