@@ -16,13 +16,23 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
 	"github.com/gsched/gsched/pkg/config"
 	"github.com/gsched/gsched/pkg/rpc"
 )
 
-// EnvSocket names the environment variable that, when set, gives the
-// controller's socket path and overrides the configuration file.
-const EnvSocket = "GSCHED_SOCKET"
+// Environment variables that choose how to reach the controller.
+const (
+	// EnvSocket, when set, gives the controller's socket path and
+	// overrides the configuration file.
+	EnvSocket = "GSCHED_SOCKET"
+	// EnvToken holds a token from `gcontrol token`; when set, the
+	// commands talk to the controller over TCP (remote use).
+	EnvToken = "GSCHED_TOKEN"
+	// EnvController gives the controller's user TCP address for remote
+	// use (default: the configuration's controller.user_address).
+	EnvController = "GSCHED_CONTROLLER"
+)
 
 // Exit statuses.
 const (
@@ -61,6 +71,9 @@ type Env struct {
 	Now      func() time.Time
 	// Dial returns a Caller for the controller's Unix socket.
 	Dial func(socket string) Caller
+	// DialToken returns a Caller for the controller's user TCP address
+	// that signs requests with a token.
+	DialToken func(addr string, t *auth.TokenSigner) Caller
 	// Sleep pauses between retries (gsub --wait).
 	Sleep func(time.Duration)
 }
@@ -68,16 +81,17 @@ type Env struct {
 // DefaultEnv is the real process environment.
 func DefaultEnv() *Env {
 	return &Env{
-		Stdin:    os.Stdin,
-		Stdout:   os.Stdout,
-		Stderr:   os.Stderr,
-		Getenv:   os.Getenv,
-		Environ:  os.Environ,
-		Getwd:    os.Getwd,
-		Hostname: os.Hostname,
-		Now:      time.Now,
-		Dial:     func(s string) Caller { return rpc.Dial(s) },
-		Sleep:    time.Sleep,
+		Stdin:     os.Stdin,
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		Getenv:    os.Getenv,
+		Environ:   os.Environ,
+		Getwd:     os.Getwd,
+		Hostname:  os.Hostname,
+		Now:       time.Now,
+		Dial:      func(s string) Caller { return rpc.Dial(s) },
+		DialToken: func(a string, t *auth.TokenSigner) Caller { return rpc.DialToken(a, t) },
+		Sleep:     time.Sleep,
 	}
 }
 
@@ -222,24 +236,70 @@ func SocketPath(getenv func(string) string, configFlag string) (string, error) {
 	if s := getenv(EnvSocket); s != "" {
 		return s, nil
 	}
-	path := config.Find(configFlag)
-	cfg, err := config.Load(path)
+	cfg, err := clientConfig(getenv, configFlag)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && configFlag == "" && getenv(config.EnvConf) == "" && path == config.DefaultPath {
-			return config.Default().Controller.Socket, nil
-		}
-		return "", fmt.Errorf("load configuration: %w", err)
+		return "", err
 	}
 	return cfg.Controller.Socket, nil
 }
 
-// connect returns a Caller for the controller.
+// clientConfig loads the configuration file, or the defaults when the
+// default file is absent.
+func clientConfig(getenv func(string) string, configFlag string) (*config.Config, error) {
+	if configFlag == "" {
+		configFlag = getenv(config.EnvConf)
+	}
+	path := config.Find(configFlag)
+	cfg, err := config.Load(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && configFlag == "" && path == config.DefaultPath {
+			return config.Default(), nil
+		}
+		return nil, fmt.Errorf("load configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// connect returns a Caller for the controller: over TCP with a token when
+// $GSCHED_TOKEN is set, else on the Unix socket.
 func (e *Env) connect(c *ucli.Context) (Caller, error) {
+	if tok := e.Getenv(EnvToken); tok != "" {
+		return e.connectRemote(c, tok)
+	}
 	sock, err := SocketPath(e.Getenv, c.String("config"))
 	if err != nil {
 		return nil, err
 	}
 	return e.Dial(sock), nil
+}
+
+func (e *Env) connectRemote(c *ucli.Context, tok string) (Caller, error) {
+	host, err := e.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("host name: %w", err)
+	}
+	signer, err := auth.ParseToken(tok, host)
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", EnvToken, err)
+	}
+	if exp := signer.Claims().ExpiresAt; exp != nil && e.Now().After(exp.Time) {
+		return nil, fmt.Errorf("$%s expired at %s; get a new one with `gcontrol token` on the controller's host",
+			EnvToken, exp.Time.Local().Format(time.DateTime))
+	}
+	addr := e.Getenv(EnvController)
+	if addr == "" {
+		cfg, err := clientConfig(e.Getenv, c.String("config"))
+		if err != nil {
+			return nil, err
+		}
+		if addr = cfg.Controller.UserAddress; addr == "" {
+			addr = cfg.Controller.UserListen
+		}
+	}
+	if addr == "" {
+		return nil, usagef("$%s is set but the controller's address is unknown: set $%s or controller.user_address", EnvToken, EnvController)
+	}
+	return e.DialToken(addr, signer), nil
 }
 
 // call makes one RPC with the ordinary timeout.

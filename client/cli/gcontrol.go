@@ -30,7 +30,7 @@ func (e *Env) Gcontrol(args []string) int {
 		helpFlag(false),
 	}
 	app := e.newApp("gcontrol", "show and change cluster state (scontrol)",
-		"show job|node|partition [NAME] | show hostnames [HOSTLIST] | update nodename=HOSTLIST state=drain|resume|down [reason=TEXT]",
+		"show job|node|partition [NAME] | show hostnames [HOSTLIST] | update nodename=HOSTLIST state=drain|resume|down [reason=TEXT] | token [username=NAME] [lifespan=SECONDS] [host=HOST]",
 		flags, e.gcontrolAction)
 	if len(args) > 1 {
 		args = append(args[:1:1], expandShortOptions(args[1:], flags, true)...)
@@ -41,7 +41,7 @@ func (e *Env) Gcontrol(args []string) int {
 func (e *Env) gcontrolAction(c *ucli.Context) error {
 	args := c.Args().Slice()
 	if len(args) == 0 {
-		return usagef("no command given: show or update")
+		return usagef("no command given: show, update or token")
 	}
 	switch strings.ToLower(args[0]) {
 	case "show":
@@ -51,8 +51,10 @@ func (e *Env) gcontrolAction(c *ucli.Context) error {
 		return e.gcontrolShow(c, strings.ToLower(args[1]), args[2:])
 	case "update":
 		return e.gcontrolUpdate(c, args[1:])
+	case "token":
+		return e.gcontrolToken(c, args[1:])
 	}
-	return usagef("unknown command %q: use show or update", args[0])
+	return usagef("unknown command %q: use show, update or token", args[0])
 }
 
 func (e *Env) gcontrolShow(c *ucli.Context, what string, rest []string) error {
@@ -354,4 +356,69 @@ func (e *Env) gcontrolUpdate(c *ucli.Context, args []string) error {
 		return fmt.Errorf("update nodes: %w", err)
 	}
 	return nil
+}
+
+// gcontrolToken asks for a token for remote use of the commands, printed
+// as GSCHED_TOKEN=... (as `scontrol token` prints SLURM_JWT=...).
+func (e *Env) gcontrolToken(c *ucli.Context, args []string) error {
+	req, err := parseTokenArgs(args)
+	if err != nil {
+		return err
+	}
+	cl, err := e.connect(c)
+	if err != nil {
+		return err
+	}
+	var resp api.TokenResponse
+	if err := call(c.Context, cl, api.PathToken, req, &resp); err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	if c.Bool("json") {
+		return writeJSON(e.Stdout, resp)
+	}
+	_, err = fmt.Fprintf(e.Stdout, "%s=%s\n", EnvToken, resp.Token)
+	return err
+}
+
+// parseTokenArgs reads token's KEY=VALUE arguments: username=, lifespan=
+// (seconds, or a duration such as 12h), host=.
+func parseTokenArgs(args []string) (api.TokenRequest, error) {
+	var req api.TokenRequest
+	seen := map[string]bool{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return req, usagef("token: %q is not KEY=VALUE", a)
+		}
+		k = strings.ToLower(k)
+		if seen[k] {
+			return req, usagef("token: %s given twice", k)
+		}
+		seen[k] = true
+		switch k {
+		case "username", "user":
+			if v == "" {
+				return req, usagef("token: empty username")
+			}
+			req.User = v
+		case "lifespan":
+			secs, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				d, derr := time.ParseDuration(v)
+				if derr != nil {
+					return req, usagef("token: lifespan %q: want seconds or a duration such as 12h", v)
+				}
+				secs = int64(d / time.Second)
+			}
+			if secs <= 0 {
+				return req, usagef("token: lifespan must be positive")
+			}
+			req.Lifespan = secs
+		case "host":
+			req.Host = v
+		default:
+			return req, usagef("token: unknown key %q (use username, lifespan and host)", k)
+		}
+	}
+	return req, nil
 }

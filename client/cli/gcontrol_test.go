@@ -1,12 +1,22 @@
 package cli
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/auth"
+	"github.com/gsched/gsched/pkg/config"
 )
+
+// callerFunc is a Caller that hands each call to a function.
+type callerFunc func(path string, resp any) error
+
+func (f callerFunc) Call(_ context.Context, path string, _, resp any) error { return f(path, resp) }
 
 func TestGcontrolUpdate(t *testing.T) {
 	for _, tc := range []struct {
@@ -98,5 +108,106 @@ func TestGcontrolShow(t *testing.T) {
 	te := newTestEnv(t, fs.sock)
 	if code := te.Gcontrol([]string{"gcontrol", "show", "node", "n9"}); code == 0 || !strings.Contains(te.stderr.String(), `node "n9" not found`) {
 		t.Errorf("unknown node: exit %d stderr %q", code, te.stderr)
+	}
+}
+
+func TestGcontrolToken(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want api.TokenRequest
+		err  string // usage error
+	}{
+		{"defaults", nil, api.TokenRequest{}, ""},
+		{"slurm style", []string{"username=bob", "lifespan=3600"}, api.TokenRequest{User: "bob", Lifespan: 3600}, ""},
+		{"duration and host", []string{"Lifespan=12h", "host=laptop"}, api.TokenRequest{Lifespan: 43200, Host: "laptop"}, ""},
+		{"zero lifespan", []string{"lifespan=0"}, api.TokenRequest{}, "must be positive"},
+		{"bad lifespan", []string{"lifespan=forever"}, api.TokenRequest{}, "want seconds"},
+		{"empty user", []string{"username="}, api.TokenRequest{}, "empty username"},
+		{"unknown key", []string{"scope=all"}, api.TokenRequest{}, "unknown key"},
+		{"twice", []string{"user=a", "user=b"}, api.TokenRequest{}, "given twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFakeServer(t)
+			fs.answer(api.PathToken, api.TokenResponse{Token: "J.W.T~S", User: "alice"})
+			te := newTestEnv(t, fs.sock)
+			code := te.Gcontrol(append([]string{"gcontrol", "token"}, tc.args...))
+			if tc.err != "" {
+				if code != ExitUsage || !strings.Contains(te.stderr.String(), tc.err) || fs.count(api.PathToken) != 0 {
+					t.Fatalf("exit %d stderr %q requests %d, want usage error %q", code, te.stderr, fs.count(api.PathToken), tc.err)
+				}
+				return
+			}
+			if code != 0 || te.stdout.String() != "GSCHED_TOKEN=J.W.T~S\n" {
+				t.Fatalf("exit %d stdout %q stderr %q", code, te.stdout, te.stderr)
+			}
+			var got api.TokenRequest
+			fs.decode(t, api.PathToken, 0, &got)
+			if got != tc.want {
+				t.Errorf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// With $GSCHED_TOKEN the commands go over TCP to the controller's user
+// address, signing with the token; without an address, or with an
+// expired or malformed token, they stop before sending anything.
+func TestRemoteConnect(t *testing.T) {
+	a := auth.NewTokenAuthority([]byte(strings.Repeat("k", 32)), time.Minute)
+	tok, _, err := a.Issue(auth.Identity{UID: 1000, GID: 1000, User: "alice"}, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		now  time.Time
+		addr string // dialled address; "" = an error containing err
+		err  string
+	}{
+		{"env address", map[string]string{EnvToken: tok, EnvController: "ctl:6819"}, time.Now(), "ctl:6819", ""},
+		{"no address", map[string]string{EnvToken: tok}, time.Now(), "", "address is unknown"},
+		{"expired", map[string]string{EnvToken: tok, EnvController: "ctl:6819"}, time.Now().Add(2 * time.Hour), "", "expired"},
+		{"malformed", map[string]string{EnvToken: "nope", EnvController: "ctl:6819"}, time.Now(), "", "malformed token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEnv(t, "/nonexistent")
+			conf := filepath.Join(t.TempDir(), "g.conf")
+			if err := os.WriteFile(conf, []byte("[controller]\nsocket = \"/nonexistent\"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tc.env[config.EnvConf] = conf
+			te.Getenv = func(k string) string { return tc.env[k] }
+			te.Now = func() time.Time { return tc.now }
+			var dialled string
+			te.DialToken = func(addr string, s *auth.TokenSigner) Caller {
+				dialled = addr
+				if s.Claims().Subject != "alice" {
+					t.Errorf("signer claims %+v", s.Claims())
+				}
+				return callerFunc(func(path string, resp any) error {
+					if path != api.PathShares {
+						t.Errorf("call to %s", path)
+					}
+					return nil
+				})
+			}
+			te.Dial = func(string) Caller { t.Error("dialled the Unix socket"); return nil }
+			code := te.Gcontrol([]string{"gcontrol", "show", "hostnames", "n1"})
+			if code != 0 {
+				t.Fatalf("hostnames needs no controller: exit %d %q", code, te.stderr)
+			}
+			code = te.Gshare([]string{"gshare"})
+			if tc.addr != "" {
+				if dialled != tc.addr {
+					t.Fatalf("dialled %q, want %q (exit %d %q)", dialled, tc.addr, code, te.stderr)
+				}
+				return
+			}
+			if code == 0 || dialled != "" || !strings.Contains(te.stderr.String(), tc.err) {
+				t.Fatalf("exit %d dialled %q stderr %q, want error %q", code, dialled, te.stderr, tc.err)
+			}
+		})
 	}
 }

@@ -48,8 +48,10 @@ type Server struct {
 	pol          *policy
 	defMemPerCPU int64
 
-	userSrv *rpc.Server
-	nodeSrv *rpc.Server
+	userSrv   *rpc.Server
+	nodeSrv   *rpc.Server
+	remoteSrv *rpc.Server // users over TCP with tokens (nil: off)
+	tokens    *auth.TokenAuthority
 
 	kick chan struct{}
 
@@ -59,7 +61,7 @@ type Server struct {
 	prios    map[api.JobID]int64
 	lastSeen map[string]time.Time
 
-	userL, nodeL net.Listener
+	userL, nodeL, remoteL net.Listener
 }
 
 // New opens the state (replaying the raft log) and prepares the listeners.
@@ -112,6 +114,15 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathStepStart, s.startStep)
 	rpc.Handle(s.userSrv, api.PathStepWait, s.waitStep)
 	rpc.Handle(s.userSrv, api.PathStepCancel, s.cancelStep)
+	rpc.Handle(s.userSrv, api.PathToken, s.issueToken)
+
+	// Remote users: the same calls over TCP, each request signed with a
+	// token that the controller issued (see auth.TokenAuthority).
+	s.tokens = auth.NewTokenAuthority(opts.Key, opts.Config.Auth.MaxClockSkew.Duration)
+	if opts.Config.Controller.UserListen != "" {
+		s.remoteSrv = rpc.NewSignedServer(s.tokens, opts.Log.Named("rpc.remote"))
+		s.remoteSrv.HandleAll(s.userSrv.Handlers())
+	}
 
 	s.nodeSrv = rpc.NewSignedServer(auth.NewVerifier(opts.Key, opts.Config.Auth.MaxClockSkew.Duration), opts.Log.Named("rpc.node"))
 	rpc.Handle(s.nodeSrv, api.PathNodeRegister, s.registerNode)
@@ -126,13 +137,25 @@ func New(opts Options) (*Server, error) {
 		rn.close()
 		return nil, fmt.Errorf("listen %s: %w", opts.Config.Controller.Listen, err)
 	}
-	// The real address (listen may name port 0) for tools and test harnesses.
-	addrFile := filepath.Join(opts.Config.Controller.StateDir, "listen.addr")
-	if err := os.WriteFile(addrFile, []byte(s.NodeAddr()+"\n"), 0o644); err != nil {
-		s.userL.Close()
-		s.nodeL.Close()
-		rn.close()
-		return nil, fmt.Errorf("write %s: %w", addrFile, err)
+	if s.remoteSrv != nil {
+		if s.remoteL, err = net.Listen("tcp", opts.Config.Controller.UserListen); err != nil {
+			s.closeListeners()
+			rn.close()
+			return nil, fmt.Errorf("listen %s: %w", opts.Config.Controller.UserListen, err)
+		}
+	}
+	// The real addresses (listen may name port 0) for tools and test harnesses.
+	addrs := map[string]net.Listener{"listen.addr": s.nodeL, "user.addr": s.remoteL}
+	for name, l := range addrs {
+		if l == nil {
+			continue
+		}
+		addrFile := filepath.Join(opts.Config.Controller.StateDir, name)
+		if err := os.WriteFile(addrFile, []byte(l.Addr().String()+"\n"), 0o644); err != nil {
+			s.closeListeners()
+			rn.close()
+			return nil, fmt.Errorf("write %s: %w", addrFile, err)
+		}
 	}
 	return s, nil
 }
@@ -177,16 +200,35 @@ func partitions(c *config.Config) ([]api.Partition, error) {
 // NodeAddr is the TCP address node daemons should use.
 func (s *Server) NodeAddr() string { return s.nodeL.Addr().String() }
 
+// UserAddr is the TCP address for remote commands ("" when off).
+func (s *Server) UserAddr() string {
+	if s.remoteL == nil {
+		return ""
+	}
+	return s.remoteL.Addr().String()
+}
+
+func (s *Server) closeListeners() {
+	for _, l := range []net.Listener{s.userL, s.nodeL, s.remoteL} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
 // Run serves until ctx is done, then shuts everything down.
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	for _, srv := range []struct {
 		s *rpc.Server
 		l net.Listener
-	}{{s.userSrv, s.userL}, {s.nodeSrv, s.nodeL}} {
+	}{{s.userSrv, s.userL}, {s.nodeSrv, s.nodeL}, {s.remoteSrv, s.remoteL}} {
+		if srv.s == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -201,7 +243,7 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}
-	s.log.Info("controller ready", zap.String("socket", s.cfg.Controller.Socket), zap.String("listen", s.NodeAddr()))
+	s.log.Info("controller ready", zap.String("socket", s.cfg.Controller.Socket), zap.String("listen", s.NodeAddr()), zap.String("user_listen", s.UserAddr()))
 	s.Kick()
 	<-ctx.Done()
 	wg.Wait()

@@ -17,6 +17,7 @@ const (
 	PathListNodes    = "/v1/nodes/list"
 	PathUpdateNodes  = "/v1/nodes/update"
 	PathWhoAmI       = "/v1/whoami"
+	PathToken        = "/v1/token"
 	PathPriority     = "/v1/jobs/priority"
 	PathShares       = "/v1/shares"
 	PathStepStart    = "/v1/steps/start"
@@ -108,6 +109,24 @@ type WhoAmI struct {
 	GID      uint32 `json:"gid"`
 	User     string `json:"user"`
 	Operator bool   `json:"operator"`
+}
+
+// TokenRequest asks for a token for remote (TCP) use of the commands.
+type TokenRequest struct {
+	// User is whom the token is for ("" = the caller; another user only
+	// for operators, as `scontrol token username=`).
+	User string `json:"user,omitempty"`
+	// Lifespan in seconds (0 = the configured default).
+	Lifespan int64 `json:"lifespan,omitempty"`
+	// Host, when set, is the only host the token may be used from.
+	Host string `json:"host,omitempty"`
+}
+
+// TokenResponse carries a token ("JWT~SECRET"; keep it secret).
+type TokenResponse struct {
+	Token   string    `json:"token"`
+	User    string    `json:"user"`
+	Expires time.Time `json:"expires"`
 }
 
 // RegisterRequest is sent by a node daemon at start-up and whenever its

@@ -106,9 +106,14 @@ func (s *Signer) Sign(method, path string, body []byte) (map[string]string, erro
 }
 
 func mac(key []byte, method, path, ts, nonce string, body []byte) string {
+	return macParts(key, body, method, path, ts, nonce)
+}
+
+// macParts is HMAC-SHA256(key, part0 NUL part1 NUL ... SHA-256(body)), hex.
+func macParts(key, body []byte, parts ...string) string {
 	bh := sha256.Sum256(body)
 	m := hmac.New(sha256.New, key)
-	for _, part := range []string{method, path, ts, nonce} {
+	for _, part := range parts {
 		m.Write([]byte(part))
 		m.Write([]byte{0})
 	}
@@ -127,18 +132,13 @@ var (
 // Verifier checks signed requests and remembers nonces for twice the
 // allowed skew, so each signed request is accepted at most once.
 type Verifier struct {
-	key  []byte
-	skew time.Duration
-	now  func() time.Time
-
-	mu    sync.Mutex
-	seen  map[string]time.Time
-	sweep time.Time
+	key    []byte
+	replay *replayCache
 }
 
 // NewVerifier returns a verifier for the key.
 func NewVerifier(key []byte, skew time.Duration) *Verifier {
-	return &Verifier{key: key, skew: skew, now: time.Now, seen: map[string]time.Time{}}
+	return &Verifier{key: key, replay: newReplayCache(skew, time.Now)}
 }
 
 // Verify checks one request's headers against its method, path and body.
@@ -154,28 +154,48 @@ func (v *Verifier) Verify(method, path string, body []byte, get func(string) str
 	if !hmac.Equal([]byte(want), []byte(sig)) {
 		return ErrBadSig
 	}
+	return v.replay.check(ts, nonce)
+}
+
+// replayCache rejects requests whose time is outside the allowed skew and
+// nonces seen before; it remembers each nonce for twice the skew.
+type replayCache struct {
+	skew time.Duration
+	now  func() time.Time
+
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	sweep time.Time
+}
+
+func newReplayCache(skew time.Duration, now func() time.Time) *replayCache {
+	return &replayCache{skew: skew, now: now, seen: map[string]time.Time{}}
+}
+
+// check accepts (ts, nonce) once; ts is Unix nanoseconds in decimal.
+func (c *replayCache) check(ts, nonce string) error {
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return ErrBadSig
 	}
-	now := v.now()
+	now := c.now()
 	t := time.Unix(0, n)
-	if d := now.Sub(t); d > v.skew || d < -v.skew {
+	if d := now.Sub(t); d > c.skew || d < -c.skew {
 		return ErrStale
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, dup := v.seen[nonce]; dup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.seen[nonce]; dup {
 		return ErrReplay
 	}
-	v.seen[nonce] = t
-	if now.Sub(v.sweep) > v.skew {
-		for k, at := range v.seen {
-			if now.Sub(at) > 2*v.skew {
-				delete(v.seen, k)
+	c.seen[nonce] = t
+	if now.Sub(c.sweep) > c.skew {
+		for k, at := range c.seen {
+			if now.Sub(at) > 2*c.skew {
+				delete(c.seen, k)
 			}
 		}
-		v.sweep = now
+		c.sweep = now
 	}
 	return nil
 }

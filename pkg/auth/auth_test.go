@@ -32,7 +32,7 @@ func pair(key []byte) (*Signer, *Verifier, *clock) {
 	s := NewSigner(key)
 	s.now = c.now
 	v := NewVerifier(testKey, skew)
-	v.now = c.now
+	v.replay.now = c.now
 	return s, v, c
 }
 
@@ -201,9 +201,9 @@ func TestVerifyReplay(t *testing.T) {
 	if err := verify(v, sign(t, s, "POST", "/p", nil)); err != nil {
 		t.Fatal(err)
 	}
-	v.mu.Lock()
-	n := len(v.seen)
-	v.mu.Unlock()
+	v.replay.mu.Lock()
+	n := len(v.replay.seen)
+	v.replay.mu.Unlock()
 	if n != 1 {
 		t.Errorf("verifier remembers %d nonces after 3 skews, want 1 (the last)", n)
 	}
@@ -315,7 +315,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("POST", "/p", "99999999999999999999999", strings.Repeat("n", 64), strings.Repeat("0", 128), []byte("z"))
 	f.Fuzz(func(t *testing.T, method, path, ts, nonce, sig string, body []byte) {
 		v := NewVerifier(testKey, skew)
-		v.now = func() time.Time { return t0 }
+		v.replay.now = func() time.Time { return t0 }
 		h := map[string]string{HeaderTime: ts, HeaderNonce: nonce, HeaderSig: sig}
 		err := v.Verify(method, path, body, func(k string) string { return h[k] })
 		if err == nil {

@@ -16,7 +16,15 @@ type Peer struct {
 	GID  uint32
 	PID  int32
 	User string
+	// Remote is the origin host of a caller that came over TCP with a
+	// token ("" for a local caller on the Unix socket); TokenID is that
+	// token's id (jti), for the log.
+	Remote  string
+	TokenID string
 }
+
+// IsRemote reports whether the caller authenticated with a token.
+func (p Peer) IsRemote() bool { return p.TokenID != "" }
 
 type peerKey struct{}
 

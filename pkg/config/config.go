@@ -72,9 +72,15 @@ type ControllerConfig struct {
 	// Listen is the TCP address node daemons talk to.
 	Listen string `toml:"listen"`
 	// Address is where node daemons reach the controller (default Listen).
-	Address  string `toml:"address"`
-	StateDir string `toml:"state_dir"`
-	PIDFile  string `toml:"pid_file"`
+	Address string `toml:"address"`
+	// UserListen is the TCP address remote users' commands talk to, with
+	// a token from `gcontrol token` ("" = no remote user access).
+	UserListen string `toml:"user_listen"`
+	// UserAddress is where remote commands reach the controller (default
+	// UserListen); $GSCHED_CONTROLLER overrides it.
+	UserAddress string `toml:"user_address"`
+	StateDir    string `toml:"state_dir"`
+	PIDFile     string `toml:"pid_file"`
 	// NodeTimeout: a node not heard from for this long goes DOWN and its
 	// running jobs end NODE_FAIL.
 	NodeTimeout Duration `toml:"node_timeout"`
@@ -97,6 +103,10 @@ type AuthConfig struct {
 	KeyFile string `toml:"key_file"`
 	// MaxClockSkew bounds the age of a signed request.
 	MaxClockSkew Duration `toml:"max_clock_skew"`
+	// TokenLifespan is how long a `gcontrol token` is valid by default;
+	// MaxTokenLifespan bounds what a caller may ask for.
+	TokenLifespan    Duration `toml:"token_lifespan"`
+	MaxTokenLifespan Duration `toml:"max_token_lifespan"`
 }
 
 // NodeConfig configures gnoded.
@@ -242,8 +252,10 @@ func Default() *Config {
 			SnapshotThreshold: 8192,
 		},
 		Auth: AuthConfig{
-			KeyFile:      "/etc/gsched/cluster.key",
-			MaxClockSkew: Duration{60 * time.Second},
+			KeyFile:          "/etc/gsched/cluster.key",
+			MaxClockSkew:     Duration{60 * time.Second},
+			TokenLifespan:    Duration{24 * time.Hour},
+			MaxTokenLifespan: Duration{30 * 24 * time.Hour},
 		},
 		Node: NodeConfig{
 			StateDir:     "/var/lib/gsched/node",
@@ -358,6 +370,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.MaxClockSkew.Duration <= 0 {
 		bad("auth.max_clock_skew must be positive")
+	}
+	if c.Auth.TokenLifespan.Duration <= 0 || c.Auth.MaxTokenLifespan.Duration < c.Auth.TokenLifespan.Duration {
+		bad("auth.token_lifespan must be positive and at most auth.max_token_lifespan")
 	}
 	if _, err := topology.NewNetwork(c.Switches); err != nil {
 		bad("switch: %v", err)

@@ -61,6 +61,7 @@ snapshot_threshold = 100
 [auth]
 key_file = "keys/cluster.key"
 max_clock_skew = "5m"
+token_lifespan = "8h"
 
 [node]
 name = "gpu01"
@@ -130,7 +131,8 @@ func TestLoadFullExample(t *testing.T) {
 			KillWait:          dur(0),
 			SnapshotThreshold: 100,
 		},
-		Auth: config.AuthConfig{KeyFile: filepath.Join(dir, "keys/cluster.key"), MaxClockSkew: dur(5 * time.Minute)},
+		Auth: config.AuthConfig{KeyFile: filepath.Join(dir, "keys/cluster.key"), MaxClockSkew: dur(5 * time.Minute),
+			TokenLifespan: dur(8 * time.Hour), MaxTokenLifespan: dur(720 * time.Hour)},
 		Node: config.NodeConfig{
 			Name: "gpu01", StateDir: "/var/lib/lab/node", PIDFile: "/run/gnoded.pid", Runc: "runc",
 			CgroupParent: "/lab.slice", CPUs: 64, Memory: "512G", PidsLimit: 0, GPUDiscovery: "config",
@@ -317,6 +319,7 @@ func TestValidate(t *testing.T) {
 		{"negative schedule interval", func(c *config.Config) { c.Controller.ScheduleInterval = dur(-time.Second) }, "schedule_interval must be positive"},
 		{"negative kill wait", func(c *config.Config) { c.Controller.KillWait = dur(-time.Second) }, "kill_wait must not be negative"},
 		{"zero clock skew", func(c *config.Config) { c.Auth.MaxClockSkew = dur(0) }, "max_clock_skew must be positive"},
+		{"token lifespan over the max", func(c *config.Config) { c.Auth.TokenLifespan = dur(800 * time.Hour) }, "token_lifespan must be positive"},
 		{"empty cgroup parent", func(c *config.Config) { c.Node.CgroupParent = "" }, "cgroup_parent must be an absolute"},
 		{"relative cgroup parent", func(c *config.Config) { c.Node.CgroupParent = "gsched" }, "cgroup_parent must be an absolute"},
 		{"negative CPUs", func(c *config.Config) { c.Node.CPUs = -1 }, "node.cpus must not be negative"},

@@ -14,12 +14,24 @@ import (
 	"github.com/gsched/gsched/pkg/auth"
 )
 
+// RequestSigner signs requests and checks the answers' signatures: the
+// cluster key's *auth.Signer (node daemons) or a user's *auth.TokenSigner.
+type RequestSigner interface {
+	Sign(method, path string, body []byte) (map[string]string, error)
+	VerifyResponse(path string, reqHeaders map[string]string, body []byte, sig string) error
+}
+
+var (
+	_ RequestSigner = (*auth.Signer)(nil)
+	_ RequestSigner = (*auth.TokenSigner)(nil)
+)
+
 // Client calls one daemon.
 type Client struct {
 	hc     *http.Client
 	base   string
 	target string
-	signer *auth.Signer
+	signer RequestSigner
 	node   string
 }
 
@@ -40,15 +52,22 @@ func Dial(socketPath string) *Client {
 // DialSigned returns a client for a daemon's TCP address that signs every
 // request with the cluster key. node names the caller (informational).
 func DialSigned(addr string, key []byte, node string) *Client {
+	c := dialTCP(addr, auth.NewSigner(key))
+	c.node = node
+	return c
+}
+
+// DialToken returns a client for the controller's user TCP address that
+// signs every request with a user token (see auth.TokenSigner).
+func DialToken(addr string, t *auth.TokenSigner) *Client { return dialTCP(addr, t) }
+
+func dialTCP(addr string, s RequestSigner) *Client {
 	tr := &http.Transport{
 		DialContext:     (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:    4,
 		IdleConnTimeout: 90 * time.Second,
 	}
-	return &Client{
-		hc: &http.Client{Transport: tr}, base: "http://" + addr, target: addr,
-		signer: auth.NewSigner(key), node: node,
-	}
+	return &Client{hc: &http.Client{Transport: tr}, base: "http://" + addr, target: addr, signer: s}
 }
 
 // Close releases idle connections.

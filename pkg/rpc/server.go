@@ -28,10 +28,23 @@ import (
 // (auth.PeerFrom) on Unix-socket servers.
 type HandlerFunc func(ctx context.Context, body []byte) (any, error)
 
+// Authenticator checks a signed request and signs its answer: the
+// cluster key's *auth.Verifier for node daemons, *auth.TokenAuthority for
+// remote users (it puts the caller in the context).
+type Authenticator interface {
+	Authenticate(ctx context.Context, method, path string, body []byte, get func(string) string) (context.Context, error)
+	SignResponse(path string, get func(string) string, body []byte) string
+}
+
+var (
+	_ Authenticator = (*auth.Verifier)(nil)
+	_ Authenticator = (*auth.TokenAuthority)(nil)
+)
+
 // Server dispatches POST requests by path.
 type Server struct {
 	handlers map[string]HandlerFunc
-	verifier *auth.Verifier // nil: Unix-socket server, peer credentials required
+	verifier Authenticator // nil: Unix-socket server, peer credentials required
 	log      *zap.Logger
 }
 
@@ -41,10 +54,28 @@ func NewPeerServer(log *zap.Logger) *Server {
 	return &Server{handlers: map[string]HandlerFunc{}, log: log}
 }
 
-// NewSignedServer returns a server that accepts only requests signed with
-// the cluster key.
-func NewSignedServer(v *auth.Verifier, log *zap.Logger) *Server {
-	return &Server{handlers: map[string]HandlerFunc{}, verifier: v, log: log}
+// NewSignedServer returns a server that accepts only requests that a
+// verifies: signed with the cluster key (node daemons) or with a user
+// token (remote commands).
+func NewSignedServer(a Authenticator, log *zap.Logger) *Server {
+	return &Server{handlers: map[string]HandlerFunc{}, verifier: a, log: log}
+}
+
+// Handlers returns a copy of the registered handlers (to serve the same
+// calls on another transport, see HandleAll).
+func (s *Server) Handlers() map[string]HandlerFunc {
+	out := make(map[string]HandlerFunc, len(s.handlers))
+	for k, v := range s.handlers {
+		out[k] = v
+	}
+	return out
+}
+
+// HandleAll registers already-decoding handlers (from Handlers).
+func (s *Server) HandleAll(hs map[string]HandlerFunc) {
+	for k, v := range hs {
+		s.handlers[k] = v
+	}
 }
 
 // Handle registers fn for path, decoding the body into Req strictly.
@@ -130,7 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if s.verifier != nil {
-		if err := s.verifier.Verify(r.Method, path, body, r.Header.Get); err != nil {
+		if ctx, err = s.verifier.Authenticate(ctx, r.Method, path, body, r.Header.Get); err != nil {
 			s.log.Warn("rejected unauthenticated request", zap.String("path", path),
 				zap.String("remote", r.RemoteAddr), zap.Error(err))
 			s.writeError(w, path, err)

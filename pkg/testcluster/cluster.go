@@ -72,8 +72,10 @@ type Cluster struct {
 	Socket string
 	// Addr is the controller's TCP address for node daemons.
 	Addr string
-	Key  []byte
-	Bin  string
+	// UserAddr is its TCP address for remote commands (with a token).
+	UserAddr string
+	Key      []byte
+	Bin      string
 
 	ctl   *proc
 	nodes []*proc
@@ -139,6 +141,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	base.Operators = opts.Operators
 	base.Controller.Socket = c.Socket
 	base.Controller.Listen = "127.0.0.1:0"
+	base.Controller.UserListen = "127.0.0.1:0"
 	base.Controller.StateDir = filepath.Join(dir, "ctld")
 	base.Controller.HeartbeatInterval = config.Duration{Duration: opts.Heartbeat}
 	base.Controller.NodeTimeout = config.Duration{Duration: opts.NodeTimeout}
@@ -253,6 +256,10 @@ func (c *Cluster) startController() {
 			c.t.Fatalf("controller did not come up: %s", c.logTail(p))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if b, err := os.ReadFile(filepath.Join(p.conf.Controller.StateDir, "user.addr")); err == nil {
+		c.UserAddr = strings.TrimSpace(string(b))
+		p.conf.Controller.UserListen = c.UserAddr
 	}
 	// A restarted controller must keep the address the nodes know.
 	p.conf.Controller.Listen = c.Addr
@@ -474,10 +481,16 @@ func (c *Cluster) CLI(uid, gid int, dir, name string, args ...string) Result {
 // cluster and gsched's bin/ first on PATH.
 func (c *Cluster) Run(uid, gid int, dir, path string, args ...string) Result {
 	c.t.Helper()
+	return c.RunEnv(nil, uid, gid, dir, path, args...)
+}
+
+// RunEnv is Run with extra environment variables (KEY=VALUE).
+func (c *Cluster) RunEnv(env []string, uid, gid int, dir, path string, args ...string) Result {
+	c.t.Helper()
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{"GSCHED_CONF=" + c.Conf, "PATH=" + Binaries(c.t) + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C",
-		"GSCHED_IO_HOST=127.0.0.1"}
+	cmd.Env = append([]string{"GSCHED_CONF=" + c.Conf, "PATH=" + Binaries(c.t) + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LANG=C",
+		"GSCHED_IO_HOST=127.0.0.1"}, env...)
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	}
