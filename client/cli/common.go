@@ -72,8 +72,9 @@ type Env struct {
 	// Dial returns a Caller for the controller's Unix socket.
 	Dial func(socket string) Caller
 	// DialToken returns a Caller for the controller's user TCP address
-	// that signs requests with a token.
-	DialToken func(addr string, t *auth.TokenSigner) Caller
+	// (with HA, a comma-separated list to fail over along) that signs
+	// requests with a token.
+	DialToken func(addrs string, t *auth.TokenSigner) Caller
 	// Sleep pauses between retries (gsub --wait).
 	Sleep func(time.Duration)
 }
@@ -90,7 +91,7 @@ func DefaultEnv() *Env {
 		Hostname:  os.Hostname,
 		Now:       time.Now,
 		Dial:      func(s string) Caller { return rpc.Dial(s) },
-		DialToken: func(a string, t *auth.TokenSigner) Caller { return rpc.DialToken(a, t) },
+		DialToken: dialToken,
 		Sleep:     time.Sleep,
 	}
 }
@@ -302,11 +303,38 @@ func (e *Env) connectRemote(c *ucli.Context, tok string) (Caller, error) {
 	return e.DialToken(addr, signer), nil
 }
 
+// dialToken connects to the controllers at addrs with a token.
+func dialToken(addrs string, t *auth.TokenSigner) Caller {
+	var cs []*rpc.Client
+	for _, a := range rpc.SplitAddrs(addrs) {
+		cs = append(cs, rpc.DialToken(a, t))
+	}
+	if len(cs) == 1 {
+		return cs[0]
+	}
+	return rpc.NewFailover(cs, false)
+}
+
+// noLeaderWait bounds how long a command waits for an HA set to elect a
+// leader (each try is safe: a no-leader answer means nothing was applied).
+const noLeaderWait = 15 * time.Second
+
 // call makes one RPC with the ordinary timeout.
 func call(ctx context.Context, c Caller, path string, req, resp any) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	return c.Call(ctx, path, req, resp)
+	deadline := time.Now().Add(noLeaderWait)
+	for {
+		err := c.Call(ctx, path, req, resp)
+		if !errors.Is(err, api.ErrNoLeader) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // whoAmI asks the controller who the caller is.

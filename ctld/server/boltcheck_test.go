@@ -95,7 +95,7 @@ func TestCorruptSnapshotRefusesStart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rn, err := openRaft(dir, fsm.New(st, zap.NewNop()), 4, io.Discard)
+		rn, err := openRaft(fsm.New(st, zap.NewNop()), raftOptions{dir: dir, snapshotThreshold: 4, logOut: io.Discard})
 		return rn, st, err
 	}
 	rn, _, err := open()

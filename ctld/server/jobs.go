@@ -498,7 +498,7 @@ func (s *Server) whoAmI(ctx context.Context, _ *struct{}) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &api.WhoAmI{UID: p.UID, GID: p.GID, User: p.User, Operator: op}, nil
+	return &api.WhoAmI{UID: p.UID, GID: p.GID, User: p.User, Operator: op, Controller: s.cfg.ControllerID()}, nil
 }
 
 func (s *Server) listPriorities(ctx context.Context, _ *struct{}) (any, error) {

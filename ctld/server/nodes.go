@@ -275,6 +275,9 @@ func (s *Server) livenessLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if !s.leading() {
+			continue
+		}
 		now := s.now()
 		for _, n := range s.store.Snapshot().Nodes() {
 			if n.State == api.NodeDown {
@@ -309,6 +312,9 @@ func (s *Server) purgeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if !s.leading() {
+			continue
 		}
 		before := s.now().Add(-s.cfg.Controller.JobRetention.Duration)
 		if !anyPurgeable(s.store.Snapshot(), before) {

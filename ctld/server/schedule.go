@@ -22,6 +22,9 @@ func (s *Server) scheduleLoop(ctx context.Context) {
 		case <-s.kick:
 		case <-t.C:
 		}
+		if !s.leading() {
+			continue
+		}
 		if err := s.schedulePass(); err != nil {
 			s.log.Error("scheduling pass", zap.Error(err))
 		}

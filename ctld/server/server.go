@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,7 +54,8 @@ type Server struct {
 	remoteSrv *rpc.Server // users over TCP with tokens (nil: off)
 	tokens    *auth.TokenAuthority
 
-	kick chan struct{}
+	kick  chan struct{}
+	ready atomic.Bool // HA: leader and caught up (see leading)
 
 	mu       sync.Mutex
 	reasons  map[api.JobID]string
@@ -90,8 +92,11 @@ func New(opts Options) (*Server, error) {
 		reasons:      map[api.JobID]string{},
 		lastSeen:     map[string]time.Time{},
 	}
-	rn, err := openRaft(opts.Config.Controller.StateDir, fsm.New(store, opts.Log.Named("fsm")),
-		opts.Config.Controller.SnapshotThreshold, opts.RaftLog)
+	rn, err := openRaft(fsm.New(store, opts.Log.Named("fsm")), raftOptions{
+		dir: opts.Config.Controller.StateDir, snapshotThreshold: opts.Config.Controller.SnapshotThreshold,
+		logOut: opts.RaftLog, id: opts.Config.ControllerID(), bind: opts.Config.Controller.RaftListen,
+		peers: opts.Config.Controller.Peers, key: opts.Key,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +147,14 @@ func New(opts Options) (*Server, error) {
 			s.closeListeners()
 			rn.close()
 			return nil, fmt.Errorf("listen %s: %w", opts.Config.Controller.UserListen, err)
+		}
+	}
+	if !rn.single {
+		fw := newForwarder(s)
+		s.userSrv.SetForwarder(fw.hook(localUsers, s.userSrv))
+		s.nodeSrv.SetForwarder(fw.hook(nodeDaemons, s.nodeSrv))
+		if s.remoteSrv != nil {
+			s.remoteSrv.SetForwarder(fw.hook(remoteUsers, s.remoteSrv))
 		}
 	}
 	// The real addresses (listen may name port 0) for tools and test harnesses.
@@ -238,7 +251,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()

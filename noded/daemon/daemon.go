@@ -36,7 +36,7 @@ type Daemon struct {
 	Agent   *agent.Agent
 	Node    api.Node
 	Runtime *runc.Runtime
-	client  *rpc.Client
+	client  *rpc.Failover
 }
 
 // New discovers resources and prepares the runtime and agent.
@@ -64,7 +64,17 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := rpc.DialSigned(cfg.ControllerAddress(), key, node.Name)
+	// With HA, controller.address lists every controller: the agent
+	// moves to the next when one cannot be reached (any of them forwards
+	// to the leader).
+	var clients []*rpc.Client
+	for _, addr := range rpc.SplitAddrs(cfg.ControllerAddress()) {
+		clients = append(clients, rpc.DialSigned(addr, key, node.Name))
+	}
+	if len(clients) == 0 {
+		return nil, fmt.Errorf("controller.address is empty")
+	}
+	client := rpc.NewFailover(clients, true)
 	a := agent.New(agent.Options{
 		Node: node, Controller: client, Runtime: rt, Log: log.Named("agent"),
 		Heartbeat:   cfg.Controller.HeartbeatInterval.Duration,

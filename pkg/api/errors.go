@@ -1,6 +1,9 @@
 package api
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Handlers wrap them with context (fmt.Errorf("...: %w"));
 // the transport maps them to error codes and back, so a client can match
@@ -14,6 +17,10 @@ var (
 	ErrUnavailable     = errors.New("service unavailable")
 	ErrConflict        = errors.New("conflict")
 	ErrInternal        = errors.New("internal error")
+	// ErrNoLeader: the request reached a controller of an HA set while
+	// no leader was elected (or it died); nothing was applied, so the
+	// caller may retry it, here or at another controller.
+	ErrNoLeader = fmt.Errorf("%w: no controller is the leader just now", ErrUnavailable)
 )
 
 // Error codes on the wire.
@@ -24,6 +31,7 @@ const (
 	CodeUnauthenticated = "unauthenticated"
 	CodeTooLarge        = "too_large"
 	CodeUnavailable     = "unavailable"
+	CodeNoLeader        = "no_leader"
 	CodeConflict        = "conflict"
 	CodeInternal        = "internal"
 )
@@ -37,6 +45,7 @@ var codeErrs = []struct {
 	{CodePermission, ErrPermission},
 	{CodeUnauthenticated, ErrUnauthenticated},
 	{CodeTooLarge, ErrTooLarge},
+	{CodeNoLeader, ErrNoLeader},
 	{CodeUnavailable, ErrUnavailable},
 	{CodeConflict, ErrConflict},
 	{CodeInternal, ErrInternal},

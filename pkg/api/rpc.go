@@ -109,6 +109,9 @@ type WhoAmI struct {
 	GID      uint32 `json:"gid"`
 	User     string `json:"user"`
 	Operator bool   `json:"operator"`
+	// Controller is the id of the controller that answered (with HA,
+	// the leader: followers forward every request to it).
+	Controller string `json:"controller,omitempty"`
 }
 
 // TokenRequest asks for a token for remote (TCP) use of the commands.

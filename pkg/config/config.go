@@ -95,6 +95,28 @@ type ControllerConfig struct {
 	KillWait Duration `toml:"kill_wait"`
 	// SnapshotThreshold is the number of raft log entries between snapshots.
 	SnapshotThreshold uint64 `toml:"snapshot_threshold"`
+
+	// High availability: several controllers replicate the state with
+	// raft over TCP; the leader schedules and the others forward every
+	// request to it. Empty Peers = a single controller.
+	//
+	// ID names this controller among Peers (default: the short host name).
+	ID string `toml:"id"`
+	// RaftListen is this controller's raft TCP address (TLS, keyed by the
+	// cluster key).
+	RaftListen string `toml:"raft_listen"`
+	// Peers lists every controller of the set, this one included.
+	Peers []PeerConfig `toml:"peer"`
+}
+
+// PeerConfig is one controller of an HA set, as the others reach it.
+type PeerConfig struct {
+	ID string `toml:"id"`
+	// Raft is its raft address; Listen its node-daemon address; User its
+	// remote-command address (its user_listen).
+	Raft   string `toml:"raft"`
+	Listen string `toml:"listen"`
+	User   string `toml:"user"`
 }
 
 // AuthConfig configures daemon-to-daemon authentication.
@@ -371,6 +393,27 @@ func (c *Config) Validate() error {
 	if c.Auth.MaxClockSkew.Duration <= 0 {
 		bad("auth.max_clock_skew must be positive")
 	}
+	if len(c.Controller.Peers) > 0 {
+		ids := map[string]bool{}
+		for i, p := range c.Controller.Peers {
+			if p.ID == "" || p.Raft == "" || p.Listen == "" || p.User == "" {
+				bad("controller.peer %d: id, raft, listen and user are all required", i+1)
+			}
+			if ids[p.ID] {
+				bad("controller.peer %q is listed twice", p.ID)
+			}
+			ids[p.ID] = true
+		}
+		if len(c.Controller.Peers) < 3 {
+			bad("controller.peer: an HA set needs at least 3 controllers (it tolerates (n-1)/2 failures), got %d", len(c.Controller.Peers))
+		}
+		if c.Controller.RaftListen == "" {
+			bad("controller.raft_listen is required with controller.peer")
+		}
+		if c.Controller.UserListen == "" {
+			bad("controller.user_listen is required with controller.peer (followers forward commands to the leader there)")
+		}
+	}
 	if c.Auth.TokenLifespan.Duration <= 0 || c.Auth.MaxTokenLifespan.Duration < c.Auth.TokenLifespan.Duration {
 		bad("auth.token_lifespan must be positive and at most auth.max_token_lifespan")
 	}
@@ -494,7 +537,28 @@ func (c *Config) NodeName() string {
 	return h
 }
 
-// ControllerAddress is where node daemons reach the controller.
+// ControllerID is this controller's name among its peers.
+func (c *Config) ControllerID() string {
+	if c.Controller.ID != "" {
+		return c.Controller.ID
+	}
+	h, _ := os.Hostname()
+	short, _, _ := strings.Cut(h, ".")
+	return short
+}
+
+// Peer returns the peer with the id.
+func (c *Config) Peer(id string) (PeerConfig, bool) {
+	for _, p := range c.Controller.Peers {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return PeerConfig{}, false
+}
+
+// ControllerAddress is where node daemons reach the controller (with HA,
+// a comma-separated list they fail over along).
 func (c *Config) ControllerAddress() string {
 	if c.Controller.Address != "" {
 		return c.Controller.Address

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -305,6 +306,19 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// peers returns an HA set c1..cn on made-up addresses.
+func peers(n int) []config.PeerConfig {
+	var out []config.PeerConfig
+	for i := 1; i <= n; i++ {
+		h := fmt.Sprintf("ctl%d", i)
+		out = append(out, config.PeerConfig{ID: fmt.Sprintf("c%d", i), Raft: h + ":6820", Listen: h + ":6817", User: h + ":6819"})
+	}
+	return out
+}
+
+// ha sets this controller's HA addresses.
+func ha(c *config.Config) { c.Controller.RaftListen, c.Controller.UserListen = ":6820", ":6819" }
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -320,6 +334,11 @@ func TestValidate(t *testing.T) {
 		{"negative kill wait", func(c *config.Config) { c.Controller.KillWait = dur(-time.Second) }, "kill_wait must not be negative"},
 		{"zero clock skew", func(c *config.Config) { c.Auth.MaxClockSkew = dur(0) }, "max_clock_skew must be positive"},
 		{"token lifespan over the max", func(c *config.Config) { c.Auth.TokenLifespan = dur(800 * time.Hour) }, "token_lifespan must be positive"},
+		{"two controllers", func(c *config.Config) { c.Controller.Peers = peers(2); ha(c) }, "needs at least 3 controllers"},
+		{"peer without user address", func(c *config.Config) { c.Controller.Peers = peers(3); c.Controller.Peers[1].User = ""; ha(c) }, "peer 2: id, raft, listen and user are all required"},
+		{"peer listed twice", func(c *config.Config) { c.Controller.Peers = peers(3); c.Controller.Peers[2].ID = "c1"; ha(c) }, `peer "c1" is listed twice`},
+		{"HA without raft_listen", func(c *config.Config) { c.Controller.Peers = peers(3); ha(c); c.Controller.RaftListen = "" }, "raft_listen is required"},
+		{"HA without user_listen", func(c *config.Config) { c.Controller.Peers = peers(3); ha(c); c.Controller.UserListen = "" }, "user_listen is required"},
 		{"empty cgroup parent", func(c *config.Config) { c.Node.CgroupParent = "" }, "cgroup_parent must be an absolute"},
 		{"relative cgroup parent", func(c *config.Config) { c.Node.CgroupParent = "gsched" }, "cgroup_parent must be an absolute"},
 		{"negative CPUs", func(c *config.Config) { c.Node.CPUs = -1 }, "node.cpus must not be negative"},

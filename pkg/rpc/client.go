@@ -105,7 +105,7 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w: cannot reach %s: %v", api.ErrUnavailable, c.target, err)
+		return fmt.Errorf("%w: cannot reach %s: %w", api.ErrUnavailable, c.target, err)
 	}
 	defer r.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))

@@ -41,11 +41,25 @@ var (
 	_ Authenticator = (*auth.TokenAuthority)(nil)
 )
 
+// Forwarder may take a request instead of the local handlers (a follower
+// controller passes it to the leader); it reports whether it did. It runs
+// after the body is read and size-checked, before authentication.
+type Forwarder func(w http.ResponseWriter, r *http.Request, body []byte) bool
+
 // Server dispatches POST requests by path.
 type Server struct {
 	handlers map[string]HandlerFunc
 	verifier Authenticator // nil: Unix-socket server, peer credentials required
+	forward  Forwarder
 	log      *zap.Logger
+}
+
+// SetForwarder installs f (before Serve).
+func (s *Server) SetForwarder(f Forwarder) { s.forward = f }
+
+// WriteError answers with err's code and one-line message.
+func (s *Server) WriteError(w http.ResponseWriter, path string, err error) {
+	s.writeError(w, path, err)
 }
 
 // NewPeerServer returns a server whose callers must come over a Unix
@@ -119,7 +133,7 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case api.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case api.CodeUnavailable:
+	case api.CodeUnavailable, api.CodeNoLeader:
 		return http.StatusServiceUnavailable
 	case api.CodeConflict:
 		return http.StatusConflict
@@ -157,6 +171,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) > api.MaxRequestBytes {
 		s.writeError(w, path, fmt.Errorf("%w: request body over %d bytes", api.ErrTooLarge, api.MaxRequestBytes))
+		return
+	}
+	if s.forward != nil && s.forward(w, r, body) {
 		return
 	}
 	ctx := r.Context()

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,9 @@ import (
 
 // Options shape a cluster.
 type Options struct {
-	Nodes       int    // default 1
+	Nodes int // default 1
+	// Controllers > 1 runs an HA set of that many gctld processes.
+	Controllers int
 	CPUsPerNode int    // default 2
 	MemPerNode  string // default "4G"
 	GPUsPerNode int    // fake GPUs per node
@@ -77,9 +80,12 @@ type Cluster struct {
 	Key      []byte
 	Bin      string
 
-	ctl   *proc
+	ctl   *proc   // the first controller
+	ctls  []*proc // all controllers (HA: Options.Controllers)
 	nodes []*proc
-	work  int
+	// Sockets are the controllers' Unix sockets, in order.
+	Sockets []string
+	work    int
 }
 
 // proc is one daemon, in-process or a child process.
@@ -113,6 +119,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	if opts.NodeTimeout == 0 {
 		opts.NodeTimeout = 5 * time.Second
+	}
+	if opts.Controllers > 1 {
+		opts.Binaries = true // kill -9 needs processes
 	}
 	if opts.KillWait == 0 {
 		opts.KillWait = time.Second
@@ -158,10 +167,16 @@ func Start(t testing.TB, opts Options) *Cluster {
 		opts.Configure(base)
 	}
 
-	c.ctl = &proc{name: "gctld", conf: base, cfgPath: filepath.Join(dir, "ctld.conf")}
+	if opts.Controllers > 1 {
+		c.setUpHA(base)
+	} else {
+		c.ctl = &proc{name: "gctld", conf: base, cfgPath: filepath.Join(dir, "ctld.conf")}
+		c.ctls = []*proc{c.ctl}
+		c.Sockets = []string{c.Socket}
+		c.writeConf(c.ctl)
+		c.startController()
+	}
 	c.Conf = c.ctl.cfgPath
-	c.writeConf(c.ctl)
-	c.startController()
 
 	for i := 1; i <= opts.Nodes; i++ {
 		name := fmt.Sprintf("n%d", i)
@@ -229,8 +244,14 @@ func (c *Cluster) logger(name string) *zap.Logger {
 	return zap.NewNop()
 }
 
-func (c *Cluster) startController() {
-	p := c.ctl
+func (c *Cluster) startController() { c.startControllerProc(c.ctl) }
+
+func (c *Cluster) startControllerProc(p *proc) {
+	c.spawnController(p)
+	c.waitController(p)
+}
+
+func (c *Cluster) spawnController(p *proc) {
 	p.done = make(chan error, 1)
 	addrFile := filepath.Join(p.conf.Controller.StateDir, "listen.addr")
 	_ = os.Remove(addrFile)
@@ -245,6 +266,12 @@ func (c *Cluster) startController() {
 		p.cancel = cancel
 		go func() { p.done <- srv.Run(ctx) }()
 	}
+}
+
+// waitController waits for a controller's address file and for its
+// socket to answer (with HA: once a leader is elected).
+func (c *Cluster) waitController(p *proc) {
+	addrFile := filepath.Join(p.conf.Controller.StateDir, "listen.addr")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		b, err := os.ReadFile(addrFile)
@@ -257,14 +284,18 @@ func (c *Cluster) startController() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if b, err := os.ReadFile(filepath.Join(p.conf.Controller.StateDir, "user.addr")); err == nil {
-		c.UserAddr = strings.TrimSpace(string(b))
-		p.conf.Controller.UserListen = c.UserAddr
+	if len(c.ctls) > 1 {
+		c.Addr, c.UserAddr = c.haAddrs()
+	} else {
+		if b, err := os.ReadFile(filepath.Join(p.conf.Controller.StateDir, "user.addr")); err == nil {
+			c.UserAddr = strings.TrimSpace(string(b))
+			p.conf.Controller.UserListen = c.UserAddr
+		}
+		// A restarted controller must keep the address the nodes know.
+		p.conf.Controller.Listen = c.Addr
+		c.writeConf(p)
 	}
-	// A restarted controller must keep the address the nodes know.
-	p.conf.Controller.Listen = c.Addr
-	c.writeConf(p)
-	cl := c.Client()
+	cl := rpc.Dial(p.conf.Controller.Socket)
 	defer cl.Close()
 	for {
 		var who api.WhoAmI
@@ -343,6 +374,89 @@ func (c *Cluster) stop(p *proc, kill bool) {
 	case <-time.After(15 * time.Second):
 		c.t.Errorf("%s did not stop", p.name)
 	}
+}
+
+// setUpHA writes the configurations of an HA set of controllers c1..cN on
+// fixed loopback ports and starts them all (none can answer before a
+// majority runs and elects a leader).
+func (c *Cluster) setUpHA(base *config.Config) {
+	n := c.opts.Controllers
+	var peers []config.PeerConfig
+	for i := 1; i <= n; i++ {
+		peers = append(peers, config.PeerConfig{ID: fmt.Sprintf("c%d", i),
+			Raft: freeAddr(c.t), Listen: freeAddr(c.t), User: freeAddr(c.t)})
+	}
+	for i, pc := range peers {
+		conf := *base
+		conf.Controller.ID = pc.ID
+		conf.Controller.Peers = peers
+		conf.Controller.RaftListen = pc.Raft
+		conf.Controller.Listen = pc.Listen
+		conf.Controller.UserListen = pc.User
+		conf.Controller.StateDir = filepath.Join(c.Dir, "ctld-"+pc.ID)
+		if i > 0 {
+			conf.Controller.Socket = filepath.Join(c.Dir, "ctld-"+pc.ID+".sock")
+		}
+		p := &proc{name: "gctld-" + pc.ID, conf: &conf, cfgPath: filepath.Join(c.Dir, "ctld-"+pc.ID+".conf")}
+		c.writeConf(p)
+		c.ctls = append(c.ctls, p)
+		c.Sockets = append(c.Sockets, conf.Controller.Socket)
+	}
+	c.ctl = c.ctls[0]
+	for _, p := range c.ctls {
+		c.spawnController(p)
+	}
+	for _, p := range c.ctls {
+		c.waitController(p)
+	}
+}
+
+// haAddrs lists every controller's node and user addresses.
+func (c *Cluster) haAddrs() (nodes, users string) {
+	var ns, us []string
+	for _, p := range c.ctls {
+		ns = append(ns, p.conf.Controller.Listen)
+		us = append(us, p.conf.Controller.UserListen)
+	}
+	return strings.Join(ns, ","), strings.Join(us, ",")
+}
+
+// freeAddr returns a loopback address with a port free just now.
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// KillControllerN kills controller i (1-based) with SIGKILL.
+func (c *Cluster) KillControllerN(i int) { c.stop(c.ctls[i-1], true) }
+
+// RestartControllerN starts controller i again over its state.
+func (c *Cluster) RestartControllerN(i int) { c.startControllerProc(c.ctls[i-1]) }
+
+// Leader asks the live controllers who leads (whoami answers come from
+// the leader) and returns its 1-based index, or 0 when none answers.
+func (c *Cluster) Leader() int {
+	for _, sock := range c.Sockets {
+		cl := rpc.Dial(sock)
+		var who api.WhoAmI
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := cl.Call(ctx, api.PathWhoAmI, struct{}{}, &who)
+		cancel()
+		cl.Close()
+		if err != nil {
+			continue
+		}
+		for i, p := range c.ctls {
+			if p.conf.Controller.ID == who.Controller {
+				return i + 1
+			}
+		}
+	}
+	return 0
 }
 
 // KillController stops the controller with SIGKILL (binaries) or abruptly
@@ -512,6 +626,9 @@ func (c *Cluster) teardown() {
 	for _, n := range c.nodes {
 		c.stop(n, false)
 	}
+	for _, p := range c.ctls[min(1, len(c.ctls)):] {
+		c.stop(p, false)
+	}
 	if c.ctl != nil {
 		c.stop(c.ctl, false)
 	}
@@ -520,7 +637,7 @@ func (c *Cluster) teardown() {
 	}
 	removeCgroups("/" + filepath.Base(c.Dir))
 	if c.t.Failed() {
-		for _, p := range append([]*proc{c.ctl}, c.nodes...) {
+		for _, p := range append(append([]*proc{}, c.ctls...), c.nodes...) {
 			if p != nil && p.cfgPath != "" && c.opts.Binaries {
 				c.t.Logf("%s log tail:\n%s", p.name, c.logTail(p))
 			}
