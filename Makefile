@@ -14,7 +14,7 @@ RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/...
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
 
-.PHONY: help build run stop test test-deps e2e unit race fuzz faults bench lint man clean install-slurm-compat
+.PHONY: help build run stop test test-deps e2e unit race fuzz faults bench lint man clean install-slurm-compat FORCE
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -24,10 +24,21 @@ build: $(BIN)/runc ## build gctld, gnoded, the commands and runc into bin/
 	$(GO) build -o $(BIN)/gnoded ./noded
 	@for c in $(CMDS); do $(GO) build -o $(BIN)/$$c ./client/cmd/$$c || exit 1; done
 
-# runc from the module version pinned in go.mod (a `tool` dependency).
-$(BIN)/runc: go.mod go.sum
+# runc from the module version pinned in go.mod (a `tool` dependency), with
+# seccomp support when libseccomp's headers are there (Debian: libseccomp-dev
+# and pkg-config; `make test-deps` installs them). Without them runc cannot
+# apply a seccomp profile and gnoded warns that seccomp is off.
+RUNC_TAGS := $(shell pkg-config --exists libseccomp 2>/dev/null && echo seccomp)
+$(BIN)/runc: go.mod go.sum $(BIN)/.runc-tags
+	$(GO) build -tags "$(RUNC_TAGS)" -o $(BIN)/runc github.com/opencontainers/runc
+
+# Rewritten only when the tags change, so that runc is rebuilt with seccomp
+# once libseccomp-dev is installed (or without it once removed).
+$(BIN)/.runc-tags: FORCE
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/runc github.com/opencontainers/runc
+	@echo "$(RUNC_TAGS)" | cmp -s - $@ || echo "$(RUNC_TAGS)" > $@
+
+FORCE:
 
 run: build ## start a one-machine cluster under ./var and run examples/hello.sh
 	@conf/devcluster.sh start
@@ -36,10 +47,11 @@ stop: ## stop what `make run` started
 	@conf/devcluster.sh stop
 
 # Debian packages the gang tests use as real distributed clients: CPU
-# PyTorch (torch.distributed/gloo) and OpenMPI with mpi4py. Root only;
-# without them those tests skip.
-TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin
-test-deps: ## install the Debian packages the gang tests use (root, apt)
+# PyTorch (torch.distributed/gloo) and OpenMPI with mpi4py; and libseccomp's
+# headers, so that bin/runc applies the seccomp profile the isolation tests
+# check. Root only; without them those tests skip.
+TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin libseccomp-dev pkg-config
+test-deps: ## install the Debian packages the e2e tests use (root, apt)
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "test-deps: need root to install$$missing"; exit 0; fi; \

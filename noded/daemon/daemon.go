@@ -88,7 +88,7 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 	})
 	log.Info("node described", zap.String("node", node.Name), zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),
-		zap.String("gpu_source", node.GPUSource), zap.String("runc", runcPath))
+		zap.String("gpu_source", node.GPUSource), zap.String("runc", runcPath), zap.Bool("seccomp", rt.Seccomp()))
 	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client}, nil
 }
 

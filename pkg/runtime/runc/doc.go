@@ -29,7 +29,9 @@
 // lost+found is a recursive read-only bind of the host's (symlinks are
 // copied). /tmp and /run are private tmpfs; WritableDirs are read-write
 // binds at the same path. There is no network namespace (host network)
-// and no user namespace.
+// and no user namespace. The spec carries Docker's default seccomp profile
+// when the runc in use supports seccomp, which New asks `runc features`
+// once (seccomp.go).
 //
 // After a restart, a new Runtime over the same StateDir finds tasks again:
 // status.json means ended; otherwise a live shim (pid and name recorded in

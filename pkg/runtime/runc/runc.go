@@ -69,6 +69,7 @@ type Runtime struct {
 	hostname   string
 	hostMounts []specs.Mount
 	noFile     uint64
+	seccomp    SeccompSupport
 
 	mu    sync.Mutex
 	shims map[string]*shimProc // shims started by this process
@@ -129,15 +130,40 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runc runtime: %w", err)
 	}
-	return &Runtime{
+	r := &Runtime{
 		opts:       opts,
 		log:        opts.Logger.Named("runc"),
 		hostname:   host,
 		hostMounts: mounts,
 		noFile:     noFileLimit(),
 		shims:      make(map[string]*shimProc),
-	}, nil
+	}
+	r.seccomp = r.probeSeccomp()
+	return r, nil
 }
+
+// probeSeccomp asks runc once whether it can apply a seccomp profile and
+// logs the answer: without it, jobs run with no syscall filter.
+func (r *Runtime) probeSeccomp() SeccompSupport {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sc, err := ProbeSeccomp(ctx, r.opts.RuncPath)
+	switch {
+	case err != nil:
+		r.log.Warn("seccomp is off: cannot tell whether runc supports it", zap.String("runc", r.opts.RuncPath), zap.Error(err))
+	case !sc.Enabled:
+		r.log.Warn("seccomp is off: runc was built without libseccomp; jobs run with no syscall filter "+
+			"(build runc with -tags seccomp, which needs libseccomp-dev)", zap.String("runc", r.opts.RuncPath))
+	default:
+		r.log.Info("seccomp is on: jobs run under the default profile", zap.String("runc", r.opts.RuncPath),
+			zap.String("libseccomp", sc.Libseccomp))
+	}
+	return sc
+}
+
+// Seccomp reports whether jobs get the default seccomp profile (the runc
+// in use supports seccomp).
+func (r *Runtime) Seccomp() bool { return r.seccomp.Enabled }
 
 // recursiveReadOnly reports whether the kernel has mount_setattr, which
 // runc needs for "rro" (recursive read-only binds).
@@ -236,6 +262,7 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 		CgroupsPath: r.cgroupsPath(spec.ID),
 		Devices:     devs,
 		NoFile:      r.noFile,
+		Seccomp:     r.seccomp.Enabled,
 	})
 	if err != nil {
 		return fmt.Errorf("oci spec: %w", err)

@@ -41,6 +41,8 @@ type specParams struct {
 	CgroupsPath string        // absolute cgroup path
 	Devices     []runtime.Device
 	NoFile      uint64 // RLIMIT_NOFILE (soft = hard)
+	// Seccomp adds the default seccomp profile (runc must support it).
+	Seccomp bool
 }
 
 // buildSpec returns the OCI spec for one task. Devices in p must already
@@ -93,6 +95,11 @@ func buildSpec(ts runtime.TaskSpec, p specParams) (*specs.Spec, error) {
 			MaskedPaths:   maskedPaths(),
 			ReadonlyPaths: readonlyPaths(),
 		},
+	}
+	if p.Seccomp {
+		if s.Linux.Seccomp, err = seccompProfile(s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
