@@ -43,6 +43,9 @@ type Options struct {
 	Nodes int // default 1
 	// Controllers > 1 runs an HA set of that many gctld processes.
 	Controllers int
+	// Partitionable puts a cuttable proxy between each node daemon and
+	// the controller (see Partition).
+	Partitionable bool
 	CPUsPerNode int    // default 2
 	MemPerNode  string // default "4G"
 	GPUsPerNode int    // fake GPUs per node
@@ -85,6 +88,7 @@ type Cluster struct {
 	nodes []*proc
 	// Sockets are the controllers' Unix sockets, in order.
 	Sockets []string
+	links   []*netLink // per node, with Options.Partitionable
 	work    int
 }
 
@@ -184,6 +188,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 		nc.Node.Name = name
 		nc.Node.StateDir = filepath.Join(dir, "node-"+name)
 		nc.Controller.Address = c.Addr
+		if opts.Partitionable {
+			link := newNetLink(t, c.Addr)
+			c.links = append(c.links, link)
+			nc.Controller.Address = link.addr()
+		}
 		nc.Node.GPU = c.fakeGPUs(name, opts.GPUsPerNode)
 		nc.Node.Address = "127.0.0.1" // every node daemon runs here
 		if opts.ConfigureNode != nil {
@@ -430,6 +439,10 @@ func freeAddr(t testing.TB) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// Partition cuts (cut = true) or heals the network between node i
+// (1-based) and the controller (needs Options.Partitionable).
+func (c *Cluster) Partition(i int, cut bool) { c.links[i-1].setCut(cut) }
 
 // KillControllerN kills controller i (1-based) with SIGKILL.
 func (c *Cluster) KillControllerN(i int) { c.stop(c.ctls[i-1], true) }
