@@ -40,15 +40,15 @@ import (
 
 // Options shape a cluster.
 type Options struct {
-	Nodes int // default 1
+	Nodes       int    // default 1
+	CPUsPerNode int    // default 2
+	MemPerNode  string // default "4G"
+	GPUsPerNode int    // fake GPUs per node
 	// Controllers > 1 runs an HA set of that many gctld processes.
 	Controllers int
 	// Partitionable puts a cuttable proxy between each node daemon and
 	// the controller (see Partition).
 	Partitionable bool
-	CPUsPerNode int    // default 2
-	MemPerNode  string // default "4G"
-	GPUsPerNode int    // fake GPUs per node
 	// Binaries runs bin/gctld and bin/gnoded as processes.
 	Binaries    bool
 	Heartbeat   time.Duration // default 500ms

@@ -20,7 +20,9 @@ func TestShortPartitionKeepsJobsRunning(t *testing.T) {
 	long := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho start $GSCHED_RESTART_COUNT\nsleep 4\necho done\n"})
 	short := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho start\nsleep 1\nexit 3\n"})
 	for _, id := range []api.JobID{long, short} {
-		c.WaitFor(id, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && strings.HasPrefix(readOutMaybe(dir, id), "start") })
+		c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
+			return j.State == api.StateRunning && strings.HasPrefix(readOutMaybe(dir, id), "start")
+		})
 	}
 	c.Partition(1, true)
 	time.Sleep(2500 * time.Millisecond) // the short job ends meanwhile
