@@ -92,17 +92,25 @@ func NewSigner(key []byte) *Signer { return &Signer{key: key, now: time.Now} }
 
 // Sign returns the headers to add to a request.
 func (s *Signer) Sign(method, path string, body []byte) (map[string]string, error) {
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
+	ts, n, err := stamp(s.now())
+	if err != nil {
+		return nil, err
 	}
-	ts := strconv.FormatInt(s.now().UnixNano(), 10)
-	n := hex.EncodeToString(nonce)
 	return map[string]string{
 		HeaderTime:  ts,
 		HeaderNonce: n,
 		HeaderSig:   mac(s.key, method, path, ts, n, body),
 	}, nil
+}
+
+// stamp returns a request's time (Unix nanoseconds) and a fresh 128-bit
+// nonce, both as sent in the headers.
+func stamp(now time.Time) (ts, nonce string, err error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("sign: %w", err)
+	}
+	return strconv.FormatInt(now.UnixNano(), 10), hex.EncodeToString(b), nil
 }
 
 func mac(key []byte, method, path, ts, nonce string, body []byte) string {

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -230,12 +229,10 @@ func (s *TokenSigner) Claims() TokenClaims { return s.claims }
 
 // Sign returns the headers of a request signed with the token.
 func (s *TokenSigner) Sign(method, path string, body []byte) (map[string]string, error) {
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
+	ts, n, err := stamp(s.now())
+	if err != nil {
+		return nil, err
 	}
-	ts := strconv.FormatInt(s.now().UnixNano(), 10)
-	n := hex.EncodeToString(nonce)
 	return map[string]string{
 		HeaderToken: s.jwt,
 		HeaderHost:  s.host,

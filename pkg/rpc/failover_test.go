@@ -13,39 +13,21 @@ import (
 	"github.com/gsched/gsched/pkg/rpc"
 )
 
-// noLeaderServer answers every call with ErrNoLeader, as a follower does
-// during an election.
-func noLeaderServer(t *testing.T) (string, *atomic.Int64) {
+// errServer answers every call with err: ErrNoLeader as a follower does
+// during an election, or a plain unavailable error, after which the
+// request may have been applied (only idempotent callers retry it).
+func errServer(t *testing.T, err error) (string, *atomic.Int64) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "s.sock")
-	l, err := rpc.ListenUnix(sock)
-	if err != nil {
-		t.Fatal(err)
+	l, lerr := rpc.ListenUnix(sock)
+	if lerr != nil {
+		t.Fatal(lerr)
 	}
 	calls := &atomic.Int64{}
 	s := rpc.NewPeerServer(zap.NewNop())
 	rpc.Handle(s, pathEcho, func(ctx context.Context, req *echoReq) (any, error) {
 		calls.Add(1)
-		return nil, api.ErrNoLeader
-	})
-	serve(t, s, l)
-	return sock, calls
-}
-
-// ambiguousServer fails with a plain unavailable error: the request may
-// have been applied, so only idempotent callers may retry it elsewhere.
-func ambiguousServer(t *testing.T) (string, *atomic.Int64) {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "a.sock")
-	l, err := rpc.ListenUnix(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := &atomic.Int64{}
-	s := rpc.NewPeerServer(zap.NewNop())
-	rpc.Handle(s, pathEcho, func(ctx context.Context, req *echoReq) (any, error) {
-		calls.Add(1)
-		return nil, api.ErrUnavailable
+		return nil, err
 	})
 	serve(t, s, l)
 	return sock, calls
@@ -62,8 +44,8 @@ func TestFailover(t *testing.T) {
 	register(gs, good.calls)
 	serve(t, gs, l)
 	dead := filepath.Join(t.TempDir(), "dead.sock") // nothing listens
-	noLeader, nlCalls := noLeaderServer(t)
-	ambiguous, amCalls := ambiguousServer(t)
+	noLeader, nlCalls := errServer(t, api.ErrNoLeader)
+	ambiguous, amCalls := errServer(t, api.ErrUnavailable)
 
 	tests := []struct {
 		name     string

@@ -18,14 +18,7 @@ import (
 // returned is there after the restart, in the state it had, and IDs are
 // never reused. GSCHED_FAULT_KILLS repeats the kill (make faults: 20).
 func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
-	kills := 1
-	if s := os.Getenv("GSCHED_FAULT_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("GSCHED_FAULT_KILLS=%q: want a count", s)
-		}
-		kills = n
-	}
+	kills := envCount(t, "GSCHED_FAULT_KILLS", 1)
 	c := Start(t, Options{Binaries: true})
 	dir := c.WorkDir(0, 0)
 	spec := api.JobSpec{Name: "held", Hold: true, WorkDir: dir, MemBytes: 1 << 20, Script: "#!/bin/sh\ntrue\n"}
@@ -86,6 +79,20 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 	if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted {
 		t.Fatalf("job after restart: %s (%s)", j.State, j.Reason)
 	}
+}
+
+// envCount reads a positive count from the environment variable name
+// (make faults sets them), or returns def when it is unset.
+func envCount(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a count", name, s)
+	}
+	return n
 }
 
 // submitUntilKill runs 4 submitting clients, kills the controller with

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,14 +23,7 @@ import (
 // as a follower before the next kill. GSCHED_HA_KILLS repeats it (make
 // faults: 20).
 func TestControllerHALeaderKill(t *testing.T) {
-	kills := 2
-	if s := os.Getenv("GSCHED_HA_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("GSCHED_HA_KILLS=%q: want a count", s)
-		}
-		kills = n
-	}
+	kills := envCount(t, "GSCHED_HA_KILLS", 2)
 	c := Start(t, Options{Controllers: 3, Nodes: 1, CPUsPerNode: 4})
 	dir := c.WorkDir(0, 0)
 	runLog := filepath.Join(dir, "runs.log")
