@@ -54,8 +54,12 @@ test: build ## the whole test suite: unit, end-to-end (real runc), race, fuzz se
 e2e: build ## end-to-end tests only (controller + node daemons + runc)
 	$(GO) test -count=1 -v -timeout 20m ./pkg/testcluster/...
 
-faults: build ## long fault tests: 20 controller kill -9s, node failures; prints a table (docs/RELIABILITY.md)
-	@GSCHED_FAULT_KILLS=$${KILLS:-20} $(GO) test -count=1 -v -timeout 30m -run 'Kill9|NodeFailure|SilentNode|Drain|Forged|CorruptSnapshot|CheckBoltFile' \
+# KILLS controller kill -9s, REQUEUES node failures, LOAD_SECONDS of the
+# 50-client load test.
+faults: build ## long fault tests: 20 controller kill -9s, 5 node failures, 60 s of load; prints a table (docs/RELIABILITY.md)
+	@GSCHED_FAULT_KILLS=$${KILLS:-20} GSCHED_FAULT_REQUEUES=$${REQUEUES:-5} GSCHED_LOAD_SECONDS=$${LOAD_SECONDS:-60} \
+	  $(GO) test -count=1 -v -timeout 30m \
+	  -run 'Kill9|NodeFailure|SilentNode|Drain|Forged|CorruptSnapshot|CheckBoltFile|UnderLoad|SignedServerRejects|SignedClientRejects|PeerServerNeeds' \
 	  ./pkg/testcluster/ ./ctld/server/ ./pkg/rpc/ | conf/faults-table.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
