@@ -66,9 +66,14 @@ test: build ## the whole test suite: unit, end-to-end (real runc), race, fuzz se
 e2e: build ## end-to-end tests only (controller + node daemons + runc)
 	$(GO) test -count=1 -v -timeout 20m ./pkg/testcluster/...
 
-faults: build ## long fault tests: 20 controller kill -9s, node failures; prints a table (docs/RELIABILITY.md)
-	@GSCHED_FAULT_KILLS=$${KILLS:-20} $(GO) test -count=1 -v -timeout 30m -run 'Kill9|NodeFailure|SilentNode|Drain|Forged|CorruptSnapshot|CheckBoltFile' \
-	  ./pkg/testcluster/ ./ctld/server/ ./pkg/rpc/ | conf/faults-table.sh
+# KILLS controller kill -9s, REQUEUES node failures, LOAD_SECONDS of the
+# 50-client load test; -p 1: one package at a time, so that the load test
+# and the cluster tests do not share the CPU they measure.
+faults: build ## long fault tests: 20 controller and 20 HA-leader kill -9s, 5 node failures, partitions, 60 s of load; prints a table (docs/RELIABILITY.md)
+	@GSCHED_FAULT_KILLS=$${KILLS:-20} GSCHED_HA_KILLS=$${HA_KILLS:-20} GSCHED_FAULT_REQUEUES=$${REQUEUES:-5} GSCHED_LOAD_SECONDS=$${LOAD_SECONDS:-60} \
+	  $(GO) test -p 1 -count=1 -v -timeout 30m \
+	  -run 'Kill9|HALeaderKill|Partition|NodeFailure|SilentNode|Drain|Forged|RemoteCommands|CorruptSnapshot|CheckBoltFile|UnderLoad|SignedServerRejects|SignedClientRejects|PeerServerNeeds|TokenRejections' \
+	  ./pkg/testcluster/ ./ctld/server/ ./pkg/rpc/ ./pkg/auth/ | conf/faults-table.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	@conf/fuzz.sh $${FUZZTIME:-20s}

@@ -38,15 +38,24 @@ type Client struct {
 // Dial returns a client for the controller's Unix socket. Nothing is sent
 // until the first Call.
 func Dial(socketPath string) *Client {
+	return DialWith(socketPath, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socketPath)
+	})
+}
+
+// DialWith is Dial with the caller's own way of connecting to the
+// controller's socket (a test connecting as another user, say); target
+// names the socket in errors.
+func DialWith(target string, dial func(ctx context.Context) (net.Conn, error)) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socketPath)
+			return dial(ctx)
 		},
 		MaxIdleConns:    4,
 		IdleConnTimeout: 30 * time.Second,
 	}
-	return &Client{hc: &http.Client{Transport: tr}, base: "http://gsched", target: socketPath}
+	return &Client{hc: &http.Client{Transport: tr}, base: "http://gsched", target: target}
 }
 
 // DialSigned returns a client for a daemon's TCP address that signs every

@@ -292,9 +292,20 @@ func TestPeerServerNeedsPeerCredentials(t *testing.T) {
 	register(s, calls)
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, pathEcho, strings.NewReader(`{}`)))
+	rejected := 0
 	if w.Code != http.StatusUnauthorized || calls.Load() != 0 {
 		t.Errorf("HTTP %d, %d handler calls; want 401 and none", w.Code, calls.Load())
+	} else {
+		rejected++
 	}
+	logAuth(t, 1, rejected)
+}
+
+// logAuth reports a test's forged, unsigned or replayed attempts and how
+// many were rejected, for make faults' table.
+func logAuth(t *testing.T, attempts, rejected int) {
+	t.Helper()
+	t.Logf("FAULTS auth %s: attempts %d, rejected %d", t.Name(), attempts, rejected)
 }
 
 func TestListenUnix(t *testing.T) {
@@ -384,12 +395,22 @@ func TestSignedServerRejectsUnsigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Body.Close()
-	if code := errorCode(t, r); r.StatusCode != http.StatusUnauthorized || code != api.CodeUnauthenticated {
+	code := errorCode(t, r)
+	if r.StatusCode != http.StatusUnauthorized || code != api.CodeUnauthenticated {
 		t.Errorf("unsigned request: HTTP %d %q, want 401 unauthenticated", r.StatusCode, code)
 	}
-	if n := tg.calls.Load(); n != 0 {
+	n := tg.calls.Load()
+	if n != 0 {
 		t.Errorf("handler called %d times for an unsigned request", n)
 	}
+	logAuth(t, 1, b2i(r.StatusCode == http.StatusUnauthorized && code == api.CodeUnauthenticated && n == 0))
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func TestSignedServerRejectsWrongKey(t *testing.T) {
@@ -401,12 +422,15 @@ func TestSignedServerRejectsWrongKey(t *testing.T) {
 	if !errors.Is(err, api.ErrUnauthenticated) {
 		t.Errorf("Call with the wrong key = %v, want ErrUnauthenticated", err)
 	}
-	if _, _, status := rec.last(); status != http.StatusUnauthorized {
+	_, _, status := rec.last()
+	if status != http.StatusUnauthorized {
 		t.Errorf("HTTP %d, want 401", status)
 	}
-	if n := tg.calls.Load(); n != 0 {
+	n := tg.calls.Load()
+	if n != 0 {
 		t.Errorf("handler called %d times for a forged request", n)
 	}
+	logAuth(t, 1, b2i(errors.Is(err, api.ErrUnauthenticated) && status == http.StatusUnauthorized && n == 0))
 }
 
 func TestSignedServerRejectsReplay(t *testing.T) {
@@ -429,12 +453,15 @@ func TestSignedServerRejectsReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Body.Close()
-	if code := errorCode(t, r); r.StatusCode != http.StatusUnauthorized || code != api.CodeUnauthenticated {
+	code := errorCode(t, r)
+	if r.StatusCode != http.StatusUnauthorized || code != api.CodeUnauthenticated {
 		t.Errorf("replayed request: HTTP %d %q, want 401", r.StatusCode, code)
 	}
-	if n := tg.calls.Load(); n != 1 {
+	n := tg.calls.Load()
+	if n != 1 {
 		t.Errorf("handler called %d times, want 1 (not for the replay)", n)
 	}
+	logAuth(t, 1, b2i(r.StatusCode == http.StatusUnauthorized && code == api.CodeUnauthenticated && n == 1))
 	// The client itself signs every call afresh.
 	if err := tg.client.Call(context.Background(), pathEcho, &echoReq{Msg: "once"}, nil); err != nil {
 		t.Errorf("second genuine call: %v", err)
@@ -447,6 +474,7 @@ func TestSignedServerRejectsReplay(t *testing.T) {
 func TestSignedClientRejectsForgedAnswers(t *testing.T) {
 	body := []byte(`{"msg":"run this"}` + "\n")
 	old := map[string]string{auth.HeaderTime: "1", auth.HeaderNonce: "00"}
+	attempts, rejected := 0, 0
 	for _, tc := range []struct {
 		name string
 		sig  func(r *http.Request) string
@@ -473,15 +501,19 @@ func TestSignedClientRejectsForgedAnswers(t *testing.T) {
 			c := rpc.DialSigned(strings.TrimPrefix(srv.URL, "http://"), clusterKey, "n1")
 			defer c.Close()
 			var got echoReq
+			attempts++
 			err := c.Call(context.Background(), pathEcho, &echoReq{Msg: "x"}, &got)
-			if !errors.Is(err, api.ErrUnauthenticated) || !errors.Is(err, auth.ErrBadResponse) {
+			ok := errors.Is(err, api.ErrUnauthenticated) && errors.Is(err, auth.ErrBadResponse)
+			if !ok {
 				t.Errorf("Call = %v, want ErrBadResponse", err)
 			}
 			if got.Msg != "" {
 				t.Errorf("forged answer decoded: %+v", got)
 			}
+			rejected += b2i(ok && got.Msg == "")
 		})
 	}
+	logAuth(t, attempts, rejected)
 	// The genuine server's answer verifies: the client requires it.
 	tg, _ := startSigned(t)
 	rec := record(tg.client)

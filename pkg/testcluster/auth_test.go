@@ -17,15 +17,19 @@ import (
 func TestForgedDaemonRequestsAreRejected(t *testing.T) {
 	c := Start(t, Options{})
 	evil := api.RegisterRequest{Node: api.Node{Name: "evil", CPUs: 64, MemBytes: 1 << 40}}
+	attempts, rejected := 0, 0 // each check below fails the test or counts one
 
 	// Signed with the wrong key.
 	wrong := rpc.DialSigned(c.Addr, bytes.Repeat([]byte("k"), 64), "evil")
 	defer wrong.Close()
+	attempts++
 	err := wrong.Call(context.Background(), api.PathNodeRegister, &evil, nil)
 	if !errors.Is(err, api.ErrUnauthenticated) {
 		t.Fatalf("wrong key: err %v, want unauthenticated", err)
 	}
+	rejected++
 	// Not signed at all.
+	attempts++
 	resp, err := http.Post("http://"+c.Addr+api.PathNodeRegister, "application/json", strings.NewReader(`{"node":{"name":"evil","cpus":64}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +38,7 @@ func TestForgedDaemonRequestsAreRejected(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unsigned request: HTTP %d, want 401", resp.StatusCode)
 	}
+	rejected++
 	// A correctly signed request, replayed.
 	body := []byte(`{"node":"n1","boot_id":"","reports":[],"wait_ms":0}`)
 	h, err := auth.NewSigner(c.Key).Sign(http.MethodPost, api.PathNodeSync, body)
@@ -55,9 +60,11 @@ func TestForgedDaemonRequestsAreRejected(t *testing.T) {
 	if code := send(); code != http.StatusOK {
 		t.Fatalf("genuine signed request: HTTP %d", code)
 	}
+	attempts++
 	if code := send(); code != http.StatusUnauthorized {
 		t.Fatalf("replayed request: HTTP %d, want 401", code)
 	}
+	rejected++
 	for _, n := range c.Nodes().Nodes {
 		if n.Name == "evil" {
 			t.Fatal("a forged registration changed the cluster")
@@ -66,9 +73,12 @@ func TestForgedDaemonRequestsAreRejected(t *testing.T) {
 	// Users cannot reach node RPCs over their socket either (no signature).
 	user := c.Client()
 	defer user.Close()
+	attempts++
 	if err := user.Call(context.Background(), api.PathNodeRegister, &evil, nil); !errors.Is(err, api.ErrNotFound) {
 		t.Fatalf("node RPC on the user socket: %v", err)
 	}
+	rejected++
+	t.Logf("FAULTS auth %s: attempts %d, rejected %d", t.Name(), attempts, rejected)
 }
 
 // Bad input gets a clear error and loses nothing.

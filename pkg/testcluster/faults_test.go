@@ -2,8 +2,10 @@ package testcluster
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +25,7 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 	dir := c.WorkDir(0, 0)
 	spec := api.JobSpec{Name: "held", Hold: true, WorkDir: dir, MemBytes: 1 << 20, Script: "#!/bin/sh\ntrue\n"}
 	seen := map[api.JobID]int{} // acknowledged IDs, over all rounds
-	var totalAcked, totalLost, dups int
+	var totalTried, totalAcked, totalLost, dups int
 	var maxID api.JobID
 	for k := 1; k <= kills; k++ {
 		acked, tried := submitUntilKill(t, c, spec)
@@ -57,6 +59,7 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 		for _, id := range acked {
 			maxID = max(maxID, id)
 		}
+		totalTried += tried
 		totalAcked += len(acked)
 		totalLost += lost
 		dups += roundDups
@@ -65,7 +68,8 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 			t.Fatalf("only %d submissions acknowledged before kill %d", len(acked), k)
 		}
 	}
-	t.Logf("FAULTS total: controller kills %d, acknowledged %d, lost %d, duplicated %d", kills, totalAcked, totalLost, dups)
+	t.Logf("FAULTS total: controller kills %d, attempted %d, acknowledged %d, lost %d, duplicated %d",
+		kills, totalTried, totalAcked, totalLost, dups)
 	if totalLost > 0 || dups > 0 {
 		t.Fatalf("%d acknowledged jobs lost, %d duplicated", totalLost, dups)
 	}
@@ -79,20 +83,6 @@ func TestControllerKill9LosesNoAcknowledgedJob(t *testing.T) {
 	if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted {
 		t.Fatalf("job after restart: %s (%s)", j.State, j.Reason)
 	}
-}
-
-// envCount reads a positive count from the environment variable name
-// (make faults sets them), or returns def when it is unset.
-func envCount(t *testing.T, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: want a count", name, s)
-	}
-	return n
 }
 
 // submitUntilKill runs 4 submitting clients, kills the controller with
@@ -229,50 +219,78 @@ func TestSilentNodeGoesDownAndOrphanIsKilled(t *testing.T) {
 // A batch job on a node that fails goes back to the queue and runs again on
 // the other node as attempt 1 (GSCHED_RESTART_COUNT=1, output appended);
 // when the failed node returns, its container of attempt 0 is killed.
+// GSCHED_FAULT_REQUEUES repeats the node failure (make faults), each time
+// on the node the job runs on now, for the requeue latency's spread.
 func TestNodeFailureRequeuesJob(t *testing.T) {
+	rounds := envCount(t, "GSCHED_FAULT_REQUEUES", 1)
 	c := Start(t, Options{Nodes: 2, Heartbeat: 300 * time.Millisecond, NodeTimeout: 2 * time.Second})
 	dir := c.WorkDir(0, 0)
 	id := c.Submit(api.JobSpec{WorkDir: dir, Script: "#!/bin/sh\necho run $GSCHED_RESTART_COUNT $SLURM_RESTART_COUNT\nsleep 300\n"})
 	j := c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
 		return j.State == api.StateRunning && readOutMaybe(dir, id) == "run 0 0\n"
 	})
-	first := j.Allocs[0].Node
-	node := 1
-	if first == "n2" {
-		node = 2
-	}
-	killed := time.Now()
-	c.KillNode(node)
-	j = c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
-		return j.State == api.StateRunning && j.Restarts == 1 && strings.Contains(readOutMaybe(dir, id), "run 1 1\n")
-	})
-	t.Logf("node kill to the job running again elsewhere: %v (node timeout 2s)", time.Since(killed).Round(time.Millisecond))
-	if j.Allocs[0].Node == first {
-		t.Fatalf("requeued job back on the DOWN node %s", first)
-	}
-	if out := readOutMaybe(dir, id); out != "run 0 0\nrun 1 1\n" {
-		t.Fatalf("output %q: want both runs, appended", out)
-	}
-	c.RestartNode(node)
-	c.WaitNodesUp(2, 20*time.Second)
-	orphan := filepath.Join(c.Dir, "node-"+first, "tasks", "job-"+id.String())
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(orphan); os.IsNotExist(err) {
-			break
+	want := "run 0 0\n"
+	var lat []time.Duration
+	for r := 1; r <= rounds; r++ {
+		first := j.Allocs[0].Node
+		node := 1
+		if first == "n2" {
+			node = 2
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("attempt 0 on %s still present: %s", first, orphan)
+		line := fmt.Sprintf("run %d %d\n", r, r)
+		killed := time.Now()
+		c.KillNode(node)
+		j = c.WaitFor(id, 30*time.Second, func(j api.Job) bool {
+			return j.State == api.StateRunning && j.Restarts == r && strings.Contains(readOutMaybe(dir, id), line)
+		})
+		lat = append(lat, time.Since(killed))
+		t.Logf("FAULTS requeue %d/%d: node kill to the job running again elsewhere: %v (node timeout 2s)",
+			r, rounds, lat[r-1].Round(time.Millisecond))
+		if j.Allocs[0].Node == first {
+			t.Fatalf("requeued job back on the DOWN node %s", first)
 		}
-		time.Sleep(50 * time.Millisecond)
+		want += line
+		if out := readOutMaybe(dir, id); out != want {
+			t.Fatalf("output %q: want every run, appended: %q", out, want)
+		}
+		c.RestartNode(node)
+		c.WaitNodesUp(2, 20*time.Second)
+		orphan := filepath.Join(c.Dir, "node-"+first, "tasks", "job-"+id.String())
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if _, err := os.Stat(orphan); os.IsNotExist(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("attempt %d on %s still present: %s", r-1, first, orphan)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if j = c.Job(id); j.State != api.StateRunning || j.Restarts != r || j.Allocs[0].Node == first {
+			t.Fatalf("the orphan's report changed the job: %+v", j)
+		}
 	}
-	if j := c.Job(id); j.State != api.StateRunning || j.Restarts != 1 || j.Allocs[0].Node == first {
-		t.Fatalf("the orphan's report changed the job: %+v", j)
-	}
+	slices.Sort(lat)
+	t.Logf("FAULTS requeue: node failures %d, min %v, median %v, max %v, node timeout 2s, heartbeat 300ms", rounds,
+		lat[0].Round(time.Millisecond), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 	if r := c.CLI(0, 0, dir, "gcancel", id.String()); r.Code != 0 {
 		t.Fatalf("gcancel: %d %s", r.Code, r.Stderr)
 	}
 	if j := c.WaitJob(id, 20*time.Second); j.State != api.StateCancelled {
 		t.Fatalf("after gcancel: %s", j.State)
 	}
+}
+
+// envCount reads a positive count from the environment, def when unset.
+func envCount(t *testing.T, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a count", name, s)
+	}
+	return n
 }

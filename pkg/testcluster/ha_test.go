@@ -107,7 +107,7 @@ func TestControllerHALeaderKill(t *testing.T) {
 		t.Errorf("%d job runs logged for %d jobs: %v", len(runs), len(ranIDs), runs)
 	}
 	sort.Slice(failovers, func(a, b int) bool { return failovers[a] < failovers[b] })
-	t.Logf("FAULTS ha total: leader kills %d, acknowledged %d, lost %d, duplicated %d, jobs run %d/%d, failover min %d ms median %d ms max %d ms",
+	t.Logf("FAULTS ha total: leader kills %d, acknowledged %d, lost %d, duplicated %d, jobs run %d/%d, failover ms min/median/max %d/%d/%d",
 		kills, totalAcked, lost, dups, len(runs), len(ranIDs),
 		failovers[0].Milliseconds(), failovers[len(failovers)/2].Milliseconds(), failovers[len(failovers)-1].Milliseconds())
 	if lost > 0 || dups > 0 {
