@@ -124,6 +124,8 @@ func TestParseDirectivesErrors(t *testing.T) {
 		{name: "empty interpreter", script: "#!\necho\n", is: ErrNoShebang, errSub: "line 1"},
 		{name: "NUL", script: "#!/bin/sh\necho\x00\n", is: ErrNUL, errSub: "line 2"},
 		{name: "DOS", script: "#!/bin/sh\r\n#SBATCH -J a\r\n", is: ErrDOS, errSub: "line 1"},
+		{name: "Latin-1", script: "#!/bin/sh\n#SBATCH -J a\necho caf\xe9\n", is: ErrNotUTF8, errSub: "line 3"},
+		{name: "cut UTF-8", script: "#!/bin/sh\necho \xe2\x82", is: ErrNotUTF8, errSub: "line 2"},
 		{name: "unmatched double", script: "#!/bin/sh\n#SBATCH -J \"a\n", errSub: "line 2: unmatched double quote"},
 		{name: "unmatched single", script: "#!/bin/sh\n\n#GSUB -J 'a\n", errSub: "line 3: unmatched single quote"},
 		{name: "long directive", script: "#!/bin/sh\n#SBATCH -J " + strings.Repeat("a", MaxLineBytes) + "\n", errSub: "longer than"},
