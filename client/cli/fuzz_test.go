@@ -220,3 +220,29 @@ func FuzzClientParsers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGcontrolUpdate: gcontrol update's words give a request naming
+// nodes, one of the three states, a reason where one is needed, and
+// travelling unchanged; or a one-line usage error.
+func FuzzGcontrolUpdate(f *testing.F) {
+	for _, s := range []string{"nodename=n[1-2]\x00state=drain\x00reason=disk", "node=n1\x00state=RESUME", "nodes=n1\x00state=down\x00reason= ",
+		"nodename=n[1-0]\x00state=drain", "jobid=3", "state=idle\x00nodename=a,b", "reason=caf\xe9\x00node=n1\x00state=drain", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, words string) {
+		req, err := ParseNodeUpdate(splitArgs(words))
+		if err != nil {
+			checkErrorLine(t, "update", err)
+			return
+		}
+		switch {
+		case len(req.Nodes) == 0:
+			t.Fatalf("no nodes: %+v", req)
+		case req.State != "DRAIN" && req.State != "DOWN" && req.State != "RESUME":
+			t.Fatalf("state %q", req.State)
+		case req.State != "RESUME" && strings.TrimSpace(req.Reason) == "":
+			t.Fatalf("%s without a reason", req.State)
+		}
+		checkSent(t, req, new(api.NodeUpdateRequest))
+	})
+}
