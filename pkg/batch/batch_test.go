@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gsched/gsched/pkg/api"
 )
@@ -201,7 +202,13 @@ func FuzzParseDirectives(f *testing.F) {
 			if !errors.Is(err, api.ErrInvalid) {
 				t.Fatalf("error %v does not match api.ErrInvalid", err)
 			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > 300 {
+				t.Fatalf("error is not one short line: %q", msg)
+			}
 			return
+		}
+		if !utf8.Valid(script) || bytes.IndexByte(script, 0) >= 0 {
+			t.Fatalf("accepted a script with NUL bytes or invalid UTF-8")
 		}
 		if !bytes.HasPrefix(script, []byte("#!")) {
 			t.Fatalf("accepted a script without #!")
