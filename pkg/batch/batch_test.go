@@ -202,7 +202,7 @@ func FuzzParseDirectives(f *testing.F) {
 			if !errors.Is(err, api.ErrInvalid) {
 				t.Fatalf("error %v does not match api.ErrInvalid", err)
 			}
-			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > 300 {
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > 512 {
 				t.Fatalf("error is not one short line: %q", msg)
 			}
 			return

@@ -13,7 +13,7 @@ import (
 func checkParseError(t *testing.T, in string, err error) {
 	t.Helper()
 	msg := err.Error()
-	if !errors.Is(err, api.ErrInvalid) || strings.ContainsAny(msg, "\n\r") || len(msg) > 300 {
+	if !errors.Is(err, api.ErrInvalid) || strings.ContainsAny(msg, "\n\r") || len(msg) > 512 {
 		t.Fatalf("error for %q is not one short api.ErrInvalid line: %q", in, msg)
 	}
 }
