@@ -1,14 +1,58 @@
 #!/usr/bin/env bash
-# Run every fuzz target in the module for a while each: `make fuzz`
-# (FUZZTIME=20s by default). Findings are written by `go test` under the
-# package's testdata/fuzz/ and then replay in every `go test` run.
+# Run every fuzz target in the module for a while each:
+#   conf/fuzz.sh [FUZZTIME] [PATTERN]
+# `make fuzz` runs each for FUZZTIME (default 20s); `make fuzz-short`, part
+# of `make test`, for 2s. PATTERN (a grep -E regexp) picks targets by
+# "package/FuzzName", e.g. 'ctld/server|FuzzParse'.
+#
+# Targets are found by their declarations (func FuzzX in *_test.go), so a
+# new one is never forgotten. Each package's test binary is built once,
+# with the fuzzing instrumentation, and run once per target in the
+# package's directory, with go test's own corpus cache: a failing input is
+# written to the package's testdata/fuzz/FuzzX/ and replays in every
+# `go test` run from then on. The exit status is 1 if any target fails or
+# a package does not build; the output of a failure is shown in full.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-20s}
-status=0
-while IFS=: read -r file name; do
-  pkg=./$(dirname "$file")
-  echo "== $pkg $name ($fuzztime)"
-  go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "$pkg" || status=1
-done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sed 's|^\./||; s|:func |:|')
+pattern=${2:-}
+go=${GO:-go}
+module=$($go list -m)
+cache=$($go env GOCACHE)/fuzz
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+status=0 targets=0 failed=0 start=$SECONDS
+while read -r dir; do
+  pkg=$module/${dir#./}
+  names=$(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //' | sort -u)
+  if [ -n "$pattern" ]; then
+    names=$(for n in $names; do echo "${dir#./}/$n"; done | grep -E "$pattern" | sed 's|.*/||' || true)
+  fi
+  [ -n "$names" ] || continue
+  bin=$tmp/$(echo "${dir#./}" | tr / _).test
+  if ! $go test -c -fuzz=. -o "$bin" "$dir" >"$tmp/build.log" 2>&1; then
+    echo "FAIL $pkg: test binary does not build"
+    cat "$tmp/build.log"
+    status=1
+    continue
+  fi
+  for name in $names; do
+    targets=$((targets + 1))
+    t0=$SECONDS
+    if (cd "$dir" && "$bin" -test.paniconexit0 -test.run='^$' -test.fuzz="^${name}\$" -test.fuzztime="$fuzztime" \
+      -test.fuzzcachedir="$cache/$pkg" -test.timeout="${FUZZ_TIMEOUT:-30m}") >"$tmp/run.log" 2>&1; then
+      printf 'ok   %-45s %-26s %3ds\n' "${dir#./}" "$name" $((SECONDS - t0))
+    else
+      printf 'FAIL %-45s %-26s %3ds\n' "${dir#./}" "$name" $((SECONDS - t0))
+      grep -v '^fuzz: elapsed' "$tmp/run.log" || true
+      status=1 failed=$((failed + 1))
+    fi
+  done
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
+echo "fuzz: $targets targets, $failed failed, ${fuzztime} each, $((SECONDS - start))s in all"
+if [ "$targets" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "fuzz: no target matched"
+  exit 1
+fi
 exit $status

@@ -285,6 +285,9 @@ func TestUsageErrors(t *testing.T) {
 		{"wrap in directive", func(t *testing.T, te *testEnv) int {
 			return te.Gsub([]string{"gsub", te.writeScript(t, "s.sh", "#!/bin/sh\n#SBATCH --wrap=x\n")})
 		}, "--wrap is allowed only on the command line"},
+		{"help in directive", func(t *testing.T, te *testEnv) int { // crashed gsub; found by FuzzGsubOptions
+			return te.Gsub([]string{"gsub", te.writeScript(t, "s.sh", "#!/bin/sh\n#SBATCH -J x -h\n")})
+		}, "batch script line 2: --help is allowed only on the command line"},
 		{"gqueue state", func(t *testing.T, te *testEnv) int { return te.Gqueue([]string{"gqueue", "-t", "sleepy"}) }, "unknown job state"},
 		{"gqueue argument", func(t *testing.T, te *testEnv) int { return te.Gqueue([]string{"gqueue", "extra"}) }, "unexpected argument"},
 		{"gcancel nothing", func(t *testing.T, te *testEnv) int { return te.Gcancel([]string{"gcancel"}) }, "no job given"},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -152,9 +153,20 @@ func ErrorLine(err error) string {
 	if errors.Is(err, api.ErrUnavailable) {
 		msg += " (is the controller running? see GSCHED_SOCKET and --config)"
 	}
-	// Keep it to one line.
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	return msg
+	// Keep it to one line, and print what the user typed, not what their
+	// terminal would make of it: other control characters are escaped.
+	var b strings.Builder
+	for _, r := range msg {
+		switch {
+		case r == '\n':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // newApp builds a urfave/cli app that never exits the process, never prints

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -310,43 +311,10 @@ func yesNo(b bool) string {
 
 // gcontrolUpdate changes nodes: update nodename=n[1-2] state=drain reason="disk".
 func (e *Env) gcontrolUpdate(c *ucli.Context, args []string) error {
-	var req api.NodeUpdateRequest
-	seen := map[string]bool{}
-	for _, a := range args {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			return usagef("update: %q is not KEY=VALUE", a)
-		}
-		k = strings.ToLower(k)
-		if seen[k] {
-			return usagef("update: %s given twice", k)
-		}
-		seen[k] = true
-		switch k {
-		case "nodename", "node", "nodes":
-			names, err := hostlist.Expand(v)
-			if err != nil {
-				return usagef("update: nodename: %v", err)
-			}
-			req.Nodes = names
-		case "state":
-			req.State = v
-		case "reason":
-			req.Reason = v
-		case "jobid", "job":
-			return usagef("update: only nodes can be updated (nodename=...)")
-		default:
-			return usagef("update: unknown key %q (use nodename, state and reason)", k)
-		}
-	}
-	if len(req.Nodes) == 0 || req.State == "" {
-		return usagef("update: give nodename=HOSTLIST and state=drain|resume|down")
-	}
-	state, err := api.NodeUpdateState(req.State, req.Reason)
+	req, err := ParseNodeUpdate(args)
 	if err != nil {
-		return usagef("update: %v", err)
+		return err
 	}
-	req.State = state
 	cl, err := e.connect(c)
 	if err != nil {
 		return err
@@ -356,6 +324,58 @@ func (e *Env) gcontrolUpdate(c *ucli.Context, args []string) error {
 		return fmt.Errorf("update nodes: %w", err)
 	}
 	return nil
+}
+
+// maxUpdateNodes is the most nodes one update may name (the controller's
+// limit).
+const maxUpdateNodes = 100_000
+
+// ParseNodeUpdate reads gcontrol update's KEY=VALUE words into a request.
+func ParseNodeUpdate(args []string) (api.NodeUpdateRequest, error) {
+	var req api.NodeUpdateRequest
+	seen := map[string]bool{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return req, usagef("update: %q is not KEY=VALUE", a)
+		}
+		if !utf8.ValidString(a) {
+			return req, usagef("update: %q is not valid UTF-8", a)
+		}
+		k = strings.ToLower(k)
+		if seen[k] {
+			return req, usagef("update: %s given twice", k)
+		}
+		seen[k] = true
+		switch k {
+		case "nodename", "node", "nodes":
+			names, err := hostlist.Expand(v)
+			if err != nil {
+				return req, usagef("update: nodename: %v", err)
+			}
+			if len(names) > maxUpdateNodes {
+				return req, usagef("update: nodename names %d nodes, at most %d at a time", len(names), maxUpdateNodes)
+			}
+			req.Nodes = names
+		case "state":
+			req.State = v
+		case "reason":
+			req.Reason = v
+		case "jobid", "job":
+			return req, usagef("update: only nodes can be updated (nodename=...)")
+		default:
+			return req, usagef("update: unknown key %q (use nodename, state and reason)", k)
+		}
+	}
+	if len(req.Nodes) == 0 || req.State == "" {
+		return req, usagef("update: give nodename=HOSTLIST and state=drain|resume|down")
+	}
+	state, err := api.NodeUpdateState(req.State, req.Reason)
+	if err != nil {
+		return req, usagef("update: %v", err)
+	}
+	req.State = state
+	return req, nil
 }
 
 // gcontrolToken asks for a token for remote use of the commands, printed

@@ -9,8 +9,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -89,55 +91,11 @@ func (e *Env) Grun(args []string) int {
 var grunBare = map[string]string{"K": "1", "kill-on-bad-exit": "1"}
 
 func (e *Env) grunAction(c *ucli.Context) error {
-	argv := c.Args().Slice()
-	if len(argv) == 0 {
-		return usagef("no command given")
-	}
-	spec := api.StepSpec{Argv: argv, Env: e.Environ()}
-	var err error
-	for _, f := range []struct {
-		name string
-		dst  *int
-	}{{"ntasks", &spec.NTasks}, {"ntasks-per-node", &spec.NTasksPerNode}} {
-		if c.IsSet(f.name) {
-			if *f.dst, err = positive("--"+f.name, c.String(f.name)); err != nil {
-				return &usageError{err}
-			}
-		}
-	}
-	switch c.String("kill-on-bad-exit") {
-	case "", "1":
-	case "0":
-		spec.KeepOnBadExit = true
-	default:
-		return usagef("invalid --kill-on-bad-exit %q: use 0 or 1", c.String("kill-on-bad-exit"))
-	}
-	cwd, err := e.Getwd()
+	spec, job, err := e.grunStep(c)
 	if err != nil {
-		return fmt.Errorf("current directory: %w", err)
-	}
-	spec.Cwd = cwd
-	if d := c.String("chdir"); d != "" {
-		spec.Cwd = d
-		if !filepath.IsAbs(d) {
-			spec.Cwd = filepath.Join(cwd, d)
-		}
-	}
-	var job api.JobID
-	if s := c.String("jobid"); s != "" {
-		id, err := strconv.ParseUint(s, 10, 64)
-		if err != nil || id == 0 {
-			return usagef("invalid --jobid %q", s)
-		}
-		job = api.JobID(id)
-	} else if s := e.Getenv("GSCHED_JOB_ID"); s != "" {
-		if id, err := strconv.ParseUint(s, 10, 64); err == nil && id > 0 {
-			job = api.JobID(id)
-		}
-	}
-	if err := grunPlacement(c, job, &spec); err != nil {
 		return err
 	}
+	argv := spec.Argv
 	cl, err := e.connect(c)
 	if err != nil {
 		return err
@@ -195,6 +153,76 @@ func (e *Env) grunAction(c *ucli.Context) error {
 	return nil
 }
 
+// grunStep reads grun's options and command into the step it asks for
+// (I/O address aside) and the job to run it in (0: allocate one).
+func (e *Env) grunStep(c *ucli.Context) (api.StepSpec, api.JobID, error) {
+	argv := c.Args().Slice()
+	if len(argv) == 0 {
+		return api.StepSpec{}, 0, usagef("no command given")
+	}
+	spec := api.StepSpec{Argv: argv, Env: e.Environ()}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"ntasks", &spec.NTasks}, {"ntasks-per-node", &spec.NTasksPerNode}} {
+		if c.IsSet(f.name) {
+			if *f.dst, err = positive("--"+f.name, c.String(f.name)); err != nil {
+				return api.StepSpec{}, 0, &usageError{err}
+			}
+		}
+	}
+	switch c.String("kill-on-bad-exit") {
+	case "", "1":
+	case "0":
+		spec.KeepOnBadExit = true
+	default:
+		return api.StepSpec{}, 0, usagef("invalid --kill-on-bad-exit %q: use 0 or 1", c.String("kill-on-bad-exit"))
+	}
+	cwd, err := e.Getwd()
+	if err != nil {
+		return api.StepSpec{}, 0, fmt.Errorf("current directory: %w", err)
+	}
+	spec.Cwd = cwd
+	if d := c.String("chdir"); d != "" {
+		spec.Cwd = d
+		if !filepath.IsAbs(d) {
+			spec.Cwd = filepath.Join(cwd, d)
+		}
+	}
+	var job api.JobID
+	if s := c.String("jobid"); s != "" {
+		id, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || id == 0 {
+			return api.StepSpec{}, 0, usagef("invalid --jobid %q", s)
+		}
+		job = api.JobID(id)
+	} else if s := e.Getenv("GSCHED_JOB_ID"); s != "" {
+		if id, err := strconv.ParseUint(s, 10, 64); err == nil && id > 0 {
+			job = api.JobID(id)
+		}
+	}
+	if err := grunPlacement(c, job, &spec); err != nil {
+		return api.StepSpec{}, 0, err
+	}
+	// JSON would replace bytes that are not UTF-8: the tasks would run
+	// another command.
+	for _, list := range [][]string{spec.Argv, {spec.Cwd}, spec.Nodes} {
+		for _, a := range list {
+			if !utf8.ValidString(a) {
+				return api.StepSpec{}, 0, usagef("%q is not valid UTF-8", a)
+			}
+		}
+	}
+	for _, kv := range spec.Env {
+		if !utf8.ValidString(kv) {
+			k, _, _ := strings.Cut(kv, "=")
+			return api.StepSpec{}, 0, fmt.Errorf("environment variable %q is not valid UTF-8: unset it", k)
+		}
+	}
+	return spec, job, nil
+}
+
 // grunPlacement reads the options that choose a step's nodes inside a
 // job, and those srun accepts that change nothing here.
 func grunPlacement(c *ucli.Context, job api.JobID, spec *api.StepSpec) error {
@@ -220,6 +248,9 @@ func grunPlacement(c *ucli.Context, job api.JobID, spec *api.StepSpec) error {
 		names, err := hostlist.Expand(c.String("nodelist"))
 		if err != nil {
 			return usagef("--nodelist: %v", err)
+		}
+		if len(names) > api.MaxStepTasks {
+			return usagef("--nodelist names %d nodes; a step has at most %d tasks", len(names), api.MaxStepTasks)
 		}
 		spec.Nodes = names
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -251,6 +252,9 @@ func parseOptionArgs(args []string) (*ucli.Context, error) {
 	if err := app.Run(append([]string{"gsub"}, expandShortOptions(args, flags, false)...)); err != nil {
 		return nil, err
 	}
+	if got == nil { // --help: the app showed help (discarded) instead of running
+		return nil, errors.New("--help is allowed only on the command line")
+	}
 	if got.Args().Present() {
 		return nil, fmt.Errorf("unexpected argument %q (directives hold only options)", got.Args().First())
 	}
@@ -455,7 +459,37 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 	if spec.Env, err = BuildExportEnv(o.Export, in.Environ); err != nil {
 		return spec, err
 	}
+	if err := checkUTF8(&spec); err != nil {
+		return spec, err
+	}
 	return spec, nil
+}
+
+// checkUTF8 refuses text the request could not carry: JSON would replace
+// bytes that are not UTF-8, and the job would get other names, paths or
+// variables than the ones given.
+func checkUTF8(spec *api.JobSpec) error {
+	for _, f := range []struct{ what, v string }{
+		{"--job-name", spec.Name}, {"--partition", spec.Partition}, {"--output", spec.Output}, {"--error", spec.Error},
+		{"the work directory", spec.WorkDir}, {"--account", spec.Account}, {"--qos", spec.QOS},
+		{"--constraint", spec.Constraint}, {"the GPU type", spec.GPUType}, {"the host name", spec.SubmitHost},
+	} {
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s %q is not valid UTF-8", f.what, f.v)
+		}
+	}
+	for _, a := range spec.Args {
+		if !utf8.ValidString(a) {
+			return fmt.Errorf("script argument %q is not valid UTF-8", a)
+		}
+	}
+	for _, kv := range spec.Env {
+		if !utf8.ValidString(kv) {
+			k, _, _ := strings.Cut(kv, "=")
+			return fmt.Errorf("environment variable %q is not valid UTF-8: unset it or leave it out with --export", k)
+		}
+	}
+	return nil
 }
 
 // positive parses a count that must be at least 1.

@@ -302,4 +302,8 @@ func TestErrorLine(t *testing.T) {
 	if strings.Contains(err, "\n") || !strings.Contains(err, "is the controller running") {
 		t.Errorf("ErrorLine = %q", err)
 	}
+	// What the user typed comes back visible, not as terminal controls.
+	if got := ErrorLine(errors.New("flag provided but not defined: -\x1b[2J\r\x7f")); got != `flag provided but not defined: -\x1b[2J\x0d\x7f` {
+		t.Errorf("ErrorLine = %q", got)
+	}
 }

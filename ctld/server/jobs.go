@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -67,6 +68,19 @@ func checkText(what, v string, max int) error {
 	return nil
 }
 
+// checkLine is checkText for values shown on one line (names, paths,
+// reasons): control characters, line breaks and escapes included, would
+// garble or forge the lines of gqueue, ginfo and the logs.
+func checkLine(what, v string, max int) error {
+	if err := checkText(what, v, max); err != nil {
+		return err
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return invalid("%s contains a control character (it must be one line of text)", what)
+	}
+	return nil
+}
+
 // newJob validates a spec and fills in defaults; the identity comes from
 // the kernel, never from the request.
 func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error) {
@@ -80,17 +94,20 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 	if !strings.HasPrefix(spec.Script, "#!") {
 		return nil, invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter")
 	}
+	if err := checkText("script", spec.Script, api.MaxScriptBytes); err != nil {
+		return nil, err
+	}
 	for _, c := range []struct {
 		what, v string
 		max     int
 	}{
-		{"script", spec.Script, api.MaxScriptBytes}, {"job name", spec.Name, maxNameLen},
+		{"job name", spec.Name, maxNameLen},
 		{"partition", spec.Partition, maxNameLen}, {"work dir", spec.WorkDir, maxPathLen},
 		{"output", spec.Output, maxPathLen}, {"error", spec.Error, maxPathLen},
 		{"submit host", spec.SubmitHost, maxNameLen}, {"account", spec.Account, maxNameLen},
 		{"qos", spec.QOS, maxNameLen}, {"gpu type", spec.GPUType, maxNameLen}, {"constraint", spec.Constraint, maxPathLen},
 	} {
-		if err := checkText(c.what, c.v, c.max); err != nil {
+		if err := checkLine(c.what, c.v, c.max); err != nil {
 			return nil, err
 		}
 	}

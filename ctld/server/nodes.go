@@ -16,6 +16,23 @@ import (
 	"github.com/gsched/gsched/pkg/topology"
 )
 
+// maxNodeName bounds a node's name.
+const maxNodeName = 128
+
+// validNodeName reports whether name may name a node: a host name, which
+// hostlists, job environments and every listing carry unchanged.
+func validNodeName(name string) bool {
+	if name == "" || len(name) > maxNodeName {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) touch(node string) {
 	s.mu.Lock()
 	s.lastSeen[node] = s.now()
@@ -24,11 +41,29 @@ func (s *Server) touch(node string) {
 
 func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (any, error) {
 	n := req.Node
-	if err := checkText("node name", n.Name, 128); err != nil {
-		return nil, err
+	if !validNodeName(n.Name) {
+		return nil, invalid("node name %q is not a host name (1 to %d letters, digits, '-', '_' and '.')", truncate(n.Name, 64), maxNodeName)
 	}
-	if n.Name == "" {
-		return nil, invalid("node name is empty")
+	for _, c := range []struct{ what, v string }{
+		{"node address", n.Addr}, {"GPU source", n.GPUSource}, {"driver version", n.DriverVersion},
+		{"CUDA version", n.CUDAVersion}, {"boot id", n.BootID}, {"version", n.Version},
+	} {
+		if err := checkLine(c.what, c.v, maxNameLen); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+	}
+	for _, list := range []struct {
+		what string
+		v    []string
+	}{{"feature", n.Features}, {"partition", n.Partitions}, {"extra device", n.ExtraDevices}} {
+		if len(list.v) > maxNameLen {
+			return nil, invalid("node %s: more than %d %ss", n.Name, maxNameLen, list.what)
+		}
+		for _, v := range list.v {
+			if err := checkLine(list.what, v, maxPathLen); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Name, err)
+			}
+		}
 	}
 	if n.CPUs < 1 || n.CPUs > maxCount || n.MemBytes < 0 || n.MemBytes > maxMemBytes || len(n.GPUs) > maxGPUs {
 		return nil, invalid("node %s: implausible resources (%d CPUs, %d bytes, %d GPUs)", n.Name, n.CPUs, n.MemBytes, len(n.GPUs))
@@ -39,6 +74,11 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 			return nil, invalid("node %s: bad or duplicate GPU index %d", n.Name, g.Index)
 		}
 		seen[g.Index] = true
+		for _, v := range []string{g.UUID, g.Model, g.PCIBusID, g.DevicePath} {
+			if err := checkLine("GPU description", v, maxPathLen); err != nil {
+				return nil, fmt.Errorf("node %s GPU %d: %w", n.Name, g.Index, err)
+			}
+		}
 	}
 	if err := topology.Validate(n.Topology, len(n.GPUs)); err != nil {
 		return nil, invalid("node %s: bad GPU topology: %v", n.Name, err)
@@ -214,7 +254,7 @@ func (s *Server) updateNodes(ctx context.Context, req *api.NodeUpdateRequest) (a
 	if len(req.Nodes) == 0 || len(req.Nodes) > 100_000 {
 		return nil, invalid("node update: give 1 to 100000 nodes")
 	}
-	if err := checkText("reason", req.Reason, 1024); err != nil {
+	if err := checkLine("reason", req.Reason, 1024); err != nil {
 		return nil, err
 	}
 	state, err := api.NodeUpdateState(req.State, req.Reason)

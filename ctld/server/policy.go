@@ -111,6 +111,11 @@ func (p *policy) checkAccountQOS(snap *state.Snapshot, job *api.Job, part *api.P
 			return invalid("invalid account or account/user combination: %s is not in account %q", job.User, spec.Account)
 		}
 	}
+	if len(part.AllowAccounts) > 0 && p.tree == nil {
+		// Config validation refuses this; without accounts a job's claim
+		// to one cannot be checked.
+		return invalid("partition %s admits only some accounts, and no accounts are configured", part.Name)
+	}
 	if len(part.AllowAccounts) > 0 && !slices.Contains(part.AllowAccounts, spec.Account) {
 		return invalid("account %q may not use partition %s", spec.Account, part.Name)
 	}

@@ -2,9 +2,12 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/auth"
@@ -185,7 +188,15 @@ func FuzzNewJob(f *testing.F) {
 			if !errors.Is(err, api.ErrInvalid) && !errors.Is(err, api.ErrTooLarge) {
 				t.Fatalf("error of unexpected kind: %v", err)
 			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > maxErrorLen {
+				t.Fatalf("error is not one short line: %q", msg)
+			}
 			return
+		}
+		for _, s := range []string{name, dir, part} {
+			if strings.ContainsFunc(s, unicode.IsControl) || !utf8.ValidString(s) {
+				t.Fatalf("accepted a name or path with control characters or invalid UTF-8: %q", s)
+			}
 		}
 		sp := j.Spec
 		if sp.Nodes != 1 || sp.NTasks < 1 || sp.CPUsPerTask < 1 || sp.MemBytes <= 0 || sp.GPUs < 0 || sp.TimeLimit < 0 ||
@@ -211,5 +222,119 @@ func TestNewJobPartitionStates(t *testing.T) {
 		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("partition %s: err %v, want %q", tc.part, err, tc.wantErr)
 		}
+	}
+}
+
+// Absurd submissions get a one-line 4xx and change nothing: no raft entry,
+// no job. They go through the real handler of an in-process controller
+// (partition main: at most 1 day; ml: accounts ml only, QOS small with a
+// 2-hour MaxWall; alice is in ml and phys, mallory in no account).
+func TestAbsurdSubmissionsAreRefused(t *testing.T) {
+	c := startFuzzCtl(t)
+	defer c.close()
+	const year = 365 * 86400
+	ok := `"script":"#!/bin/sh\ntrue\n","work_dir":"/home/alice"`
+	spec := func(extra string) string { return `{"spec":{` + ok + extra + `}}` }
+	tests := []struct {
+		name   string
+		who    int
+		body   string
+		status int
+		want   string
+	}{
+		{"10^9 GPUs", 0, spec(`,"gpus":1000000000`), 400, "too many GPUs"},
+		{"10^9 GPUs per node", 0, spec(`,"gpus_per_node":1000000000`), 400, "too many GPUs"},
+		{"10^9 GPUs per task", 0, spec(`,"gpus_per_task":1000000000`), 400, "too many GPUs"},
+		{"10^9 nodes", 0, spec(`,"nodes":1000000000`), 400, "too many nodes"},
+		{"10^9 tasks", 0, spec(`,"ntasks":1000000000`), 400, "too many CPUs"},
+		{"10^9 CPUs per task", 0, spec(`,"cpus_per_task":1000000000`), 400, "too many CPUs"},
+		{"GPUs beyond int64", 0, spec(`,"gpus":9223372036854775808`), 400, "malformed"},
+		{"nodes 1e400", 0, spec(`,"nodes":1e400`), 400, "malformed"},
+		{"negative memory", 0, spec(`,"mem_bytes":-1`), 400, "must not be negative"},
+		{"negative GPU memory", 0, spec(`,"gpus":1,"gpu_mem_min":-1`), 400, "GPU memory minimum"},
+		{"2^62 bytes of memory", 0, spec(`,"mem_bytes":4611686018427387904`), 400, "too much memory"},
+		{"negative time", 0, spec(`,"time_limit_s":-5`), 400, "must not be negative"},
+		{"10 years beyond the partition maximum", 0, spec(fmt.Sprintf(`,"time_limit_s":%d`, 10*year)), 400, "exceeds partition main's maximum of 1-00:00:00"},
+		{"unlimited where a maximum exists", 0, spec(`,"time_limit_s":-1`), 400, "unlimited time limit exceeds"},
+		{"10 years beyond the QOS MaxWall", 0, spec(fmt.Sprintf(`,"partition":"ml","account":"ml","time_limit_s":%d`, 10*year)), 400, "MaxWall"},
+		{"unknown partition", 0, spec(`,"partition":"nope"`), 400, "invalid partition specified: nope"},
+		{"unknown account", 0, spec(`,"account":"nope"`), 400, "invalid account"},
+		{"account of others", 1, spec(`,"account":"ml"`), 400, "invalid account"},
+		{"account barred from the partition", 0, spec(`,"partition":"ml","account":"phys","time_limit_s":60`), 400, "may not use partition ml"},
+		{"user without an account", 3, spec(``), 400, "has no account"},
+		{"unknown QOS", 0, spec(`,"qos":"gold"`), 400, "invalid qos specified: gold"},
+		{"drained partition", 0, spec(`,"partition":"drained"`), 400, "accepts no new jobs"},
+		{"negative nice by a user", 0, spec(`,"nice":-1`), 403, "only operators"},
+		{"nice out of range", 2, spec(`,"nice":-20000000`), 400, "out of range"},
+		{"NUL in the name", 0, spec(`,"name":"a\u0000b"`), 400, "job name contains a NUL byte"},
+		{"NUL in the script", 0, `{"spec":{"script":"#!/bin/sh\n\u0000","work_dir":"/w"}}`, 400, "script contains a NUL byte"},
+		{"NUL in the environment", 0, spec(`,"env":["A=\u0000"]`), 400, "environment entry contains a NUL byte"},
+		{"NUL in an argument", 0, spec(`,"args":["\u0000"]`), 400, "argument contains a NUL byte"},
+		{"NUL in the work dir", 0, `{"spec":{"script":"#!/bin/sh\n","work_dir":"/w\u0000"}}`, 400, "work dir contains a NUL byte"},
+		{"line break in the name", 0, spec(`,"name":"a\nb"`), 400, "job name contains a control character"},
+		{"terminal escape in the output path", 0, spec(`,"output":"\u001b[2J"`), 400, "output contains a control character"},
+		{"environment entry without =", 0, spec(`,"env":["A"]`), 400, "not KEY=VALUE"},
+		{"5000 environment entries", 0, spec(`,"env":[` + strings.Repeat(`"A=1",`, 4999) + `"A=1"]`), 400, "too many environment entries"},
+		{"name over 256 bytes", 0, spec(`,"name":"` + strings.Repeat("n", 257) + `"`), 400, "job name is longer than 256 bytes"},
+		{"relative work dir", 0, `{"spec":{"script":"#!/bin/sh\n","work_dir":"rel"}}`, 400, "absolute"},
+		{"no shebang", 0, `{"spec":{"script":"echo hi","work_dir":"/w"}}`, 400, "#!"},
+		{"script over the limit", 0, `{"spec":{"work_dir":"/w","script":"#!/bin/sh\n` + strings.Repeat("#", api.MaxScriptBytes) + `"}}`, 413, "script is"},
+		{"body over the limit", 0, `{"spec":{"work_dir":"/w","script":"#!/bin/sh\n` + strings.Repeat("#", api.MaxRequestBytes) + `"}}`, 413, "request body over"},
+		{"deeply nested JSON", 0, `{"spec":{"args":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}}`, 400, "malformed"},
+		{"unknown field", 0, spec(`,"gpus_total":1`), 400, "unknown field"},
+		{"trailing data", 0, spec(``) + `{}`, 400, "trailing data"},
+		{"switches without a network", 0, spec(`,"switches":1`), 400, "needs a network topology"},
+	}
+	jobs := len(c.s.Snapshot().Jobs())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := c.userCall(api.PathSubmit, fuzzUsers[tc.who], []byte(tc.body))
+			if a.status != tc.status {
+				t.Fatalf("HTTP %d, want %d: %.200s", a.status, tc.status, a.body)
+			}
+			if msg := checkRefusal(t, api.PathSubmit, a); !strings.Contains(msg, tc.want) {
+				t.Fatalf("message %q does not mention %q", msg, tc.want)
+			}
+			if n := len(c.s.Snapshot().Jobs()); n != jobs {
+				t.Fatalf("%d jobs after the refusal, want %d", n, jobs)
+			}
+		})
+	}
+}
+
+// Text that is not UTF-8 cannot come through JSON (the decoder replaces
+// it), but the validator refuses it all the same, in every field.
+func TestNewJobRefusesInvalidUTF8(t *testing.T) {
+	s := testServer(t)
+	for _, tc := range []struct {
+		name string
+		mut  func(*api.JobSpec)
+		want string
+	}{
+		{"name", func(sp *api.JobSpec) { sp.Name = "caf\xe9" }, "job name is not valid UTF-8"},
+		{"script", func(sp *api.JobSpec) { sp.Script = "#!/bin/sh\necho caf\xe9\n" }, "script is not valid UTF-8"},
+		{"environment", func(sp *api.JobSpec) { sp.Env = []string{"A=\xff"} }, "environment entry is not valid UTF-8"},
+		{"argument", func(sp *api.JobSpec) { sp.Args = []string{"\xff"} }, "argument is not valid UTF-8"},
+		{"work dir", func(sp *api.JobSpec) { sp.WorkDir = "/w/\xff" }, "work dir is not valid UTF-8"},
+		{"partition", func(sp *api.JobSpec) { sp.Partition = "\xff" }, "partition is not valid UTF-8"},
+	} {
+		in := goodSpec()
+		tc.mut(&in)
+		_, err := s.newJob(auth.Peer{UID: 1, User: "u"}, false, &in)
+		if err == nil || !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: err = %v, want one line mentioning %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A partition that admits only some accounts cannot be entered by naming
+// one when no accounts are configured to check the claim.
+func TestAllowAccountsWithoutAccountsRefuses(t *testing.T) {
+	s := testServer(t)
+	s.pol.parts = append(s.pol.parts, api.Partition{Name: "ml", State: "UP", AllowAccounts: []string{"ml"}})
+	in := goodSpec()
+	in.Partition, in.Account = "ml", "ml"
+	if _, err := s.newJob(auth.Peer{UID: 1, User: "u"}, false, &in); err == nil || !strings.Contains(err.Error(), "no accounts are configured") {
+		t.Fatalf("err = %v, want a refusal", err)
 	}
 }

@@ -111,6 +111,9 @@ func ParseTaskID(id string) (api.TaskRef, bool) {
 		}
 		ref.Attempt = a
 	}
+	if TaskID(ref.JobID, ref.Attempt) != id {
+		return api.TaskRef{}, false // "job-05", "job-+5": not a name TaskID gives
+	}
 	return ref, true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func parseStepTaskID(id string) (api.StepReport, bool) {
 	job, err1 := strconv.ParseUint(f[0], 10, 64)
 	step, err2 := strconv.Atoi(f[1])
 	rank, err3 := strconv.Atoi(f[2])
-	if err1 != nil || err2 != nil || err3 != nil || step < 0 || rank < 0 {
+	if err1 != nil || err2 != nil || err3 != nil || step < 0 || rank < 0 || StepTaskID(api.JobID(job), step, rank) != id {
 		return api.StepReport{}, false
 	}
 	return api.StepReport{JobID: api.JobID(job), Step: step, Rank: rank}, true
@@ -198,8 +199,14 @@ func StepTaskSpec(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, grace
 	if j.AllocOn(n.Name) == nil {
 		return runtime.TaskSpec{}, fmt.Errorf("job %d is not allocated to node %s", j.ID, n.Name)
 	}
-	if j.UID == 0 && j.User != "root" && j.User != "0" {
-		return runtime.TaskSpec{}, fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
+	if err := checkJob(j); err != nil {
+		return runtime.TaskSpec{}, err
+	}
+	if st.ID < 0 || tk.Rank < 0 || len(st.Spec.Argv) == 0 || st.Spec.Argv[0] == "" || st.Spec.Cwd != "" && !filepath.IsAbs(st.Spec.Cwd) {
+		return runtime.TaskSpec{}, fmt.Errorf("step %s rank %d: no command, a negative number or a relative directory", st.Key(), tk.Rank)
+	}
+	if err := noNUL(st.Spec.Argv, st.Spec.Env); err != nil {
+		return runtime.TaskSpec{}, fmt.Errorf("step %s: %w", st.Key(), err)
 	}
 	cwd := st.Spec.Cwd
 	if cwd == "" {

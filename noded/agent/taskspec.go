@@ -68,8 +68,8 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 		return runtime.TaskSpec{}, fmt.Errorf("job %d is not allocated to node %s", j.ID, n.Name)
 	}
 	head := j.Allocs[0].Node == n.Name
-	if j.UID == 0 && j.User != "root" && j.User != "0" {
-		return runtime.TaskSpec{}, fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
+	if err := checkJob(j); err != nil {
+		return runtime.TaskSpec{}, err
 	}
 	vars := units.PatternVars{JobID: uint64(j.ID), JobName: j.Spec.Name, User: j.User, Node: n.Name}
 	out := outPath(j.Spec.Output, j.Spec.WorkDir, vars)
@@ -133,6 +133,46 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 	spec.Env = Env(j, n, eo)
 	spec.CPUSet = cpuSet(n.Topology, alloc.GPUs, onlineCPUs())
 	return spec, nil
+}
+
+// checkJob refuses a job the controller could not have sent: the node
+// starts nothing it cannot run as asked (a root task for another user, a
+// relative directory, an attempt its reports could not name).
+func checkJob(j *api.Job) error {
+	switch {
+	case j.UID == 0 && j.User != "root" && j.User != "0":
+		return fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
+	case j.Restarts < 0:
+		return fmt.Errorf("job %d: negative restart count %d", j.ID, j.Restarts)
+	case !filepath.IsAbs(j.Spec.WorkDir):
+		return fmt.Errorf("job %d: working directory %q is not absolute", j.ID, j.Spec.WorkDir)
+	case !strings.HasPrefix(j.Spec.Script, "#!"):
+		return fmt.Errorf("job %d: the script does not start with #!", j.ID)
+	}
+	if err := noNUL(j.Spec.Args, j.Spec.Env, []string{j.Spec.Output, j.Spec.Error, j.Spec.WorkDir}); err != nil {
+		return fmt.Errorf("job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
+// noNUL refuses NUL bytes, which no argument, environment entry or path
+// can hold.
+func noNUL(lists ...[]string) error {
+	for _, l := range lists {
+		for _, s := range l {
+			if strings.IndexByte(s, 0) >= 0 {
+				return fmt.Errorf("%q holds a NUL byte", truncate(s, 40))
+			}
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // cpuSet binds a GPU job to the CPUs of its GPUs' NUMA nodes that this
@@ -323,6 +363,9 @@ func newEnvBuilder(base []string) *envBuilder {
 	b := &envBuilder{env: map[string]string{}}
 	for _, kv := range base {
 		k, v, _ := strings.Cut(kv, "=")
+		if k == "" {
+			continue // "=x" names no variable
+		}
 		b.set(k, v)
 	}
 	return b

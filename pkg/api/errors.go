@@ -77,7 +77,12 @@ type RemoteError struct {
 	Message string `json:"message"`
 }
 
-func (e *RemoteError) Error() string { return e.Message }
+func (e *RemoteError) Error() string {
+	if e.Message == "" {
+		return e.Code // a daemon said no more; the code is better than nothing
+	}
+	return e.Message
+}
 
 // Unwrap lets errors.Is match the sentinel of the code.
 func (e *RemoteError) Unwrap() error { return ErrOfCode(e.Code) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gsched/gsched/pkg/api"
 )
@@ -25,6 +26,9 @@ var (
 	ErrTooLarge  = fmt.Errorf("batch script larger than %d bytes", api.MaxScriptBytes)
 	ErrNUL       = errors.New("the batch script contains a NUL byte (is it a binary file?)")
 	ErrDOS       = errors.New("the batch script has DOS line breaks (\\r\\n) instead of UNIX ones (\\n); convert it with dos2unix")
+	// ErrNotUTF8: scripts travel as JSON text, which would replace the
+	// invalid bytes; better to say so than to run another script.
+	ErrNotUTF8 = errors.New("the batch script is not valid UTF-8 (convert it with iconv -t UTF-8)")
 )
 
 // Line is one directive line of a script.
@@ -79,6 +83,17 @@ func ParseDirectives(script []byte) (Directives, error) {
 	}
 	if i := bytes.Index(script, []byte("\r\n")); i >= 0 {
 		return d, &Error{Line: 1 + bytes.Count(script[:i], []byte("\n")), Err: ErrDOS}
+	}
+	if !utf8.Valid(script) {
+		i := 0
+		for i < len(script) {
+			r, n := utf8.DecodeRune(script[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return d, &Error{Line: 1 + bytes.Count(script[:i], []byte("\n")), Err: ErrNotUTF8}
 	}
 	if !bytes.HasPrefix(script, []byte("#!")) {
 		return d, &Error{Err: ErrNoShebang}

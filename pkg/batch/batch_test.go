@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gsched/gsched/pkg/api"
 )
@@ -124,6 +125,8 @@ func TestParseDirectivesErrors(t *testing.T) {
 		{name: "empty interpreter", script: "#!\necho\n", is: ErrNoShebang, errSub: "line 1"},
 		{name: "NUL", script: "#!/bin/sh\necho\x00\n", is: ErrNUL, errSub: "line 2"},
 		{name: "DOS", script: "#!/bin/sh\r\n#SBATCH -J a\r\n", is: ErrDOS, errSub: "line 1"},
+		{name: "Latin-1", script: "#!/bin/sh\n#SBATCH -J a\necho caf\xe9\n", is: ErrNotUTF8, errSub: "line 3"},
+		{name: "cut UTF-8", script: "#!/bin/sh\necho \xe2\x82", is: ErrNotUTF8, errSub: "line 2"},
 		{name: "unmatched double", script: "#!/bin/sh\n#SBATCH -J \"a\n", errSub: "line 2: unmatched double quote"},
 		{name: "unmatched single", script: "#!/bin/sh\n\n#GSUB -J 'a\n", errSub: "line 3: unmatched single quote"},
 		{name: "long directive", script: "#!/bin/sh\n#SBATCH -J " + strings.Repeat("a", MaxLineBytes) + "\n", errSub: "longer than"},
@@ -199,7 +202,13 @@ func FuzzParseDirectives(f *testing.F) {
 			if !errors.Is(err, api.ErrInvalid) {
 				t.Fatalf("error %v does not match api.ErrInvalid", err)
 			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > 512 {
+				t.Fatalf("error is not one short line: %q", msg)
+			}
 			return
+		}
+		if !utf8.Valid(script) || bytes.IndexByte(script, 0) >= 0 {
+			t.Fatalf("accepted a script with NUL bytes or invalid UTF-8")
 		}
 		if !bytes.HasPrefix(script, []byte("#!")) {
 			t.Fatalf("accepted a script without #!")

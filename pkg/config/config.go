@@ -514,9 +514,20 @@ func (c *Config) Validate() error {
 			bad("qos %q: preempt_mode must be OFF, CANCEL or REQUEUE", q.Name)
 		}
 	}
+	accounts := map[string]bool{}
+	for _, a := range c.Accounts {
+		accounts[a.Name] = true
+	}
 	for _, p := range c.Partitions {
 		if p.DefaultQOS != "" && !qosNames[p.DefaultQOS] {
 			bad("partition %q: default_qos %q is not defined", p.Name, p.DefaultQOS)
+		}
+		// Only accounts the controller knows are checked against their
+		// users; any other name a job could simply claim.
+		for _, a := range p.AllowAccounts {
+			if !accounts[a] {
+				bad("partition %q: allow_accounts names %q, which is not an [[account]]", p.Name, a)
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -353,6 +353,9 @@ func TestValidate(t *testing.T) {
 			c.Partitions = append(c.Partitions, config.PartitionConfig{Name: "b", Default: true})
 		}, "more than one partition is marked default"},
 		{"bad partition state", func(c *config.Config) { c.Partitions[0].State = "open" }, `partition "main": state must be`},
+		// Without an [[account]] of that name, any user could claim it.
+		{"allowed account not declared", func(c *config.Config) { c.Partitions[0].AllowAccounts = []string{"ml"} },
+			`partition "main": allow_accounts names "ml", which is not an [[account]]`},
 	}
 	all := config.Default()
 	for _, tt := range tests {

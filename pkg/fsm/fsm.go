@@ -480,14 +480,37 @@ func applyRegister(t *state.Txn, c *Command) error {
 	n := c.Register.Node
 	n.GPUs = append([]api.GPU(nil), n.GPUs...)
 	sort.Slice(n.GPUs, func(a, b int) bool { return n.GPUs[a].Index < n.GPUs[b].Index })
-	old := t.Snapshot().Node(n.Name)
+	snap := t.Snapshot()
+	old := snap.Node(n.Name)
 	n.State, n.Reason = api.NodeUp, ""
 	if old != nil && (old.State == api.NodeDrain || old.HeldDown) {
 		n.State, n.Reason, n.HeldDown = old.State, old.Reason, old.HeldDown
 	}
+	if why := shrunk(&n, snap.Usage()[n.Name]); why != "" && !n.HeldDown {
+		// The running jobs go on; nothing new lands on the node until an
+		// operator resumes it (Slurm drains a node whose resources shrank).
+		n.State, n.Reason = api.NodeDrain, why
+	}
 	n.RegisterTime = c.Time
 	n.LastHeartbeat = c.Time
 	return t.PutNode(&n)
+}
+
+// shrunk says how a node registering with n's resources has less than
+// its live jobs hold (u), or "".
+func shrunk(n *api.Node, u api.NodeUsage) string {
+	switch {
+	case u.CPUs > n.CPUs:
+		return fmt.Sprintf("registered with %d CPUs, running jobs hold %d", n.CPUs, u.CPUs)
+	case u.MemBytes > n.MemBytes:
+		return fmt.Sprintf("registered with %d bytes of memory, running jobs hold %d", n.MemBytes, u.MemBytes)
+	}
+	for _, g := range u.GPUs {
+		if !slices.ContainsFunc(n.GPUs, func(x api.GPU) bool { return x.Index == g }) {
+			return fmt.Sprintf("registered without GPU %d, which a running job holds", g)
+		}
+	}
+	return ""
 }
 
 func applyNodeDown(t *state.Txn, c *Command) error {

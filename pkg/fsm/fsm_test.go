@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -534,6 +535,40 @@ func TestRegister(t *testing.T) {
 			}
 			if n.GPUs[0].Index != 2 {
 				t.Error("register sorted the command's GPU slice in place")
+			}
+		})
+	}
+}
+
+// A node that registers again with less than its running jobs hold (a
+// changed config, a GPU gone) is drained: the jobs go on, nothing new
+// lands there. Found by FuzzNodeRPC (ctld/server).
+func TestRegisterBelowUsageDrains(t *testing.T) {
+	tests := []struct {
+		name       string
+		again      api.Node
+		wantState  api.NodeState
+		wantReason string
+	}{
+		{"same resources", gpuNode("n1", 8, 16*gib, 2), api.NodeUp, ""},
+		{"more resources", gpuNode("n1", 16, 32*gib, 4), api.NodeUp, ""},
+		{"fewer CPUs than held", gpuNode("n1", 2, 16*gib, 2), api.NodeDrain, "registered with 2 CPUs, running jobs hold 4"},
+		{"less memory than held", gpuNode("n1", 8, gib, 2), api.NodeDrain, "memory"},
+		{"held GPU gone", gpuNode("n1", 8, 16*gib, 1), api.NodeDrain, "without GPU 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.register(gpuNode("n1", 8, 16*gib, 2))
+			id := h.submit(newJob(cpus(4), gpus(2)))[0]
+			h.start(placement(id, "n1", 4, 2*gib, 0, 1))
+			h.register(tt.again)
+			got := h.node("n1")
+			if got.State != tt.wantState || !strings.Contains(got.Reason, tt.wantReason) || (tt.wantReason == "") != (got.Reason == "") {
+				t.Errorf("state %s %q, want %s %q", got.State, got.Reason, tt.wantState, tt.wantReason)
+			}
+			if j := h.job(id); j.State != api.StateRunning {
+				t.Errorf("job %s after the registration, want RUNNING", j.State)
 			}
 		})
 	}

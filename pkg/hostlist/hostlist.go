@@ -191,7 +191,7 @@ func parseGroup(s, in string) ([]span, error) {
 	var g []span
 	for item := range strings.SplitSeq(in, ",") {
 		if item == "" {
-			return nil, invalid(s, "empty range in [%s]", in)
+			return nil, invalid(s, "empty range in %s", quote("["+in+"]"))
 		}
 		loS, hiS, isRange := strings.Cut(item, "-")
 		lo, err := parseNum(s, loS, item)
@@ -223,7 +223,7 @@ func parseNum(s, num, item string) (int64, error) {
 		}
 	}
 	if len(num) > maxDigits {
-		return 0, invalid(s, "number %s has more than %d digits", num, maxDigits)
+		return 0, invalid(s, "number %s has more than %d digits", quote(num), maxDigits)
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil { // cannot happen with at most 18 digits

@@ -666,3 +666,65 @@ func checkDecode(t *testing.T, body []byte, v any, fresh func() any) {
 		t.Fatalf("re-encoding changed the value:\n%s\n%s", b1, b2)
 	}
 }
+
+// answerTransport answers every request with a fixed status, body and
+// response signature, without a network.
+type answerTransport struct {
+	status int
+	body   []byte
+	sig    string
+}
+
+func (a answerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	h := http.Header{}
+	if a.sig != "" {
+		h.Set(auth.HeaderRespSig, a.sig)
+	}
+	return &http.Response{StatusCode: a.status, Header: h, Body: io.NopCloser(bytes.NewReader(a.body)), Request: r}, nil
+}
+
+// FuzzClientAnswer: whatever a daemon (or someone in between) answers, a
+// signed client never panics and never hands on an answer not signed with
+// the cluster key for its request; a refusal comes back as an error with a
+// known code.
+func FuzzClientAnswer(f *testing.F) {
+	ok, _ := json.Marshal(api.SyncResponse{Jobs: []api.Job{{ID: 1, User: "a"}}, Reregister: true})
+	f.Add(200, ok, "")
+	f.Add(200, ok, strings.Repeat("0", 64))
+	f.Add(400, []byte(`{"error":{"code":"invalid","message":"two\nlines"}}`), "")
+	f.Add(500, []byte(`{"error":{"code":"bogus","message":""}}`), "")
+	f.Add(503, []byte("<html>"), "")
+	f.Add(200, []byte(`{"jobs":[{"id":-1}]}`), "x")
+	f.Fuzz(func(t *testing.T, status int, body []byte, sig string) {
+		if status < 100 || status > 999 {
+			return
+		}
+		c := rpc.DialSigned("127.0.0.1:1", clusterKey, "n1")
+		defer c.Close()
+		rpc.WrapTransport(c, func(http.RoundTripper) http.RoundTripper { return answerTransport{status, body, sig} })
+		var resp api.SyncResponse
+		err := c.Call(context.Background(), api.PathNodeSync, &api.SyncRequest{Node: "n1"}, &resp)
+		if err == nil {
+			if status != http.StatusOK {
+				t.Fatalf("HTTP %d answered without an error", status)
+			}
+			t.Fatalf("accepted an answer not signed with the cluster key: %q (sig %q)", body, sig)
+		}
+		var re *api.RemoteError
+		switch {
+		case status == http.StatusOK:
+			if !errors.Is(err, api.ErrUnauthenticated) {
+				t.Fatalf("unsigned 200 answer gave %v, want an authentication error", err)
+			}
+		case errors.As(err, &re):
+			if re.Error() == "" {
+				t.Fatalf("HTTP %d gave an error without text: %#v", status, re)
+			}
+		default:
+			t.Fatalf("HTTP %d gave %v", status, err)
+		}
+	})
+}

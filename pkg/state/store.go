@@ -58,6 +58,10 @@ func (s *Store) Replace(meta []Meta, nodes []*api.Node, jobs []*api.Job, usage [
 	if err != nil {
 		return fmt.Errorf("state schema: %w", err)
 	}
+	// A damaged snapshot may hold nulls; memdb would panic on them.
+	if slices.Contains(nodes, nil) || slices.Contains(jobs, nil) || slices.Contains(steps, nil) {
+		return fmt.Errorf("restore: the snapshot holds an empty node, job or step entry")
+	}
 	txn := db.Txn(true)
 	for i := range meta {
 		m := meta[i]

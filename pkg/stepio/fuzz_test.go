@@ -155,3 +155,78 @@ func FuzzServerConn(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHandshake: a connection is accepted only with the magic, the
+// server's token and a rank in range; anything else gets no acceptance
+// byte and writes nothing. An accepted one writes what its frames hold.
+func FuzzHandshake(f *testing.F) {
+	f.Add(uint8(0), uint32(0), []byte("GSIO1\n"+strings.Repeat("0", TokenLen)+"\x00\x00\x00\x00"))
+	f.Add(uint8(1), uint32(3), frame(StreamStdout, []byte("hi\n")))
+	f.Add(uint8(1), uint32(1<<31), frame(StreamStdout, []byte("hi\n")))
+	f.Add(uint8(2), uint32(0), frame(StreamStdout, []byte("hi\n")))
+	f.Add(uint8(3), uint32(0), frame(StreamStdout, []byte("hi\n")))
+	f.Add(uint8(0), uint32(0), []byte{})
+	f.Fuzz(func(t *testing.T, mode uint8, rank uint32, rest []byte) {
+		s, err := Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var so, se lockedBuffer
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(Options{Stdout: &so, Stderr: &se}) }()
+		defer func() {
+			s.Close()
+			if err := <-served; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		}()
+		var hs []byte
+		token := []byte(s.Token())
+		switch mode % 4 {
+		case 0: // bytes of any kind
+		case 1: // the right token
+			hs = append([]byte(Magic), token...)
+		case 2: // one byte of the token wrong
+			token[int(rank)%TokenLen] ^= 1
+			hs = append([]byte(Magic), token...)
+		case 3: // the wrong magic
+			hs = append([]byte("GSIO2\n"), token...)
+		}
+		if hs != nil {
+			hs = binary.BigEndian.AppendUint32(hs, rank)
+		}
+		msg := append(hs, rest...)
+		conn, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		conn.(*net.TCPConn).CloseWrite()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		reply, err := io.ReadAll(conn)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("the server neither answered nor closed the connection")
+		}
+		valid := len(msg) >= handshakeLen && string(msg[:len(Magic)]) == Magic &&
+			string(msg[len(Magic):len(Magic)+TokenLen]) == s.Token() &&
+			binary.BigEndian.Uint32(msg[len(Magic)+TokenLen:handshakeLen]) <= maxRank
+		if !valid {
+			if len(reply) != 0 || len(so.Bytes())+len(se.Bytes()) != 0 {
+				t.Fatalf("a bad handshake got %q and wrote %d bytes", reply, len(so.Bytes())+len(se.Bytes()))
+			}
+			return
+		}
+		if string(reply) != "K" {
+			t.Fatalf("a valid handshake got %q", reply)
+		}
+		// The connection's output is written before the server closes it.
+		wantOut, wantErr := referenceParse(msg[handshakeLen:])
+		if !bytes.Equal(so.Bytes(), wantOut) || !bytes.Equal(se.Bytes(), wantErr) {
+			t.Fatalf("stdout %q stderr %q, want %q %q", so.Bytes(), se.Bytes(), wantOut, wantErr)
+		}
+	})
+}

@@ -103,14 +103,18 @@ func TestBadSubmissionsAreRefused(t *testing.T) {
 		{"more nodes than exist", func(s *api.JobSpec) { s.Nodes = 3 }, "3 nodes with"},
 		{"fewer tasks than nodes", func(s *api.JobSpec) { s.Nodes, s.NTasks = 2, 1 }, "--ntasks=1 is less than --nodes=2"},
 		{"switches without a network", func(s *api.JobSpec) { s.Switches = 1 }, "needs a network topology"},
+		{"10^9 nodes", func(s *api.JobSpec) { s.Nodes = 1_000_000_000 }, "too many nodes"},
+		{"unknown QOS", func(s *api.JobSpec) { s.QOS = "gold" }, "invalid qos specified: gold"},
+		{"NUL in the script", func(s *api.JobSpec) { s.Script = "#!/bin/sh\n\x00" }, "script contains a NUL byte"},
+		{"line break in the name", func(s *api.JobSpec) { s.Name = "a\nb" }, "control character"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := ok
 			tc.mutate(&spec)
 			err := cl.Call(context.Background(), api.PathSubmit, &api.SubmitRequest{Spec: spec}, nil)
-			if !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want invalid mentioning %q", err, tc.want)
+			if !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), tc.want) || strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("err = %v, want one line, invalid, mentioning %q", err, tc.want)
 			}
 		})
 	}

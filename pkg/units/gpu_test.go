@@ -103,6 +103,7 @@ func FuzzParseGPUs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		n, typ, err := ParseGPUs(s)
 		if err != nil {
+			checkParseError(t, s, err)
 			return
 		}
 		if n < 0 || n > MaxGPUs {
@@ -130,7 +131,11 @@ func FuzzParseGres(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n, _, err := ParseGres(s)
-		if err == nil && (n < 0 || n > MaxGPUs) {
+		if err != nil {
+			checkParseError(t, s, err)
+			return
+		}
+		if n < 0 || n > MaxGPUs {
 			t.Fatalf("ParseGres(%q) count %d out of range", s, n)
 		}
 	})

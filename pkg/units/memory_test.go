@@ -109,6 +109,7 @@ func FuzzParseMemory(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		n, err := ParseMemory(s)
 		if err != nil {
+			checkParseError(t, s, err)
 			if n != 0 {
 				t.Fatalf("ParseMemory(%q) returned %d with an error", s, n)
 			}

@@ -53,6 +53,7 @@ func FuzzParseSwitches(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		n, w, err := ParseSwitches(s)
 		if err != nil {
+			checkParseError(t, s, err)
 			if !errors.Is(err, api.ErrInvalid) {
 				t.Fatalf("error %v is not ErrInvalid", err)
 			}

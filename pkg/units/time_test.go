@@ -122,6 +122,7 @@ func FuzzParseTimeLimit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		secs, unl, err := ParseTimeLimit(s)
 		if err != nil {
+			checkParseError(t, s, err)
 			if secs != 0 || unl {
 				t.Fatalf("ParseTimeLimit(%q) returned values with an error", s)
 			}

@@ -43,7 +43,11 @@ func FuzzParseTRES(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := ParseTRES(s)
-		if err == nil && (got.CPUs < 0 || got.GPUs < 0 || got.MemBytes < 0 || got.Nodes < 0) {
+		if err != nil {
+			checkParseError(t, s, err)
+			return
+		}
+		if got.CPUs < 0 || got.GPUs < 0 || got.MemBytes < 0 || got.Nodes < 0 {
 			t.Fatalf("ParseTRES(%q) = %+v", s, got)
 		}
 	})
