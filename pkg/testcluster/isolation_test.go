@@ -227,8 +227,9 @@ done
 	}
 }
 
-// A fork bomb fills the job's pids limit and no more; the time limit ends
-// it, the node daemon lives on and the next job on the node runs.
+// A fork bomb fills the job's pids limit and no more; the time limit (or
+// bash giving up) ends it, the node daemon lives on and the next job on
+// the node runs.
 func TestForkBombHitsPidsLimit(t *testing.T) {
 	const limit = 64
 	c := Start(t, Options{Binaries: true, KillWait: time.Second, Configure: func(cf *config.Config) { cf.Node.PidsLimit = limit }})
@@ -271,7 +272,9 @@ func TestForkBombHitsPidsLimit(t *testing.T) {
 	}
 	j = c.WaitJob(id, 30*time.Second)
 	out := readOutMaybe(dir, id)
-	if j.State != api.StateTimeout || !strings.Contains(out, "Resource temporarily unavailable") {
+	// It ends by its time limit, or earlier when bash itself gives up
+	// retrying a refused fork; either way the refusals are in its output.
+	if (j.State != api.StateTimeout && j.State != api.StateFailed) || !strings.Contains(out, "Resource temporarily unavailable") {
 		t.Fatalf("bomb job ended %s (%s); output %q", j.State, j.Reason, tail(out, 500))
 	}
 	// The node daemon is alive and the node usable.

@@ -320,7 +320,10 @@ touch "$WD/deadline.ready"
 sleep 60 &
 wait`
 	ts := s.spec("deadline", body)
-	ts.Deadline = time.Now().Add(time.Second)
+	// Long enough for the container to start and set its trap even on a
+	// loaded machine (with 1 s, a slow start under load met SIGTERM
+	// before the trap existed).
+	ts.Deadline = time.Now().Add(3 * time.Second)
 	ts.KillGrace = 5 * time.Second
 	s.start(t, ts)
 	st := s.wait(t, s.rt, "deadline")
