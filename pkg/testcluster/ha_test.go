@@ -24,7 +24,12 @@ import (
 // faults: 20).
 func TestControllerHALeaderKill(t *testing.T) {
 	kills := envCount(t, "GSCHED_HA_KILLS", 2)
-	c := Start(t, Options{Controllers: 3, Nodes: 1, CPUsPerNode: 4})
+	// node_timeout 20 s (the default is 30 s): the test is about the
+	// controllers' failover, and a new leader on a starved machine was
+	// seen to need more than the harness's 5 s before the node's sync got
+	// through, which (correctly) requeued its running jobs as if the node
+	// had failed.
+	c := Start(t, Options{Controllers: 3, Nodes: 1, CPUsPerNode: 4, NodeTimeout: 20 * time.Second})
 	dir := c.WorkDir(0, 0)
 	runLog := filepath.Join(dir, "runs.log")
 	held := api.JobSpec{Name: "held", Hold: true, WorkDir: dir, MemBytes: 1 << 20, Script: "#!/bin/sh\ntrue\n"}
