@@ -16,8 +16,12 @@ import (
 	"github.com/gsched/gsched/pkg/topology"
 )
 
-// maxNodeName bounds a node's name.
-const maxNodeName = 128
+// maxNodeName bounds a node's name; maxNodeLabels its features,
+// partitions and extra devices, each.
+const (
+	maxNodeName   = 128
+	maxNodeLabels = 256
+)
 
 // validNodeName reports whether name may name a node: a host name, which
 // hostlists, job environments and every listing carry unchanged.
@@ -56,8 +60,8 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 		what string
 		v    []string
 	}{{"feature", n.Features}, {"partition", n.Partitions}, {"extra device", n.ExtraDevices}} {
-		if len(list.v) > maxNameLen {
-			return nil, invalid("node %s: more than %d %ss", n.Name, maxNameLen, list.what)
+		if len(list.v) > maxNodeLabels {
+			return nil, invalid("node %s: more than %d %ss", n.Name, maxNodeLabels, list.what)
 		}
 		for _, v := range list.v {
 			if err := checkLine(list.what, v, maxPathLen); err != nil {

@@ -215,11 +215,11 @@ func parseGroup(s, in string) ([]span, error) {
 // parseNum parses one bound num of range item in element s.
 func parseNum(s, num, item string) (int64, error) {
 	if num == "" {
-		return 0, invalid(s, "range %q needs a number on each side of '-'", item)
+		return 0, invalid(s, "range %s needs a number on each side of '-'", quote(item))
 	}
 	for i := 0; i < len(num); i++ {
 		if num[i] < '0' || num[i] > '9' {
-			return 0, invalid(s, "range %q is not numeric (want N or N-M)", item)
+			return 0, invalid(s, "range %s is not numeric (want N or N-M)", quote(item))
 		}
 	}
 	if len(num) > maxDigits {
