@@ -22,6 +22,10 @@ cache=$($go env GOCACHE)/fuzz
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# count prints how many inputs a corpus dir holds (0 when it has none yet:
+# under pipefail a bare `ls | wc` of a missing dir would end the script).
+count() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
+
 status=0 targets=0 failed=0 start=$SECONDS
 while read -r dir; do
   pkg=$module/${dir#./}
@@ -41,11 +45,11 @@ while read -r dir; do
     targets=$((targets + 1))
     t0=$SECONDS
     corpus=$dir/testdata/fuzz/$name
-    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    before=$(count "$corpus")
     if (cd "$dir" && "$bin" -test.paniconexit0 -test.run='^$' -test.fuzz="^${name}\$" -test.fuzztime="$fuzztime" \
       -test.fuzzcachedir="$cache/$pkg" -test.timeout="${FUZZ_TIMEOUT:-30m}") >"$tmp/run.log" 2>&1; then
       printf 'ok   %-45s %-26s %3ds\n' "${dir#./}" "$name" $((SECONDS - t0))
-    elif [ "$(ls "$corpus" 2>/dev/null | wc -l)" = "$before" ] &&
+    elif [ "$(count "$corpus")" = "$before" ] &&
       [ "$(grep -v '^fuzz: ' "$tmp/run.log" | sed 's/([0-9.]*s)$//')" = "$(printf -- '--- FAIL: %s \n    context deadline exceeded\nFAIL' "$name")" ]; then
       # Go's coordinator may report its own -fuzztime deadline as a
       # failure when workers are slow to stop (go.dev/issue/75804, fixed
