@@ -372,15 +372,7 @@ func newTable(w io.Writer) *tabwriter.Writer {
 
 // SplitList splits a comma-separated option value, dropping empty items and
 // surrounding spaces.
-func SplitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func SplitList(s string) []string { return rpc.SplitAddrs(s) }
 
 // ParseJobIDs parses job IDs given as arguments or comma lists.
 func ParseJobIDs(items []string) ([]api.JobID, error) {

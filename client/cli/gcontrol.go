@@ -330,23 +330,41 @@ func (e *Env) gcontrolUpdate(c *ucli.Context, args []string) error {
 // limit).
 const maxUpdateNodes = 100_000
 
-// ParseNodeUpdate reads gcontrol update's KEY=VALUE words into a request.
-func ParseNodeUpdate(args []string) (api.NodeUpdateRequest, error) {
-	var req api.NodeUpdateRequest
+// keyValue is one KEY=VALUE word of a gcontrol command, KEY lower-cased.
+type keyValue struct{ k, v string }
+
+// keyValues splits cmd's KEY=VALUE words (scontrol's syntax), refusing
+// words without "=", invalid UTF-8 and a key given twice.
+func keyValues(cmd string, args []string) ([]keyValue, error) {
+	out := make([]keyValue, 0, len(args))
 	seen := map[string]bool{}
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
-			return req, usagef("update: %q is not KEY=VALUE", a)
+			return nil, usagef("%s: %q is not KEY=VALUE", cmd, a)
 		}
 		if !utf8.ValidString(a) {
-			return req, usagef("update: %q is not valid UTF-8", a)
+			return nil, usagef("%s: %q is not valid UTF-8", cmd, a)
 		}
 		k = strings.ToLower(k)
 		if seen[k] {
-			return req, usagef("update: %s given twice", k)
+			return nil, usagef("%s: %s given twice", cmd, k)
 		}
 		seen[k] = true
+		out = append(out, keyValue{k, v})
+	}
+	return out, nil
+}
+
+// ParseNodeUpdate reads gcontrol update's KEY=VALUE words into a request.
+func ParseNodeUpdate(args []string) (api.NodeUpdateRequest, error) {
+	var req api.NodeUpdateRequest
+	kvs, err := keyValues("update", args)
+	if err != nil {
+		return req, err
+	}
+	for _, kv := range kvs {
+		k, v := kv.k, kv.v
 		switch k {
 		case "nodename", "node", "nodes":
 			names, err := hostlist.Expand(v)
@@ -404,17 +422,12 @@ func (e *Env) gcontrolToken(c *ucli.Context, args []string) error {
 // (seconds, or a duration such as 12h), host=.
 func parseTokenArgs(args []string) (api.TokenRequest, error) {
 	var req api.TokenRequest
-	seen := map[string]bool{}
-	for _, a := range args {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			return req, usagef("token: %q is not KEY=VALUE", a)
-		}
-		k = strings.ToLower(k)
-		if seen[k] {
-			return req, usagef("token: %s given twice", k)
-		}
-		seen[k] = true
+	kvs, err := keyValues("token", args)
+	if err != nil {
+		return req, err
+	}
+	for _, kv := range kvs {
+		k, v := kv.k, kv.v
 		switch k {
 		case "username", "user":
 			if v == "" {
