@@ -26,18 +26,7 @@ import (
 // forward in time, placements and reservations all fit together.
 func checkGangPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 	t.Helper()
-	nodes := map[string]sched.NodeFree{}
-	for _, n := range in.Nodes {
-		nodes[n.Node.Name] = n
-	}
-	jobs := map[api.JobID]*api.Job{}
-	for _, j := range in.Pending {
-		jobs[j.ID] = j
-	}
-	parts := map[string]api.Partition{}
-	for _, p := range in.Partitions {
-		parts[p.Name] = p
-	}
+	nodes, jobs, parts := indexInput(in)
 	dur := func(j *api.Job) int64 {
 		if j.Spec.TimeLimit > 0 {
 			return int64(j.TimeLimitDuration())

@@ -488,18 +488,7 @@ func InPartitionModel(n *api.Node, p *api.Partition) bool {
 // job started now delays any reservation.
 func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 	t.Helper()
-	nodes := map[string]sched.NodeFree{}
-	for _, n := range in.Nodes {
-		nodes[n.Node.Name] = n
-	}
-	jobs := map[api.JobID]*api.Job{}
-	for _, j := range in.Pending {
-		jobs[j.ID] = j
-	}
-	parts := map[string]api.Partition{}
-	for _, p := range in.Partitions {
-		parts[p.Name] = p
-	}
+	nodes, jobs, parts := indexInput(in)
 	spans := map[string][]span{} // per node: placements and reservations
 	gpusUsed := map[string]map[int]bool{}
 	placed := map[api.JobID]bool{}

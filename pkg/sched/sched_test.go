@@ -466,8 +466,9 @@ func cloneInput(in sched.Input) sched.Input {
 }
 
 // checkPlan verifies the invariants of a plan for in.
-func checkPlan(t *testing.T, in sched.Input, plan sched.Plan) {
-	t.Helper()
+// indexInput indexes a pass's input by node name, job ID and partition
+// name, for the plan checkers.
+func indexInput(in sched.Input) (map[string]sched.NodeFree, map[api.JobID]*api.Job, map[string]api.Partition) {
 	nodes := map[string]sched.NodeFree{}
 	for _, n := range in.Nodes {
 		nodes[n.Node.Name] = n
@@ -480,6 +481,12 @@ func checkPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 	for _, p := range in.Partitions {
 		parts[p.Name] = p
 	}
+	return nodes, jobs, parts
+}
+
+func checkPlan(t *testing.T, in sched.Input, plan sched.Plan) {
+	t.Helper()
+	nodes, jobs, parts := indexInput(in)
 	type used struct {
 		cpus int
 		mem  int64
