@@ -94,6 +94,10 @@ const (
 	ReasonCancelled     = "Cancelled"
 	ReasonNodeDown      = "NodeDown"
 	ReasonPreempted     = "Preempted"
+	// Array and dependency reasons.
+	ReasonDependencyNever   = "DependencyNeverSatisfied"
+	ReasonArrayTaskLimit    = "JobArrayTaskLimit"
+	ReasonInvalidDependency = "InvalidDependency"
 )
 
 // OpenMode says how output files are opened.
@@ -171,6 +175,21 @@ type JobSpec struct {
 	Nice    int    `json:"nice,omitempty"`
 	// SubmitHost is the host gsub ran on (informational).
 	SubmitHost string `json:"submit_host,omitempty"`
+
+	// Array (--array) makes the submission a job array: "0-15",
+	// "1,3,5-7", "0-99:4", with an optional "%N" throttle (at most N
+	// tasks running at once). Each task becomes its own job.
+	Array string `json:"array,omitempty"`
+	// Dependency (--dependency) holds the job until other jobs reach the
+	// given states: "afterok:12:13,afterany:14", "after:12+5?afterok:13",
+	// "singleton".
+	Dependency string `json:"dependency,omitempty"`
+	// KillOnInvalidDep (--kill-on-invalid-dep=yes) cancels the job when
+	// its dependency can never be satisfied instead of leaving it pending
+	// with reason DependencyNeverSatisfied.
+	KillOnInvalidDep bool `json:"kill_on_invalid_dep,omitempty"`
+	// Begin (--begin) keeps the job pending until this time.
+	Begin time.Time `json:"begin,omitempty"`
 }
 
 // NodeCount is Nodes, at least 1.
@@ -310,6 +329,24 @@ type Job struct {
 	// Signals holds signals the user asked to deliver (gcancel -s), not
 	// yet acknowledged by the node. Each has a sequence number.
 	Signals []SignalRequest `json:"signals,omitempty"`
+
+	// ArrayJobID is, for a task of a job array, the ID of the array (the
+	// job ID of its first task, as in Slurm); 0 for other jobs.
+	// ArrayTaskID is then the task's index in the array.
+	ArrayJobID  JobID `json:"array_job_id,omitempty"`
+	ArrayTaskID int   `json:"array_task_id,omitempty"`
+}
+
+// IsArrayTask reports whether the job is a task of a job array.
+func (j *Job) IsArrayTask() bool { return j.ArrayJobID != 0 }
+
+// DisplayID is the ID users see: "123_7" for task 7 of array 123, the
+// plain job ID otherwise (squeue's %i, sacct's JobID).
+func (j *Job) DisplayID() string {
+	if j.ArrayJobID != 0 {
+		return fmt.Sprintf("%d_%d", uint64(j.ArrayJobID), j.ArrayTaskID)
+	}
+	return j.ID.String()
 }
 
 // SignalRequest is one gcancel --signal request for a running job.
