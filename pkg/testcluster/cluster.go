@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -430,15 +431,29 @@ func (c *Cluster) haAddrs() (nodes, users string) {
 	return strings.Join(ns, ","), strings.Join(us, ",")
 }
 
-// freeAddr returns a loopback address with a port free just now.
+// freeAddr returns a loopback address with a port free just now, for a
+// daemon that must be told its address before it starts (the HA peers list
+// each other's). The port comes from below the kernel's ephemeral range
+// (32768-60999 on Linux): a port the kernel handed out for ":0" is also a
+// candidate for the source port of any outgoing connection, and one was
+// seen taken that way between this check and the daemon's bind.
 func freeAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		port := portLow + rand.IntN(portHigh-portLow)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free loopback port below the ephemeral range")
+	return ""
 }
+
+// The port range freeAddr picks from.
+const portLow, portHigh = 20000, 32700
 
 // Partition cuts (cut = true) or heals the network between node i
 // (1-based) and the controller (needs Options.Partitionable).
