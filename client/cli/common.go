@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,10 @@ const (
 	// EnvController gives the controller's user TCP address for remote
 	// use (default: the configuration's controller.user_address).
 	EnvController = "GSCHED_CONTROLLER"
+	// EnvTLSCA names the CA certificate that checks the controller's
+	// certificate for remote use (default: the configuration's tls.ca;
+	// without either, remote commands talk plain TCP).
+	EnvTLSCA = "GSCHED_TLS_CA"
 )
 
 // Exit statuses.
@@ -75,7 +80,7 @@ type Env struct {
 	// DialToken returns a Caller for the controller's user TCP address
 	// (with HA, a comma-separated list to fail over along) that signs
 	// requests with a token.
-	DialToken func(addrs string, t *auth.TokenSigner) Caller
+	DialToken func(addrs string, t *auth.TokenSigner, tlsConf *tls.Config) Caller
 	// Sleep pauses between retries (gsub --wait).
 	Sleep func(time.Duration)
 }
@@ -299,27 +304,44 @@ func (e *Env) connectRemote(c *ucli.Context, tok string) (Caller, error) {
 		return nil, fmt.Errorf("$%s expired at %s; get a new one with `gcontrol token` on the controller's host",
 			EnvToken, exp.Time.Local().Format(time.DateTime))
 	}
-	addr := e.Getenv(EnvController)
-	if addr == "" {
+	addr, ca := e.Getenv(EnvController), e.Getenv(EnvTLSCA)
+	files := rpc.TLSFiles{CA: ca}
+	if addr == "" || ca == "" {
 		cfg, err := clientConfig(e.Getenv, c.String("config"))
 		if err != nil {
 			return nil, err
 		}
-		if addr = cfg.Controller.UserAddress; addr == "" {
-			addr = cfg.Controller.UserListen
+		if addr == "" {
+			if addr = cfg.Controller.UserAddress; addr == "" {
+				addr = cfg.Controller.UserListen
+			}
+		}
+		if ca == "" {
+			files = rpc.TLSFiles{CA: cfg.TLS.CA, ServerName: cfg.TLS.ServerName}
 		}
 	}
 	if addr == "" {
 		return nil, usagef("$%s is set but the controller's address is unknown: set $%s or controller.user_address", EnvToken, EnvController)
 	}
-	return e.DialToken(addr, signer), nil
+	var tlsConf *tls.Config
+	if files.CA != "" {
+		if tlsConf, err = rpc.ClientTLS(files); err != nil {
+			return nil, err
+		}
+	}
+	return e.DialToken(addr, signer, tlsConf), nil
 }
 
-// dialToken connects to the controllers at addrs with a token.
-func dialToken(addrs string, t *auth.TokenSigner) Caller {
+// dialToken connects to the controllers at addrs with a token, over TLS
+// when tlsConf is set.
+func dialToken(addrs string, t *auth.TokenSigner, tlsConf *tls.Config) Caller {
 	var cs []*rpc.Client
 	for _, a := range rpc.SplitAddrs(addrs) {
-		cs = append(cs, rpc.DialToken(a, t))
+		c := rpc.DialToken(a, t)
+		if tlsConf != nil {
+			c.WithTLS(tlsConf)
+		}
+		cs = append(cs, c)
 	}
 	if len(cs) == 1 {
 		return cs[0]

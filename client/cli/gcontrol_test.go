@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,7 +182,7 @@ func TestRemoteConnect(t *testing.T) {
 			te.Getenv = func(k string) string { return tc.env[k] }
 			te.Now = func() time.Time { return tc.now }
 			var dialled string
-			te.DialToken = func(addr string, s *auth.TokenSigner) Caller {
+			te.DialToken = func(addr string, s *auth.TokenSigner, _ *tls.Config) Caller {
 				dialled = addr
 				if s.Claims().Subject != "alice" {
 					t.Errorf("signer claims %+v", s.Claims())

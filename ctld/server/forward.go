@@ -3,11 +3,13 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,9 +48,10 @@ const (
 const forwardTokenLife = 10 * time.Minute
 
 type forwarder struct {
-	s    *Server
-	hc   *http.Client
-	self string
+	s      *Server
+	hc     *http.Client
+	scheme string // "http://", or "https://" with TLS
+	self   string
 
 	mu     sync.Mutex
 	tokens map[auth.Identity]forwardToken
@@ -59,13 +62,18 @@ type forwardToken struct {
 	renew  time.Time
 }
 
-func newForwarder(s *Server) *forwarder {
+func newForwarder(s *Server, tlsConf *tls.Config) *forwarder {
 	tr := &http.Transport{
 		DialContext:     (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:    64,
 		IdleConnTimeout: 90 * time.Second,
+		TLSClientConfig: tlsConf,
 	}
-	return &forwarder{s: s, hc: &http.Client{Transport: tr}, self: s.cfg.ControllerID(), tokens: map[auth.Identity]forwardToken{}}
+	scheme := "http://"
+	if tlsConf != nil {
+		scheme = "https://"
+	}
+	return &forwarder{s: s, hc: &http.Client{Transport: tr}, scheme: scheme, self: s.cfg.ControllerID(), tokens: map[auth.Identity]forwardToken{}}
 }
 
 // hook returns the rpc.Forwarder for one listener.
@@ -90,6 +98,10 @@ func (f *forwarder) hook(kind listenerKind, srv *rpc.Server) rpc.Forwarder {
 		case nodeDaemons:
 			target = leader.Listen
 			copySigned(hdr, r.Header)
+			if names := rpc.PeerCertNames(r.TLS); names != nil {
+				// The leader checks the node's own certificate, not ours.
+				hdr.Set(rpc.HeaderRelayedCert, strings.Join(names, ","))
+			}
 		case remoteUsers:
 			target = leader.User
 			copySigned(hdr, r.Header)
@@ -152,7 +164,7 @@ func (f *forwarder) token(p auth.Peer) (*auth.TokenSigner, error) {
 // leader that cannot be reached gives ErrNoLeader: the request was not
 // delivered, so the caller may retry.
 func (f *forwarder) relay(w http.ResponseWriter, ctx context.Context, srv *rpc.Server, target, path string, hdr http.Header, body []byte) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+target+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.scheme+target+path, bytes.NewReader(body))
 	if err != nil {
 		srv.WriteError(w, path, fmt.Errorf("forward: %w", err))
 		return

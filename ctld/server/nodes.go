@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/fsm"
+	"github.com/gsched/gsched/pkg/rpc"
 	"github.com/gsched/gsched/pkg/sched"
 	"github.com/gsched/gsched/pkg/state"
 	"github.com/gsched/gsched/pkg/topology"
@@ -37,6 +40,33 @@ func validNodeName(name string) bool {
 	return true
 }
 
+// checkNodeCert: with mutual TLS, a node daemon's certificate must name
+// the node it speaks for (its subject CN or a DNS name), so one node's
+// credentials cannot act for another; a controller's certificate (an HA
+// peer id) may, since followers relay their node daemons' requests.
+func (s *Server) checkNodeCert(ctx context.Context, node string) error {
+	names, ok := rpc.CertNames(ctx)
+	if !ok || slices.Contains(names, node) {
+		return nil
+	}
+	for _, n := range names {
+		if _, peer := s.cfg.Peer(n); !peer {
+			continue
+		}
+		// A follower relaying a node daemon's request: the node's own
+		// certificate must name it.
+		relayed, ok := rpc.RelayedCertNames(ctx)
+		if !ok || slices.Contains(relayed, node) {
+			return nil
+		}
+		names = relayed
+		break
+	}
+	s.log.Warn("denied: node request with another node's certificate",
+		zap.String("node", truncate(node, 64)), zap.Strings("certificate", names))
+	return fmt.Errorf("%w: the TLS certificate names %s, not node %s", api.ErrPermission, strings.Join(names, ","), truncate(node, 64))
+}
+
 func (s *Server) touch(node string) {
 	s.mu.Lock()
 	s.lastSeen[node] = s.now()
@@ -47,6 +77,9 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 	n := req.Node
 	if !validNodeName(n.Name) {
 		return nil, invalid("node name %q is not a host name (1 to %d letters, digits, '-', '_' and '.')", truncate(n.Name, 64), maxNodeName)
+	}
+	if err := s.checkNodeCert(ctx, n.Name); err != nil {
+		return nil, err
 	}
 	for _, c := range []struct{ what, v string }{
 		{"node address", n.Addr}, {"GPU source", n.GPUSource}, {"driver version", n.DriverVersion},
@@ -101,6 +134,9 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 // tasks, then answers with the jobs the node should run as soon as that
 // differs from what the node reported, or when WaitMs passes.
 func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error) {
+	if err := s.checkNodeCert(ctx, req.Node); err != nil {
+		return nil, err
+	}
 	snap := s.store.Snapshot()
 	n := snap.Node(req.Node)
 	if n == nil || (n.State == api.NodeDown && !n.HeldDown) {

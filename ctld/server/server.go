@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -64,6 +65,32 @@ type Server struct {
 	lastSeen map[string]time.Time
 
 	userL, nodeL, remoteL net.Listener
+	// forwardTLS is the client TLS configuration followers use to reach
+	// the leader (nil without TLS).
+	forwardTLS *tls.Config
+}
+
+// useTLS puts the TCP listeners behind TLS: mutual for node daemons (and
+// controllers forwarding for them), server-side for remote users, who
+// may still present a certificate.
+func (s *Server) useTLS() error {
+	files := rpc.TLSFiles(s.cfg.TLS)
+	nodeConf, err := rpc.ServerTLS(files, true)
+	if err != nil {
+		return err
+	}
+	userConf, err := rpc.ServerTLS(files, false)
+	if err != nil {
+		return err
+	}
+	if s.forwardTLS, err = rpc.ClientTLS(files); err != nil {
+		return err
+	}
+	s.nodeL = tls.NewListener(s.nodeL, nodeConf)
+	if s.remoteL != nil {
+		s.remoteL = tls.NewListener(s.remoteL, userConf)
+	}
+	return nil
 }
 
 // New opens the state (replaying the raft log) and prepares the listeners.
@@ -149,8 +176,15 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("listen %s: %w", opts.Config.Controller.UserListen, err)
 		}
 	}
+	if opts.Config.TLS.Enabled() {
+		if err := s.useTLS(); err != nil {
+			s.closeListeners()
+			rn.close()
+			return nil, err
+		}
+	}
 	if !rn.single {
-		fw := newForwarder(s)
+		fw := newForwarder(s, s.forwardTLS)
 		s.userSrv.SetForwarder(fw.hook(localUsers, s.userSrv))
 		s.nodeSrv.SetForwarder(fw.hook(nodeDaemons, s.nodeSrv))
 		if s.remoteSrv != nil {

@@ -7,6 +7,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -67,9 +68,24 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 	// With HA, controller.address lists every controller: the agent
 	// moves to the next when one cannot be reached (any of them forwards
 	// to the leader).
+	var tlsConf *tls.Config
+	if cfg.TLS.Enabled() {
+		// Mutual TLS: the controller checks that this certificate names
+		// this node.
+		if cfg.TLS.Cert == "" {
+			return nil, fmt.Errorf("tls: gnoded needs tls.cert and tls.key (the controller requires a certificate naming %s)", node.Name)
+		}
+		if tlsConf, err = rpc.ClientTLS(rpc.TLSFiles(cfg.TLS)); err != nil {
+			return nil, err
+		}
+	}
 	var clients []*rpc.Client
 	for _, addr := range rpc.SplitAddrs(cfg.ControllerAddress()) {
-		clients = append(clients, rpc.DialSigned(addr, key, node.Name))
+		c := rpc.DialSigned(addr, key, node.Name)
+		if tlsConf != nil {
+			c.WithTLS(tlsConf)
+		}
+		clients = append(clients, c)
 	}
 	if len(clients) == 0 {
 		return nil, fmt.Errorf("controller.address is empty")

@@ -51,6 +51,7 @@ type Config struct {
 	SlurmEnv   bool              `toml:"slurm_env"`
 	Controller ControllerConfig  `toml:"controller"`
 	Auth       AuthConfig        `toml:"auth"`
+	TLS        TLSConfig         `toml:"tls"`
 	Node       NodeConfig        `toml:"node"`
 	Partitions []PartitionConfig `toml:"partition"`
 	Scheduler  SchedulerConfig   `toml:"scheduler"`
@@ -130,6 +131,28 @@ type AuthConfig struct {
 	TokenLifespan    Duration `toml:"token_lifespan"`
 	MaxTokenLifespan Duration `toml:"max_token_lifespan"`
 }
+
+// TLSConfig turns on TLS for the daemons' TCP traffic (off when Cert and
+// CA are empty): the controller serves node daemons with mutual TLS (each
+// must present a certificate from CA naming it) and remote users with
+// server-side TLS; node daemons and the commands check the controller's
+// certificate against CA. Requests stay signed (cluster key or token) as
+// without TLS: TLS adds confidentiality and per-node identity.
+type TLSConfig struct {
+	// Cert and Key are this daemon's certificate and private key (PEM).
+	// Required on gctld and gnoded when TLS is on; a command needs only CA.
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+	// CA holds the certificate(s) of the authority that signs every
+	// daemon's certificate (PEM).
+	CA string `toml:"ca"`
+	// ServerName is the name checked in the controller's certificate
+	// ("": the host part of the address dialled).
+	ServerName string `toml:"server_name"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLSConfig) Enabled() bool { return t.CA != "" || t.Cert != "" }
 
 // NodeConfig configures gnoded.
 type NodeConfig struct {
@@ -349,6 +372,7 @@ func (c *Config) resolve(dir string) {
 	for _, p := range []*string{
 		&c.Controller.Socket, &c.Controller.StateDir, &c.Controller.PIDFile,
 		&c.Auth.KeyFile, &c.Node.StateDir, &c.Node.PIDFile,
+		&c.TLS.Cert, &c.TLS.Key, &c.TLS.CA,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
@@ -413,6 +437,12 @@ func (c *Config) Validate() error {
 		if c.Controller.UserListen == "" {
 			bad("controller.user_listen is required with controller.peer (followers forward commands to the leader there)")
 		}
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		bad("tls.cert and tls.key go together")
+	}
+	if c.TLS.Cert != "" && c.TLS.CA == "" {
+		bad("tls.ca is required with tls.cert (it checks the other side's certificate)")
 	}
 	if c.Auth.TokenLifespan.Duration <= 0 || c.Auth.MaxTokenLifespan.Duration < c.Auth.TokenLifespan.Duration {
 		bad("auth.token_lifespan must be positive and at most auth.max_token_lifespan")

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/auth"
@@ -127,7 +129,11 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 			e := eb.Error
 			return &e
 		}
-		return &api.RemoteError{Code: api.CodeInternal, Message: fmt.Sprintf("%s answered HTTP %d", c.target, r.StatusCode)}
+		msg := fmt.Sprintf("%s answered HTTP %d", c.target, r.StatusCode)
+		if line, _, _ := strings.Cut(string(data), "\n"); line != "" && len(line) < 200 && utf8.ValidString(line) {
+			msg += ": " + line // e.g. Go's "Client sent an HTTP request to an HTTPS server."
+		}
+		return &api.RemoteError{Code: api.CodeInternal, Message: msg}
 	}
 	if signed != nil {
 		if err := c.signer.VerifyResponse(path, signed, data, r.Header.Get(auth.HeaderRespSig)); err != nil {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -176,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.forward != nil && s.forward(w, r, body) {
 		return
 	}
-	ctx := r.Context()
+	ctx := withCertNames(r.Context(), r)
 	if s.verifier != nil {
 		if ctx, err = s.verifier.Authenticate(ctx, r.Method, path, body, r.Header.Get); err != nil {
 			s.log.Warn("rejected unauthenticated request", zap.String("path", path),
@@ -247,7 +248,9 @@ func (s *Server) HTTPServer() *http.Server {
 			}
 			return auth.WithPeer(ctx, p)
 		},
-		ErrorLog: nil,
+		// TLS handshake failures (a node without a certificate, one from
+		// another CA) and malformed requests go to the daemon's log.
+		ErrorLog: stdLog(s.log),
 	}
 }
 
@@ -269,4 +272,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		return err
 	}
+}
+
+// stdLog adapts log for net/http's ErrorLog, at warning level.
+func stdLog(log *zap.Logger) *stdlog.Logger {
+	l, err := zap.NewStdLogAt(log, zap.WarnLevel)
+	if err != nil {
+		return zap.NewStdLog(log)
+	}
+	return l
 }

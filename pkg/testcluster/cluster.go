@@ -37,6 +37,7 @@ import (
 	"github.com/gsched/gsched/pkg/auth"
 	"github.com/gsched/gsched/pkg/config"
 	"github.com/gsched/gsched/pkg/rpc"
+	"github.com/gsched/gsched/pkg/rpc/rpctest"
 )
 
 // Options shape a cluster.
@@ -50,6 +51,10 @@ type Options struct {
 	// Partitionable puts a cuttable proxy between each node daemon and
 	// the controller (see Partition).
 	Partitionable bool
+	// TLS turns on mutual TLS for daemon traffic: a CA (Cluster.CA) signs
+	// a certificate for each controller (its id, or "ctld") and each node
+	// daemon (its name).
+	TLS bool
 	// Binaries runs bin/gctld and bin/gnoded as processes.
 	Binaries    bool
 	Heartbeat   time.Duration // default 500ms
@@ -83,6 +88,8 @@ type Cluster struct {
 	UserAddr string
 	Key      []byte
 	Bin      string
+	// CA signs the daemons' certificates (Options.TLS).
+	CA *rpctest.CA
 
 	ctl   *proc   // the first controller
 	ctls  []*proc // all controllers (HA: Options.Controllers)
@@ -168,6 +175,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	base.Node.GPUDiscovery = "config"
 	base.Node.Runc = filepath.Join(c.Bin, "runc")
 	base.Partitions = []config.PartitionConfig{{Name: "main", Default: true, MaxTime: "1-00:00:00", State: "UP"}}
+	if opts.TLS {
+		c.CA = rpctest.NewCA(t, dir, "cluster")
+		base.TLS.CA = c.CA.File
+		base.TLS.Cert, base.TLS.Key = c.CA.Issue(t, "ctld")
+	}
 	if opts.Configure != nil {
 		opts.Configure(base)
 	}
@@ -196,6 +208,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 		}
 		nc.Node.GPU = c.fakeGPUs(name, opts.GPUsPerNode)
 		nc.Node.Address = "127.0.0.1" // every node daemon runs here
+		if opts.TLS {
+			nc.TLS.Cert, nc.TLS.Key = c.CA.Issue(t, name)
+		}
 		if opts.ConfigureNode != nil {
 			nc.Node.GPU = append([]config.GPUConfig(nil), nc.Node.GPU...)
 			opts.ConfigureNode(i, &nc)
@@ -404,6 +419,9 @@ func (c *Cluster) setUpHA(base *config.Config) {
 		conf.Controller.Listen = pc.Listen
 		conf.Controller.UserListen = pc.User
 		conf.Controller.StateDir = filepath.Join(c.Dir, "ctld-"+pc.ID)
+		if c.CA != nil {
+			conf.TLS.Cert, conf.TLS.Key = c.CA.Issue(c.t, pc.ID)
+		}
 		if i > 0 {
 			conf.Controller.Socket = filepath.Join(c.Dir, "ctld-"+pc.ID+".sock")
 		}
