@@ -59,7 +59,7 @@ type CancelOptions struct {
 func BuildCancelRequest(o CancelOptions) (api.CancelRequest, error) {
 	var r api.CancelRequest
 	var err error
-	if r.IDs, err = ParseJobIDs(o.Args); err != nil {
+	if r.IDs, r.Tasks, err = ParseJobRefs(o.Args); err != nil {
 		return r, err
 	}
 	r.User, r.Name = strings.TrimSpace(o.User), strings.TrimSpace(o.Name)
@@ -75,10 +75,70 @@ func BuildCancelRequest(o CancelOptions) (api.CancelRequest, error) {
 			return r, err
 		}
 	}
-	if len(r.IDs) == 0 && r.User == "" && r.Name == "" && len(r.States) == 0 {
+	if len(r.IDs) == 0 && len(r.Tasks) == 0 && r.User == "" && r.Name == "" && len(r.States) == 0 {
 		return r, fmt.Errorf("no job given: name job IDs, or select jobs with --user, --name or --state")
 	}
 	return r, nil
+}
+
+// ParseJobRefs parses job references as scancel takes them, in
+// arguments and comma lists: "123" (a job, or a whole job array),
+// "123_7" (one task) and "123_[1-3,7]" (some tasks of array 123).
+func ParseJobRefs(items []string) (ids []api.JobID, tasks []api.ArrayTaskRef, err error) {
+	for _, item := range items {
+		for _, s := range splitOutsideBrackets(item) {
+			if head, list, ok := strings.Cut(s, "_["); ok {
+				id, _, err := api.ParseJobRef(head)
+				if err != nil || !strings.HasSuffix(list, "]") {
+					return nil, nil, fmt.Errorf("invalid job id %q: use ID, ID_TASK or ID_[TASKS]", s)
+				}
+				a, err := api.ParseArray(strings.TrimSuffix(list, "]"), 0)
+				if err != nil || a.Throttle > 0 {
+					return nil, nil, fmt.Errorf("invalid task list in %q: use ID_[1-3,7]", s)
+				}
+				for _, k := range a.Tasks {
+					tasks = append(tasks, api.ArrayTaskRef{Array: id, Task: k})
+				}
+				continue
+			}
+			id, task, err := api.ParseJobRef(s)
+			if err != nil {
+				return nil, nil, fmt.Errorf("invalid job id %q: use ID, ID_TASK or ID_[TASKS]", s)
+			}
+			if task >= 0 {
+				tasks = append(tasks, api.ArrayTaskRef{Array: id, Task: task})
+			} else {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, tasks, nil
+}
+
+// splitOutsideBrackets splits a comma list, keeping "[1,3]" whole.
+func splitOutsideBrackets(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			switch s[i] {
+			case '[':
+				depth++
+				continue
+			case ']':
+				depth--
+				continue
+			}
+			if s[i] != ',' || depth > 0 {
+				continue
+			}
+		}
+		if p := strings.TrimSpace(s[start:i]); p != "" {
+			out = append(out, p)
+		}
+		start = i + 1
+	}
+	return out
 }
 
 // ReportCancel prints each refused job on w, one line each, and reports

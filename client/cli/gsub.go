@@ -65,6 +65,11 @@ type SubmitOptions struct {
 	CPUsPerGPU    string
 	Switches      string
 	Exclusive     bool
+	// Arrays, dependencies and start times.
+	Array            string
+	Dependency       string
+	KillOnInvalidDep string
+	Begin            string
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -77,6 +82,8 @@ type SubmitInput struct {
 	Cwd        string
 	Environ    []string
 	Hostname   string
+	// Now is when gsub runs (for relative --begin times).
+	Now time.Time
 }
 
 // stringFlag is a string option with an optional one-letter alias.
@@ -116,6 +123,10 @@ func gsubFlags() []ucli.Flag {
 		s("constraint", "C", "node features required, joined with & or , (e.g. ib&nvme)"),
 		s("qos", "q", "quality of service (default: the partition's)"),
 		s("nice", "", "lower the job's priority by this much (negative values: operators only)"),
+		s("array", "a", "job array: task indices N, N-M, N-M:step, comma-separated, with an optional %N limit on running tasks (0-15%4)"),
+		s("dependency", "d", "start after other jobs: after, afterany, afterok, afternotok, aftercorr (TYPE:ID[:ID...]) or singleton, joined with , (all) or ? (any)"),
+		s("kill-on-invalid-dep", "", "yes: cancel the job if its dependency can never be satisfied; no (default): leave it pending"),
+		s("begin", "b", "start no earlier than: now+N[seconds|minutes|hours|days|weeks], YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], tomorrow, midnight, noon, teatime"),
 		s("wrap", "", "submit \"#!/bin/sh\" followed by this command instead of a script"),
 		&ucli.BoolFlag{Name: "parsable", Usage: "print only the job ID"},
 		&ucli.BoolFlag{Name: "wait", Aliases: []string{"W"}, Usage: "wait for the job to end and exit with its status"},
@@ -143,7 +154,7 @@ func (e *Env) Gsub(args []string) int {
 }
 
 func (e *Env) gsubAction(c *ucli.Context) error {
-	in := SubmitInput{Args: c.Args().Tail(), Environ: e.Environ()}
+	in := SubmitInput{Args: c.Args().Tail(), Environ: e.Environ(), Now: e.Now()}
 	var err error
 	if in.Cwd, err = e.Getwd(); err != nil {
 		return fmt.Errorf("current directory: %w", err)
@@ -301,6 +312,10 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.GPUsPerTask = str("gpus-per-task")
 	o.CPUsPerGPU = str("cpus-per-gpu")
 	o.Switches = str("switches")
+	o.Array = str("array")
+	o.Dependency = str("dependency")
+	o.KillOnInvalidDep = str("kill-on-invalid-dep")
+	o.Begin = str("begin")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
@@ -456,6 +471,9 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		}
 	}
 	spec.WorkDir = filepath.Clean(spec.WorkDir)
+	if err := arrayDepBegin(o, in, &spec); err != nil {
+		return spec, err
+	}
 	if spec.Env, err = BuildExportEnv(o.Export, in.Environ); err != nil {
 		return spec, err
 	}
@@ -463,6 +481,46 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		return spec, err
 	}
 	return spec, nil
+}
+
+// arrayDepBegin checks --array, --dependency, --kill-on-invalid-dep and
+// --begin and fills them in (arrays and dependencies in canonical form).
+func arrayDepBegin(o SubmitOptions, in SubmitInput, spec *api.JobSpec) error {
+	if o.Array != "" {
+		a, err := api.ParseArray(o.Array, 0)
+		if err != nil {
+			return err
+		}
+		spec.Array = a.String()
+	}
+	if o.Dependency != "" {
+		d, err := api.ParseDependency(o.Dependency)
+		if err != nil {
+			return err
+		}
+		spec.Dependency = d.String()
+	}
+	switch strings.ToLower(o.KillOnInvalidDep) {
+	case "", "no":
+	case "yes":
+		spec.KillOnInvalidDep = true
+	default:
+		return fmt.Errorf("invalid --kill-on-invalid-dep %q: use yes or no", o.KillOnInvalidDep)
+	}
+	if o.Begin != "" {
+		now := in.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		at, err := ParseBeginTime(o.Begin, now)
+		if err != nil {
+			return err
+		}
+		if at.After(now) {
+			spec.Begin = at.UTC()
+		}
+	}
+	return nil
 }
 
 // checkUTF8 refuses text the request could not carry: JSON would replace

@@ -175,6 +175,9 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 	}
 	spec.Partition = part.Name
 	snap := s.store.Snapshot()
+	if err := s.checkArrayDeps(snap, &spec); err != nil {
+		return nil, err
+	}
 	if err := s.shapeJob(snap, &spec, &part); err != nil {
 		return nil, err
 	}
@@ -406,20 +409,40 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 	if req.Signal < 0 || req.Signal > 64 {
 		return nil, invalid("invalid signal %d", req.Signal)
 	}
-	if len(req.IDs) == 0 && req.User == "" && req.Name == "" && len(req.States) == 0 {
+	if len(req.IDs) == 0 && len(req.Tasks) == 0 && req.User == "" && req.Name == "" && len(req.States) == 0 {
 		return nil, invalid("no job id and no filter given")
+	}
+	if len(req.IDs)+len(req.Tasks) > maxCancelIDs {
+		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
 	}
 	snap := s.store.Snapshot()
 	resp := &api.CancelResponse{Done: []api.JobID{}}
 	var targets []*api.Job
-	if len(req.IDs) > 0 {
+	byID := len(req.IDs) > 0 || len(req.Tasks) > 0
+	if byID {
+		indices := map[api.JobID][]int{}
 		for _, id := range req.IDs {
 			j := snap.Job(nil, id)
-			if j == nil {
+			switch {
+			case j == nil:
 				resp.Errors = append(resp.Errors, api.CancelError{JobID: id, Code: api.CodeNotFound, Message: "invalid job id specified"})
+			case isArrayHead(j):
+				targets = append(targets, arrayTasks(snap, j, indices)...) // the whole array, as scancel
+			default:
+				targets = append(targets, j)
+			}
+		}
+		for _, ref := range req.Tasks {
+			var t *api.Job
+			if head := snap.Job(nil, ref.Array); head != nil && isArrayHead(head) {
+				t = arrayTask(snap, head, ref.Task, indices)
+			}
+			if t == nil {
+				resp.Errors = append(resp.Errors, api.CancelError{JobID: ref.Array, Code: api.CodeNotFound,
+					Message: fmt.Sprintf("invalid job id specified: no array task %s", ref)})
 				continue
 			}
-			targets = append(targets, j)
+			targets = append(targets, t)
 		}
 	} else {
 		f := &api.JobFilter{States: req.States}
@@ -437,7 +460,7 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 	}
 	var ids []api.JobID
 	for _, j := range targets {
-		if len(req.IDs) > 0 && (req.User != "" && j.User != req.User || req.Name != "" && j.Spec.Name != req.Name) {
+		if byID && (req.User != "" && j.User != req.User || req.Name != "" && j.Spec.Name != req.Name) {
 			continue
 		}
 		if !op && j.UID != p.UID {
@@ -448,7 +471,7 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 			continue
 		}
 		if j.State.Final() {
-			if len(req.IDs) > 0 {
+			if byID && !j.IsArrayTask() {
 				resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodeConflict,
 					Message: fmt.Sprintf("job has already finished (%s)", j.State)})
 			}
@@ -475,6 +498,9 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 	s.Kick()
 	return resp, nil
 }
+
+// maxCancelIDs bounds the job IDs of one cancel request.
+const maxCancelIDs = 100_000
 
 // pollTimeout is how long a long poll asked to last ms may block: 30 s
 // when unset or over 5 minutes.

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/fsm"
 	"github.com/gsched/gsched/pkg/sched"
 )
@@ -36,6 +37,19 @@ func (s *Server) schedulePass() error {
 	in, err := s.pol.input(snap, s.now())
 	if err != nil {
 		return err
+	}
+	var kill []api.JobID
+	in.Blocked, kill = blockedJobs(snap, in.Pending, in.Running, in.Now)
+	if len(kill) > 0 {
+		// --kill-on-invalid-dep=yes: a dependency that can never be
+		// satisfied cancels the job.
+		if _, err := s.apply(&fsm.Command{Type: fsm.CmdCancel, Cancel: &fsm.CancelCmd{IDs: kill, Reason: api.ReasonDependencyNever}}); err != nil {
+			return err
+		}
+		for _, id := range kill {
+			s.log.Info("job cancelled: its dependency can never be satisfied", zap.Uint64("job", uint64(id)))
+		}
+		s.Kick() // jobs depending on these may now resolve
 	}
 	plan := sched.Schedule(in)
 	s.setPlan(&plan)

@@ -71,7 +71,8 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 	if err := checkJob(j); err != nil {
 		return runtime.TaskSpec{}, err
 	}
-	vars := units.PatternVars{JobID: uint64(j.ID), JobName: j.Spec.Name, User: j.User, Node: n.Name}
+	vars := units.PatternVars{JobID: uint64(j.ID), JobName: j.Spec.Name, User: j.User, Node: n.Name,
+		ArrayJobID: uint64(j.ArrayJobID), ArrayTaskID: j.ArrayTaskID}
 	out := outPath(j.Spec.Output, j.Spec.WorkDir, vars)
 	errp := out
 	if j.Spec.Error != "" {
@@ -293,6 +294,20 @@ func Env(j *api.Job, n *api.Node, eo EnvOptions) []string {
 	set("GSCHED_NTASKS_PER_NODE", strconv.Itoa(j.Spec.TasksOnNode()))
 	set("GSCHED_TASKS_PER_NODE", hostlist.Counts(jobTaskCounts(j)))
 	set("GSCHED_NODENAME", n.Name)
+	if j.IsArrayTask() {
+		// The array's shape, from its spec (checked on submission).
+		a, _ := api.ParseArray(j.Spec.Array, 0)
+		set("GSCHED_ARRAY_JOB_ID", strconv.FormatUint(uint64(j.ArrayJobID), 10))
+		set("GSCHED_ARRAY_TASK_ID", strconv.Itoa(j.ArrayTaskID))
+		if len(a.Tasks) > 0 {
+			set("GSCHED_ARRAY_TASK_COUNT", strconv.Itoa(len(a.Tasks)))
+			set("GSCHED_ARRAY_TASK_MIN", strconv.Itoa(a.Tasks[0]))
+			set("GSCHED_ARRAY_TASK_MAX", strconv.Itoa(a.Tasks[len(a.Tasks)-1]))
+			if step := arrayStep(a.Tasks); step > 0 {
+				set("GSCHED_ARRAY_TASK_STEP", strconv.Itoa(step))
+			}
+		}
+	}
 	// The rendezvous of torchrun-style launchers: the head node and a
 	// port no other live job on it has. RANK and WORLD_SIZE are set per
 	// task by grun, not here (one script is not every rank).
@@ -401,4 +416,21 @@ var slurmNames = map[string]string{
 	"LOCALID": "LOCALID", "NTASKS_PER_NODE": "NTASKS_PER_NODE", "TASKS_PER_NODE": "TASKS_PER_NODE", "TMPDIR": "TMPDIR",
 	"STEP_ID": "STEP_ID", "STEP_NUM_TASKS": "STEP_NUM_TASKS", "STEP_NUM_NODES": "STEP_NUM_NODES",
 	"STEP_NODELIST": "STEP_NODELIST", "STEP_TASKS_PER_NODE": "STEP_TASKS_PER_NODE",
+	"ARRAY_JOB_ID": "ARRAY_JOB_ID", "ARRAY_TASK_ID": "ARRAY_TASK_ID", "ARRAY_TASK_COUNT": "ARRAY_TASK_COUNT",
+	"ARRAY_TASK_MIN": "ARRAY_TASK_MIN", "ARRAY_TASK_MAX": "ARRAY_TASK_MAX", "ARRAY_TASK_STEP": "ARRAY_TASK_STEP",
+}
+
+// arrayStep is the common difference of evenly spaced indices (Slurm's
+// SLURM_ARRAY_TASK_STEP), 1 for a plain range, 0 when uneven.
+func arrayStep(idx []int) int {
+	if len(idx) < 2 {
+		return 1
+	}
+	step := idx[1] - idx[0]
+	for i := 2; i < len(idx); i++ {
+		if idx[i]-idx[i-1] != step {
+			return 0
+		}
+	}
+	return step
 }

@@ -70,10 +70,13 @@ type JobList struct {
 // CancelRequest cancels (or signals) jobs chosen by IDs and/or filters.
 // With no IDs at least one filter is required.
 type CancelRequest struct {
-	IDs    []JobID    `json:"ids,omitempty"`
-	User   string     `json:"user,omitempty"`
-	Name   string     `json:"name,omitempty"`
-	States []JobState `json:"states,omitempty"`
+	// IDs are jobs; the ID of a job array stands for all its tasks.
+	IDs []JobID `json:"ids,omitempty"`
+	// Tasks are single tasks of job arrays ("123_7").
+	Tasks  []ArrayTaskRef `json:"tasks,omitempty"`
+	User   string         `json:"user,omitempty"`
+	Name   string         `json:"name,omitempty"`
+	States []JobState     `json:"states,omitempty"`
 	// Signal, when non-zero, is delivered instead of cancelling.
 	Signal int `json:"signal,omitempty"`
 }

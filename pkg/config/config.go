@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/topology"
 )
 
@@ -234,6 +235,9 @@ type SchedulerConfig struct {
 	BFWindow     Duration `toml:"bf_window"`
 	BFMaxJobTest int      `toml:"bf_max_job_test"`
 	BFResolution Duration `toml:"bf_resolution"`
+	// MaxArraySize bounds job array indices (Slurm's MaxArraySize): an
+	// index must be below it.
+	MaxArraySize int `toml:"max_array_size"`
 }
 
 // PriorityConfig holds the multifactor priority weights (Slurm's
@@ -311,6 +315,7 @@ func Default() *Config {
 		Partitions: []PartitionConfig{{Name: "main", Default: true, MaxTime: "UNLIMITED", State: "UP"}},
 		Scheduler: SchedulerConfig{
 			Backfill: "easy", BFWindow: Duration{24 * time.Hour}, BFResolution: Duration{time.Minute},
+			MaxArraySize: 100001,
 		},
 		Priority: PriorityConfig{
 			WeightAge: 1000, WeightFairShare: 10000, WeightJobSize: 1000, WeightPartition: 1000, WeightQOS: 1000,
@@ -506,6 +511,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Scheduler.BFMaxJobTest < 0 || c.Scheduler.BFWindow.Duration < 0 || c.Scheduler.BFResolution.Duration < 0 {
 		bad("scheduler: bf_window, bf_max_job_test and bf_resolution must not be negative")
+	}
+	if c.Scheduler.MaxArraySize < 1 || c.Scheduler.MaxArraySize > api.MaxArrayIndex+1 {
+		bad("scheduler.max_array_size must be from 1 to %d", api.MaxArrayIndex+1)
 	}
 	switch c.Priority.FairShare {
 	case "", "fair_tree", "classic":

@@ -138,6 +138,9 @@ type FinishCmd struct {
 // CancelCmd cancels jobs (already authorised by the server).
 type CancelCmd struct {
 	IDs []api.JobID `json:"ids"`
+	// Reason replaces Cancelled as a pending job's end reason (e.g.
+	// DependencyNeverSatisfied).
+	Reason string `json:"reason,omitempty"`
 }
 
 // SignalCmd queues a signal for running jobs.

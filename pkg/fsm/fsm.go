@@ -93,22 +93,45 @@ func applySubmit(t *state.Txn, c *Command) (*SubmitResult, error) {
 	}
 	res := &SubmitResult{}
 	for i := range c.Submit.Jobs {
-		id, err := t.NextMeta(state.MetaNextJobID)
-		if err != nil {
-			return nil, err
+		tmpl := &c.Submit.Jobs[i]
+		// A job array becomes one job per task, with consecutive IDs;
+		// the array's ID is its first task's. The tasks share the
+		// template's spec (script and environment stored once in memory).
+		tasks := []int{-1}
+		if tmpl.Spec.Array != "" {
+			a, err := api.ParseArray(tmpl.Spec.Array, 0)
+			if err != nil {
+				return nil, err // the server checked it: a corrupt command
+			}
+			tasks = a.Tasks
 		}
-		j := c.Submit.Jobs[i]
-		j.ID = api.JobID(id)
-		j.State = api.StatePending
-		j.SubmitTime = c.Time
-		j.Reason = api.ReasonNone
-		if j.Spec.Hold {
-			j.Reason = api.ReasonHeld
+		var arrayID api.JobID
+		for _, task := range tasks {
+			id, err := t.NextMeta(state.MetaNextJobID)
+			if err != nil {
+				return nil, err
+			}
+			j := *tmpl
+			j.ID = api.JobID(id)
+			if task >= 0 {
+				if arrayID == 0 {
+					arrayID = j.ID
+				}
+				j.ArrayJobID, j.ArrayTaskID = arrayID, task
+			}
+			j.State = api.StatePending
+			j.SubmitTime = c.Time
+			j.Reason = api.ReasonNone
+			if j.Spec.Hold {
+				j.Reason = api.ReasonHeld
+			}
+			if err := t.PutJob(&j); err != nil {
+				return nil, err
+			}
+			if task < 0 || j.ID == arrayID {
+				res.IDs = append(res.IDs, j.ID)
+			}
 		}
-		if err := t.PutJob(&j); err != nil {
-			return nil, err
-		}
-		res.IDs = append(res.IDs, j.ID)
 	}
 	return res, nil
 }
@@ -419,6 +442,9 @@ func applyCancel(t *state.Txn, c *Command) error {
 		case api.StatePending:
 			nj.State = api.StateCancelled
 			nj.Reason = api.ReasonCancelled
+			if c.Cancel.Reason != "" {
+				nj.Reason = c.Cancel.Reason
+			}
 			nj.EndTime = c.Time
 		case api.StateRunning, api.StateCompleting:
 			nj.State = api.StateCompleting
@@ -630,7 +656,34 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.NewDecoder(rc).Decode(&d); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	shareArraySpecs(d.Jobs)
 	return f.store.Replace(d.Meta, d.Nodes, d.Jobs, d.Usage, d.Steps)
+}
+
+// shareArraySpecs makes the tasks of each job array share one copy of
+// their script and environment again, as they did before the snapshot
+// (which writes each task's spec in full).
+func shareArraySpecs(jobs []*api.Job) {
+	first := map[api.JobID]*api.JobSpec{}
+	for _, j := range jobs {
+		if j == nil || !j.IsArrayTask() {
+			continue // Replace refuses a nil job
+		}
+		f, ok := first[j.ArrayJobID]
+		if !ok {
+			first[j.ArrayJobID] = &j.Spec
+			continue
+		}
+		if j.Spec.Script == f.Script {
+			j.Spec.Script = f.Script
+		}
+		if slices.Equal(j.Spec.Env, f.Env) {
+			j.Spec.Env = f.Env
+		}
+		if slices.Equal(j.Spec.Args, f.Args) {
+			j.Spec.Args = f.Args
+		}
+	}
 }
 
 type fsmSnapshot struct{ data snapshotData }

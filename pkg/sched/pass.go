@@ -129,11 +129,19 @@ type pass struct {
 	qos       qosLimits
 	gangs     map[gangKey]*gangState // see gang.go
 	tested    int                    // mode conservative: jobs tested, for MaxJobTest
+	// arrayLive counts the running tasks of each throttled array (the
+	// "%N" of --array), placements of this pass included.
+	arrayLive map[api.JobID]int
 	plan      Plan
 }
 
 func newPass(in *Input) *pass {
-	p := &pass{in: in, limit: inf, qos: newQOSLimits(in.QOS, in.Running)}
+	p := &pass{in: in, limit: inf, qos: newQOSLimits(in.QOS, in.Running), arrayLive: map[api.JobID]int{}}
+	for _, j := range in.Running {
+		if j.IsArrayTask() && api.ArrayThrottle(j.Spec.Array) > 0 {
+			p.arrayLive[j.ArrayJobID]++
+		}
+	}
 	switch strings.ToLower(in.Config.Backfill.Mode) {
 	case BackfillEASY:
 		p.mode = modeEASY
@@ -384,6 +392,12 @@ func (p *pass) run() {
 		case j.Spec.Hold:
 			p.plan.Reasons[j.ID] = api.ReasonHeld
 			continue
+		case p.in.Blocked[j.ID] != "":
+			p.plan.Reasons[j.ID] = p.in.Blocked[j.ID]
+			continue
+		case j.IsArrayTask() && p.throttled(j):
+			p.plan.Reasons[j.ID] = api.ReasonArrayTaskLimit
+			continue
 		case e.part < 0:
 			p.plan.Reasons[j.ID] = api.ReasonNodeNotAvail
 			continue
@@ -452,6 +466,13 @@ func (p *pass) take(e *entry, ni int32, d *demand, opts topology.Options) api.Al
 	return a
 }
 
+// throttled reports whether array task j must wait for others of its
+// array to end (--array=...%N).
+func (p *pass) throttled(j *api.Job) bool {
+	t := api.ArrayThrottle(j.Spec.Array)
+	return t > 0 && p.arrayLive[j.ArrayJobID] >= t
+}
+
 // placed records a job started on its allocations.
 func (p *pass) placed(e *entry, allocs []api.Allocation) {
 	// What it got (a whole node for --exclusive), not what it asked.
@@ -459,6 +480,9 @@ func (p *pass) placed(e *entry, allocs []api.Allocation) {
 	t := held.AllocTotals()
 	p.qos.add(e.job, usage{jobs: 1, cpus: t.CPUs, mem: t.MemBytes, gpus: t.GPUs, nodes: t.Nodes})
 	p.plan.Placements = append(p.plan.Placements, Placement{JobID: e.job.ID, Allocs: allocs})
+	if j := e.job; j.IsArrayTask() && api.ArrayThrottle(j.Spec.Array) > 0 {
+		p.arrayLive[j.ArrayJobID]++
+	}
 	if p.parts[e.part].waiting {
 		p.plan.Stats.Backfilled++
 	} else {

@@ -39,6 +39,10 @@ type Input struct {
 	// (nil: none, nodes are taken in name order).
 	Network *topology.Network
 	Config  Config
+	// Blocked holds pending jobs the controller keeps from starting in
+	// this pass (unmet dependencies, a --begin time not reached), with
+	// the reason to show.
+	Blocked map[api.JobID]string
 }
 
 // Placement starts a job on its nodes, all at once.

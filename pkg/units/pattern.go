@@ -12,6 +12,10 @@ type PatternVars struct {
 	User    string
 	// Node is the (first) node the job runs on.
 	Node string
+	// ArrayJobID and ArrayTaskID place a task of a job array (ArrayJobID
+	// 0: the job is not in an array).
+	ArrayJobID  uint64
+	ArrayTaskID int
 }
 
 // NoArrayTask is what %a expands to for a job that is not part of an
@@ -25,7 +29,7 @@ const maxPad = 10
 //
 //	%j  job ID             %x  job name
 //	%u  user name          %N  (first) node name
-//	%A  job ID (the array master of a non-array job is itself)
+//	%A  the array's ID for a task of a job array, else the job ID
 //	%a  array task ID: 4294967294 for a job that is not in an array
 //	%%  a literal '%'
 //
@@ -66,10 +70,20 @@ func ExpandOutputPattern(pattern string, vars PatternVars) string {
 				b.WriteString(pattern[i:j])
 			}
 			b.WriteByte('%')
-		case 'j', 'A':
+		case 'j':
 			b.WriteString(pad(strconv.FormatUint(vars.JobID, 10), width))
+		case 'A':
+			id := vars.JobID
+			if vars.ArrayJobID != 0 {
+				id = vars.ArrayJobID
+			}
+			b.WriteString(pad(strconv.FormatUint(id, 10), width))
 		case 'a':
-			b.WriteString(pad(NoArrayTask, width))
+			if vars.ArrayJobID == 0 {
+				b.WriteString(pad(NoArrayTask, width))
+			} else {
+				b.WriteString(pad(strconv.Itoa(vars.ArrayTaskID), width))
+			}
 		case 'x':
 			b.WriteString(vars.JobName)
 		case 'u':

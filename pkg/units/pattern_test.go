@@ -34,6 +34,18 @@ func TestExpandOutputPattern(t *testing.T) {
 			t.Errorf("ExpandOutputPattern(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+	// Task 7 of array 40 (job 47).
+	task := PatternVars{JobID: 47, JobName: "sweep", ArrayJobID: 40, ArrayTaskID: 7}
+	for _, tt := range []struct{ in, want string }{
+		{"%A_%a.out", "40_7.out"},
+		{"%x-%j.out", "sweep-47.out"},
+		{"%A-%3a", "40-007"},
+		{"%a", "7"},
+	} {
+		if got := ExpandOutputPattern(tt.in, task); got != tt.want {
+			t.Errorf("array task: ExpandOutputPattern(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }
 
 func FuzzExpandOutputPattern(f *testing.F) {
