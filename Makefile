@@ -93,6 +93,14 @@ lint: ## gofmt + go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
+# The OPTIONS sections of the man pages (between their BEGIN/END GENERATED
+# OPTIONS lines) and conf/completion/ are generated from the commands'
+# urfave/cli flags; tests fail when they are out of date. gctld, gnoded and
+# gsim are package main, so a test in each rewrites its own page.
+man: ## regenerate the man pages' OPTIONS sections and the bash/zsh completion from the flags
+	$(GO) run ./client/internal/gendoc
+	$(GO) test -count=1 -run '^TestManPage$$' ./ctld ./noded ./client/cmd/gsim -args -update
+
 install-slurm-compat: ## install sbatch, squeue, scancel, ... wrappers into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0644 conf/slurm-compat/_wrap $(DESTDIR)$(PREFIX)/bin/_gsched-wrap

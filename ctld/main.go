@@ -21,7 +21,16 @@ import (
 )
 
 func main() {
-	app := &cli.App{
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "gctld: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// newApp is gctld's command line; man/man8/gctld.8 documents its flags
+// (kept in sync by TestManPage).
+func newApp() *cli.App {
+	return &cli.App{
 		Name:  "gctld",
 		Usage: "gsched controller daemon",
 		Flags: []cli.Flag{
@@ -35,10 +44,6 @@ func main() {
 			Action: keygen,
 		}},
 		ExitErrHandler: func(*cli.Context, error) {},
-	}
-	if err := app.Run(os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "gctld: %v\n", err)
-		os.Exit(1)
 	}
 }
 

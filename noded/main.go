@@ -26,7 +26,16 @@ func main() {
 	if runc.Main() { // supervisor / in-container init roles; never returns
 		return
 	}
-	app := &cli.App{
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "gnoded: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// newApp is gnoded's command line; man/man8/gnoded.8 documents its flags
+// (kept in sync by TestManPage).
+func newApp() *cli.App {
+	return &cli.App{
 		Name:  "gnoded",
 		Usage: "gsched node daemon",
 		Flags: []cli.Flag{
@@ -37,10 +46,6 @@ func main() {
 		},
 		Action:         run,
 		ExitErrHandler: func(*cli.Context, error) {},
-	}
-	if err := app.Run(os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "gnoded: %v\n", err)
-		os.Exit(1)
 	}
 }
 

@@ -83,6 +83,9 @@ type Env struct {
 	DialToken func(addrs string, t *auth.TokenSigner, tlsConf *tls.Config) Caller
 	// Sleep pauses between retries (gsub --wait).
 	Sleep func(time.Duration)
+	// describe, when set, receives each command's app instead of running
+	// it (Commands uses it to read the flags, as --help shows them).
+	describe func(*ucli.App)
 }
 
 // DefaultEnv is the real process environment.
@@ -214,6 +217,10 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage. See {{.Name}}(1).
 // run runs app on args and turns the outcome into an exit status, printing
 // the error (if any) as one line.
 func (e *Env) run(app *ucli.App, args []string) int {
+	if e.describe != nil {
+		e.describe(app)
+		return ExitOK
+	}
 	if len(args) == 0 {
 		args = []string{app.Name}
 	}
