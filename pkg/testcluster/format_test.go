@@ -8,7 +8,7 @@ import (
 )
 
 // squeue- and sacct-style formats through the real commands: a held job
-// in gqueue -o, a failed one in gacct -P -o.
+// in gqueue -o, a failed one in gacct -P -o and in the sacct wrapper.
 func TestQueueAndAcctFormats(t *testing.T) {
 	c := Start(t, Options{})
 	dir := c.WorkDir(nobody, nobody)
@@ -50,5 +50,14 @@ func TestQueueAndAcctFormats(t *testing.T) {
 	r = c.RunEnv([]string{"SACCT_FORMAT=jobid,state%12"}, nobody, nobody, dir, filepath.Join(c.Bin, "gacct"), "-n", "-X", "-j", done)
 	if want := done + strings.Repeat(" ", 13-len(done)) + "      FAILED \n"; r.Code != 0 || r.Stdout != want {
 		t.Fatalf("SACCT_FORMAT: code %d out %q err %q; want %q", r.Code, r.Stdout, r.Stderr, want)
+	}
+	// A Slurm script's sacct line, through the compatibility wrapper.
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = c.Run(nobody, nobody, dir, filepath.Join(root, "conf", "slurm-compat", "sacct"), "-j", done, "-X", "-n", "-P", "--format=JobID,State,ExitCode")
+	if want := done + "|FAILED|3:0\n"; r.Code != 0 || r.Stdout != want {
+		t.Fatalf("sacct wrapper: code %d out %q err %q; want %q", r.Code, r.Stdout, r.Stderr, want)
 	}
 }
