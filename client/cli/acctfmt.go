@@ -124,7 +124,7 @@ func ParseAcctFormat(spec string) (AcctFormat, error) {
 		if hasWidth {
 			digits, neg := strings.CutPrefix(strings.TrimSpace(width), "-")
 			if !isDigitsOnly(digits) {
-				return nil, fmt.Errorf("invalid format %q: width %s of %s is not a number (use Name%%20)", spec, shortQuote(width), f.Name)
+				return nil, fmt.Errorf("invalid format %s: width %s of %s is not a number (use Name%%20)", shortQuote(spec), shortQuote(width), f.Name)
 			}
 			n, err := parseWidth(digits, spec)
 			if err != nil {
@@ -137,7 +137,7 @@ func ParseAcctFormat(spec string) (AcctFormat, error) {
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("invalid format %q: no field names (e.g. JobID,State,ExitCode)", spec)
+		return nil, fmt.Errorf("invalid format %s: no field names (e.g. JobID,State,ExitCode)", shortQuote(spec))
 	}
 	return out, nil
 }
@@ -174,13 +174,13 @@ func lookupAcctField(name, spec string) (*acctField, error) {
 	case 1:
 		return cands[0], nil
 	case 0:
-		return nil, fmt.Errorf("invalid format %q: unknown field %s (known: %s)", spec, shortQuote(name), acctFieldNames())
+		return nil, fmt.Errorf("invalid format %s: unknown field %s (known: %s)", shortQuote(spec), shortQuote(name), acctFieldNames())
 	}
 	names := make([]string, len(cands))
 	for i, f := range cands {
 		names[i] = f.Name
 	}
-	return nil, fmt.Errorf("invalid format %q: field %s is ambiguous (%s)", spec, shortQuote(name), strings.Join(names, ", "))
+	return nil, fmt.Errorf("invalid format %s: field %s is ambiguous (%s)", shortQuote(spec), shortQuote(name), strings.Join(names, ", "))
 }
 
 func acctFieldNames() string {

@@ -72,7 +72,7 @@ func cutRunes(s string, n int) string {
 func parseWidth(digits, spec string) (int, error) {
 	n, err := strconv.Atoi(digits)
 	if err != nil || n > maxFieldWidth {
-		return 0, fmt.Errorf("invalid format %q: width %s is too large (at most %d)", spec, shortQuote(digits), maxFieldWidth)
+		return 0, fmt.Errorf("invalid format %s: width %s is too large (at most %d)", shortQuote(spec), shortQuote(digits), maxFieldWidth)
 	}
 	return n, nil
 }
@@ -108,7 +108,7 @@ const (
 // data for print N/A.
 func ParseQueueFormat(spec string) (QueueFormat, error) {
 	if strings.TrimSpace(spec) == "" {
-		return nil, fmt.Errorf("invalid format %q: it has no fields (e.g. \"%%.18i %%j %%T\")", spec)
+		return nil, fmt.Errorf("invalid format %s: it has no fields (e.g. \"%%.18i %%j %%T\")", shortQuote(spec))
 	}
 	var out QueueFormat
 	var lit strings.Builder
@@ -142,12 +142,12 @@ func ParseQueueFormat(spec string) (QueueFormat, error) {
 			col.Width = w
 		}
 		if k >= len(spec) {
-			return nil, fmt.Errorf("invalid format %q: %s at the end needs a field letter (use %%%% for a percent sign)", spec, shortQuote(spec[i:]))
+			return nil, fmt.Errorf("invalid format %s: %s at the end needs a field letter (use %%%% for a percent sign)", shortQuote(spec), shortQuote(spec[i:]))
 		}
 		c := spec[k]
 		if !isLetter(c) {
 			r, _ := utf8.DecodeRuneInString(spec[k:])
-			return nil, fmt.Errorf("invalid format %q: unknown field %s after %s (fields are letters such as %%i %%j %%T; %%%% is a percent sign)", spec, strconv.QuoteRune(r), shortQuote(spec[i:k]))
+			return nil, fmt.Errorf("invalid format %s: unknown field %s after %s (fields are letters such as %%i %%j %%T; %%%% is a percent sign)", shortQuote(spec), strconv.QuoteRune(r), shortQuote(spec[i:k]))
 		}
 		if lit.Len() > 0 {
 			out = append(out, queueItem{Literal: lit.String()})
@@ -161,7 +161,7 @@ func ParseQueueFormat(spec string) (QueueFormat, error) {
 		out = append(out, queueItem{Literal: lit.String()})
 	}
 	if fields == 0 {
-		return nil, fmt.Errorf("invalid format %q: it has no fields (e.g. \"%%.18i %%j %%T\")", spec)
+		return nil, fmt.Errorf("invalid format %s: it has no fields (e.g. \"%%.18i %%j %%T\")", shortQuote(spec))
 	}
 	return out, nil
 }
@@ -247,13 +247,13 @@ func ParseQueueSort(spec string) ([]sortKey, error) {
 			s = s[1:]
 		}
 		if len(s) != 1 || !isLetter(s[0]) {
-			return nil, fmt.Errorf("invalid sort %q: %s is not a field letter with an optional - or + (e.g. \"-t,P,i\")", spec, shortQuote(strings.TrimSpace(item)))
+			return nil, fmt.Errorf("invalid sort %s: %s is not a field letter with an optional - or + (e.g. \"-t,P,i\")", shortQuote(spec), shortQuote(strings.TrimSpace(item)))
 		}
 		k.Letter = s[0]
 		out = append(out, k)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("invalid sort %q: no field letters (e.g. \"-t,P,i\")", spec)
+		return nil, fmt.Errorf("invalid sort %s: no field letters (e.g. \"-t,P,i\")", shortQuote(spec))
 	}
 	return out, nil
 }
