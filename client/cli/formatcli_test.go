@@ -68,6 +68,17 @@ func arrayCluster() []api.Job {
 	return jobs
 }
 
+// setenv adds environment variables to the test's.
+func (te *testEnv) setenv(env map[string]string) {
+	getenv := te.Getenv
+	te.Getenv = func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}
+}
+
 func TestGqueueJobRefs(t *testing.T) {
 	fs := newFakeServer(t)
 	serveJobs(fs, arrayCluster())
@@ -139,13 +150,7 @@ func TestGqueueFormatOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		te := newTestEnv(t, fs.sock)
-		getenv := te.Getenv
-		te.Getenv = func(k string) string {
-			if v, ok := tt.env[k]; ok {
-				return v
-			}
-			return getenv(k)
-		}
+		te.setenv(tt.env)
 		if code := te.Gqueue(append([]string{"gqueue"}, tt.args...)); code != 0 {
 			t.Errorf("%v: exit %d, stderr %q", tt.args, code, te.stderr)
 			continue
@@ -209,13 +214,7 @@ func TestGacctFormatOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		te := newTestEnv(t, fs.sock)
-		getenv := te.Getenv
-		te.Getenv = func(k string) string {
-			if v, ok := tt.env[k]; ok {
-				return v
-			}
-			return getenv(k)
-		}
+		te.setenv(tt.env)
 		if code := te.Gacct(append([]string{"gacct"}, tt.args...)); code != 0 {
 			t.Errorf("%v: exit %d, stderr %q", tt.args, code, te.stderr)
 			continue
@@ -249,13 +248,7 @@ func TestFormatUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		te := newTestEnv(t, fs.sock)
-		getenv := te.Getenv
-		te.Getenv = func(k string) string {
-			if v, ok := tt.env[k]; ok {
-				return v
-			}
-			return getenv(k)
-		}
+		te.setenv(tt.env)
 		var code int
 		if tt.cmd == "gqueue" {
 			code = te.Gqueue(append([]string{"gqueue"}, tt.args...))
