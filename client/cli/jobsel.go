@@ -47,7 +47,8 @@ func refIDs(refs []api.JobRef) []api.JobID {
 //     submit time, with finished jobs included as an ID query includes
 //     them; the tasks are picked out here.
 //
-// Calls 2 and 3 are made only when an array (or a task, "123_7") is named.
+// Call 2 is made only when call 1 left out a named ID, call 3 only when an
+// array is named (by its ID or by one of its tasks, "123_7").
 func listJobs(ctx context.Context, cl Caller, f api.JobFilter, refs []api.JobRef) (api.JobList, error) {
 	var list api.JobList
 	if len(refs) == 0 {
@@ -90,9 +91,11 @@ func listJobs(ctx context.Context, cl Caller, f api.JobFilter, refs []api.JobRef
 	// Plain references keep what call 1 found; task references and
 	// arrays are answered by call 3.
 	var out []api.Job
+	kept := map[api.JobID]bool{}
 	for i := range list.Jobs {
 		if j := &list.Jobs[i]; api.MatchesAny(refs, j) {
 			out = append(out, *j)
+			kept[j.ID] = true
 		}
 	}
 	if len(heads) > 0 {
@@ -102,9 +105,9 @@ func listJobs(ctx context.Context, cl Caller, f api.JobFilter, refs []api.JobRef
 		}
 		for i := range tasks.Jobs {
 			j := &tasks.Jobs[i]
-			if j.IsArrayTask() && heads[j.ArrayJobID] != nil && api.MatchesAny(refs, j) &&
-				!slices.ContainsFunc(out, func(o api.Job) bool { return o.ID == j.ID }) {
+			if j.IsArrayTask() && heads[j.ArrayJobID] != nil && !kept[j.ID] && api.MatchesAny(refs, j) {
 				out = append(out, *j)
+				kept[j.ID] = true
 			}
 		}
 		if tasks.Now.After(list.Now) {
