@@ -428,7 +428,7 @@ func TestGacct(t *testing.T) {
 	if code := te.Gacct([]string{"gacct", "-S", "now-1hour"}); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, te.stderr)
 	}
-	if !strings.Contains(te.stdout.String(), "COMPLETED  0:0       1:00") {
+	if !strings.Contains(te.stdout.String(), "COMPLETED  0:0       00:01:00") {
 		t.Errorf("stdout = %q", te.stdout)
 	}
 	var f api.JobFilter

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -177,7 +178,7 @@ func FuzzGrunOptions(f *testing.F) {
 // commands' options: job IDs, states, signals, gacct times and --export.
 func FuzzClientParsers(f *testing.F) {
 	for _, s := range []string{"1,2, 3", "0", "18446744073709551616", "PD,r,all", "USR1", "sigkill", "65", "-1",
-		"now-3days", "now+999999999w", "2025-02-30", "2025-01-02T03:04:05", "ALL,FOO=bar", "NONE,X", "A=1,1B=2", "ALL,NONE"} {
+		"now-3days", "now+999999999w", "2025-02-30", "2025-01-02T03:04:05", "12_7,13", "12_", "12_4000001", "ALL,FOO=bar", "NONE,X", "A=1,1B=2", "ALL,NONE"} {
 		f.Add(s)
 	}
 	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -188,6 +189,15 @@ func FuzzClientParsers(f *testing.F) {
 			for _, id := range ids {
 				if id == 0 {
 					t.Fatalf("ParseJobIDs(%q) gave job 0", s)
+				}
+			}
+		}
+		if refs, err := ParseJobRefs([]string{s}); err != nil {
+			checkErrorLine(t, "job refs", err)
+		} else {
+			for _, r := range refs {
+				if back, err := api.ParseJobRef(r.String()); r.ID == 0 || err != nil || back != r {
+					t.Fatalf("ParseJobRefs(%q) gave %+v", s, r)
 				}
 			}
 		}
@@ -244,5 +254,127 @@ func FuzzGcontrolUpdate(f *testing.F) {
 			t.Fatalf("%s without a reason", req.State)
 		}
 		checkSent(t, req, new(api.NodeUpdateRequest))
+	})
+}
+
+// fuzzQueueJobs: a plain running job and pending array tasks to fold.
+func fuzzQueueJobs() []api.Job {
+	jobs := []api.Job{queueJob()}
+	for i := 0; i < 3; i++ {
+		jobs = append(jobs, arrayTask(100, i*2, api.StatePending, api.ReasonArrayTaskLimit, "0-9%3"))
+	}
+	return append(jobs, arrayTask(100, 9, api.StatePending, api.ReasonPriority, "0-9%3"))
+}
+
+// FuzzQueueFormat: gqueue -o and -S specs parse to fields that lay out at
+// the width asked for, or to a one-line error.
+func FuzzQueueFormat(f *testing.F) {
+	for _, s := range []string{SqueueDefaultFormat, SqueueLongFormat, "%i %A %F %K %%", "%-20j|%.3t", "%", "%.",
+		"%1001i", "%99999999999999999999i", "%.5é", "x%%y", "%a%b%c%d%e%f%g%h%i%j%k%l%m%n%o%p%q%r%s%t%u%v%w%x%y%z"} {
+		f.Add(s, "-t,P,i")
+	}
+	f.Add("%i", "--i")
+	f.Add("%i", ",,")
+	f.Fuzz(func(t *testing.T, spec, sortSpec string) {
+		keys, err := ParseQueueSort(sortSpec)
+		if err != nil {
+			checkErrorLine(t, "sort", err)
+		}
+		for _, k := range keys {
+			if !isLetter(k.Letter) {
+				t.Fatalf("ParseQueueSort(%q) gave %q", sortSpec, k.Letter)
+			}
+		}
+		qf, err := ParseQueueFormat(spec)
+		if err != nil {
+			checkErrorLine(t, "format", err)
+			return
+		}
+		qc := &queueCtx{Now: t0, Loc: time.UTC, BitstrLen: defaultBitstrLen}
+		rows := QueueRows(fuzzQueueJobs(), true)
+		SortQueueRows(rows, keys, qc)
+		if len(rows) != 3 {
+			t.Fatalf("%d rows, want 3 (one job, one folded group, one task alone)", len(rows))
+		}
+		for _, it := range qf {
+			switch {
+			case it.Letter == 0 && it.Literal == "":
+				t.Fatalf("empty item in %q", spec)
+			case it.Letter != 0 && (it.Col.Width < 0 || it.Col.Width > maxFieldWidth):
+				t.Fatalf("width %d in %q", it.Col.Width, spec)
+			case it.Letter != 0 && it.Col.Width > 0:
+				for i := range rows {
+					if n := utf8.RuneCountInString(it.Col.squeue(rows[i].field(it.Letter, qc))); n != it.Col.Width {
+						t.Fatalf("%%%c laid out in %d characters, want %d", it.Letter, n, it.Col.Width)
+					}
+				}
+			}
+		}
+		var b bytes.Buffer
+		if err := RenderQueueFormat(&b, rows, qf, true, qc); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(spec, "\n") && strings.Count(b.String(), "\n") != 4 {
+			t.Fatalf("format %q printed %q", spec, b.String())
+		}
+	})
+}
+
+// FuzzAcctFormat: gacct -o specs parse to known fields that lay out in
+// every mode, or to a one-line error.
+func FuzzAcctFormat(f *testing.F) {
+	for _, s := range []string{AcctDefaultFormat, AcctLongFormat, AcctBriefFormat, "jobid,jobname%30,node%-12", "Job", "JobName%",
+		"JobName%-0", "x%5000", "totalcpu,maxrss", ",,", "JobID%99999999999999999999", "jobn%3,é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		af, err := ParseAcctFormat(spec)
+		if err != nil {
+			checkErrorLine(t, "format", err)
+			return
+		}
+		if len(af) == 0 {
+			t.Fatalf("ParseAcctFormat(%q) gave no fields", spec)
+		}
+		for _, c := range af {
+			if c.Col.Width < 1 || c.Col.Width > maxFieldWidth || c.Field == nil || c.Field.Value == nil {
+				t.Fatalf("ParseAcctFormat(%q) gave %+v", spec, c)
+			}
+		}
+		jobs := acctJobs()
+		for _, mode := range []int{acctTable, acctParsable, acctParsable2, acctAutoWidth} {
+			var b bytes.Buffer
+			if err := RenderAcctFormat(&b, jobs, af, mode, true, &acctCtx{Loc: time.UTC}); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			want := 3
+			if mode == acctTable {
+				want = 4
+			}
+			if len(lines) != want {
+				t.Fatalf("mode %d: %d lines: %q", mode, len(lines), b.String())
+			}
+			for _, l := range lines {
+				switch mode {
+				case acctParsable2:
+					if n := strings.Count(l, "|"); n != len(af)-1 {
+						t.Fatalf("-P line %q has %d separators for %d fields", l, n, len(af))
+					}
+				case acctParsable:
+					if n := strings.Count(l, "|"); n != len(af) || !strings.HasSuffix(l, "|") {
+						t.Fatalf("-p line %q", l)
+					}
+				case acctTable:
+					w := 0
+					for _, c := range af {
+						w += c.Col.Width + 1
+					}
+					if n := utf8.RuneCountInString(l); n != w {
+						t.Fatalf("line %q is %d characters, want %d", l, n, w)
+					}
+				}
+			}
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,12 +18,20 @@ import (
 
 func gacctFlags() []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "only these job IDs (comma list)"},
+		&ucli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "only these jobs (comma list of IDs; 123 is every task of array 123, 123_7 one task)"},
 		&ucli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "only jobs of these users (comma list)"},
 		&ucli.BoolFlag{Name: "allusers", Aliases: []string{"a"}, Usage: "jobs of every user"},
 		&ucli.StringFlag{Name: "starttime", Aliases: []string{"S"}, Usage: "jobs that ended since: YYYY-MM-DD[THH:MM[:SS]], now, now-N{seconds,minutes,hours,days,weeks} (default: midnight today)"},
+		&ucli.StringFlag{Name: "endtime", Aliases: []string{"E"}, Usage: "jobs submitted before: same forms as --starttime"},
 		&ucli.StringFlag{Name: "state", Aliases: []string{"s"}, Usage: "only jobs in these states (comma list)"},
+		&ucli.StringFlag{Name: "accounts", Aliases: []string{"A"}, Usage: "only jobs charged to these accounts (comma list)"},
 		&ucli.StringFlag{Name: "partition", Aliases: []string{"r"}, Usage: "only jobs of these partitions (comma list)"},
+		&ucli.StringFlag{Name: "format", Aliases: []string{"o"}, Usage: "sacct fields to print, e.g. JobID,JobName%30,State,ExitCode (default $SACCT_FORMAT)"},
+		&ucli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "sacct's long field list (those gsched records)"},
+		&ucli.BoolFlag{Name: "brief", Aliases: []string{"b"}, Usage: "JobID, State and ExitCode only"},
+		&ucli.BoolFlag{Name: "allocations", Aliases: []string{"X"}, Usage: "only the jobs' own lines (accepted for sacct scripts: gacct prints no step lines)"},
+		&ucli.BoolFlag{Name: "parsable", Aliases: []string{"p"}, Usage: "fields separated by |, with a | after the last"},
+		&ucli.BoolFlag{Name: "parsable2", Aliases: []string{"P"}, Usage: "fields separated by |"},
 		&ucli.BoolFlag{Name: "noheader", Aliases: []string{"n"}, Usage: "do not print the header line"},
 		jsonFlag(),
 		configFlag(),
@@ -45,9 +54,13 @@ func (e *Env) gacctAction(c *ucli.Context) error {
 		return usagef("unexpected argument %q", c.Args().First())
 	}
 	f := api.JobFilter{OnlyFinished: true, Users: SplitList(c.String("user")), Partitions: SplitList(c.String("partition"))}
-	var err error
-	if f.IDs, err = ParseJobIDs([]string{c.String("jobs")}); err != nil {
+	refs, err := ParseJobRefs([]string{c.String("jobs")})
+	if err != nil {
 		return usagef("--jobs: %v", err)
+	}
+	format, mode, err := e.acctView(c)
+	if err != nil {
+		return &usageError{err}
 	}
 	if s := c.String("state"); s != "" {
 		if f.States, _, err = ParseStates(s); err != nil {
@@ -60,9 +73,16 @@ func (e *Env) gacctAction(c *ucli.Context) error {
 		if f.Since, err = ParseStartTime(c.String("starttime"), now); err != nil {
 			return &usageError{fmt.Errorf("--starttime: %w", err)}
 		}
-	case len(f.IDs) == 0:
+	case len(refs) == 0:
 		f.Since = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	}
+	var until time.Time
+	if c.IsSet("endtime") {
+		if until, err = ParseStartTime(c.String("endtime"), now); err != nil {
+			return &usageError{fmt.Errorf("--endtime: %w", err)}
+		}
+	}
+	accounts := SplitList(c.String("accounts"))
 	cl, err := e.connect(c)
 	if err != nil {
 		return err
@@ -76,14 +96,64 @@ func (e *Env) gacctAction(c *ucli.Context) error {
 			f.Users = []string{w.User}
 		}
 	}
-	var list api.JobList
-	if err := call(c.Context, cl, api.PathListJobs, f, &list); err != nil {
+	list, err := listJobs(c.Context, cl, f, refs)
+	if err != nil {
 		return fmt.Errorf("list jobs: %w", err)
 	}
+	list.Jobs = FilterAcct(list.Jobs, until, accounts)
 	if c.Bool("json") {
 		return writeJSON(e.Stdout, list)
 	}
-	return RenderAcct(e.Stdout, list.Jobs, !c.Bool("noheader"), now.Location())
+	sortByID(list.Jobs)
+	return RenderAcctFormat(e.Stdout, list.Jobs, format, mode, !c.Bool("noheader"), &acctCtx{Loc: now.Location()})
+}
+
+// acctView reads -o (else $SACCT_FORMAT), -l, -b, -p and -P.
+func (e *Env) acctView(c *ucli.Context) (AcctFormat, int, error) {
+	spec, from, mode := c.String("format"), "--format", acctTable
+	switch {
+	case c.IsSet("format"):
+	case c.Bool("brief"):
+		spec, from = AcctBriefFormat, "--brief"
+	case c.Bool("long"):
+		spec, from = AcctLongFormat, "--long"
+	case e.Getenv("SACCT_FORMAT") != "":
+		spec, from = e.Getenv("SACCT_FORMAT"), "$SACCT_FORMAT"
+	default:
+		spec, mode = AcctDefaultFormat, acctAutoWidth
+	}
+	switch {
+	case c.Bool("parsable2"):
+		mode = acctParsable2
+	case c.Bool("parsable"):
+		mode = acctParsable
+	}
+	f, err := ParseAcctFormat(spec)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", from, err)
+	}
+	return f, mode, nil
+}
+
+// FilterAcct keeps the jobs submitted at or before until (when set) and
+// charged to one of accounts (when given): sacct's -E and -A, which the
+// controller's filter does not hold.
+func FilterAcct(jobs []api.Job, until time.Time, accounts []string) []api.Job {
+	out := jobs[:0:0]
+	for _, j := range jobs {
+		if !until.IsZero() && j.SubmitTime.After(until) {
+			continue
+		}
+		if len(accounts) > 0 && !slices.Contains(accounts, j.Spec.Account) {
+			continue
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func sortByID(jobs []api.Job) {
+	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
 }
 
 var relTime = regexp.MustCompile(`^now(?:([-+])(\d{1,9})(seconds?|minutes?|hours?|days?|weeks?|[smhdw])?)?$`)
@@ -140,27 +210,17 @@ func formatTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02T15:04:05")
 }
 
-// RenderAcct prints finished jobs as sacct does, sorted by job ID: JobID
-// JobName Partition User State ExitCode Elapsed Start End NodeList.
+// RenderAcct prints finished jobs in gacct's default layout, sorted by
+// job ID: JobID JobName Partition User State ExitCode Elapsed Start End
+// NodeList AllocTRES, in columns as wide as their widest value.
 func RenderAcct(w io.Writer, jobs []api.Job, header bool, loc *time.Location) error {
 	jobs = append([]api.Job(nil), jobs...)
-	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
-	tw := newTable(w)
-	if header {
-		fmt.Fprintln(tw, "JobID\tJobName\tPartition\tUser\tState\tExitCode\tElapsed\tStart\tEnd\tNodeList\tAllocTRES")
+	sortByID(jobs)
+	f, err := ParseAcctFormat(AcctDefaultFormat)
+	if err != nil {
+		return err
 	}
-	for i := range jobs {
-		j := &jobs[i]
-		end := j.EndTime
-		if end.IsZero() {
-			end = j.StartTime
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			j.ID, dash(j.Spec.Name), dash(j.Spec.Partition), dash(j.User), j.State, ExitCodeString(j),
-			units.FormatDuration(int64(j.Elapsed(end)/time.Second)),
-			formatTime(j.StartTime, loc), formatTime(j.EndTime, loc), dash(j.NodeList()), dash(AllocTRES(j)))
-	}
-	return tw.Flush()
+	return RenderAcctFormat(w, jobs, f, acctAutoWidth, header, &acctCtx{Loc: loc})
 }
 
 // AllocTRES is the job's allocation in sacct's AllocTRES form

@@ -59,7 +59,7 @@ type CancelOptions struct {
 func BuildCancelRequest(o CancelOptions) (api.CancelRequest, error) {
 	var r api.CancelRequest
 	var err error
-	if r.IDs, r.Tasks, err = ParseJobRefs(o.Args); err != nil {
+	if r.IDs, r.Tasks, err = ParseCancelRefs(o.Args); err != nil {
 		return r, err
 	}
 	r.User, r.Name = strings.TrimSpace(o.User), strings.TrimSpace(o.Name)
@@ -81,15 +81,15 @@ func BuildCancelRequest(o CancelOptions) (api.CancelRequest, error) {
 	return r, nil
 }
 
-// ParseJobRefs parses job references as scancel takes them, in
+// ParseCancelRefs parses job references as scancel takes them, in
 // arguments and comma lists: "123" (a job, or a whole job array),
 // "123_7" (one task) and "123_[1-3,7]" (some tasks of array 123).
-func ParseJobRefs(items []string) (ids []api.JobID, tasks []api.ArrayTaskRef, err error) {
+func ParseCancelRefs(items []string) (ids []api.JobID, tasks []api.ArrayTaskRef, err error) {
 	for _, item := range items {
 		for _, s := range splitOutsideBrackets(item) {
 			if head, list, ok := strings.Cut(s, "_["); ok {
-				id, _, err := api.ParseJobRef(head)
-				if err != nil || !strings.HasSuffix(list, "]") {
+				r, err := api.ParseJobRef(head)
+				if err != nil || r.HasTask || !strings.HasSuffix(list, "]") {
 					return nil, nil, fmt.Errorf("invalid job id %q: use ID, ID_TASK or ID_[TASKS]", s)
 				}
 				a, err := api.ParseArray(strings.TrimSuffix(list, "]"), 0)
@@ -97,18 +97,18 @@ func ParseJobRefs(items []string) (ids []api.JobID, tasks []api.ArrayTaskRef, er
 					return nil, nil, fmt.Errorf("invalid task list in %q: use ID_[1-3,7]", s)
 				}
 				for _, k := range a.Tasks {
-					tasks = append(tasks, api.ArrayTaskRef{Array: id, Task: k})
+					tasks = append(tasks, api.ArrayTaskRef{Array: r.ID, Task: k})
 				}
 				continue
 			}
-			id, task, err := api.ParseJobRef(s)
+			r, err := api.ParseJobRef(s)
 			if err != nil {
 				return nil, nil, fmt.Errorf("invalid job id %q: use ID, ID_TASK or ID_[TASKS]", s)
 			}
-			if task >= 0 {
-				tasks = append(tasks, api.ArrayTaskRef{Array: id, Task: task})
+			if r.HasTask {
+				tasks = append(tasks, api.ArrayTaskRef{Array: r.ID, Task: r.Task})
 			} else {
-				ids = append(ids, id)
+				ids = append(ids, r.ID)
 			}
 		}
 	}

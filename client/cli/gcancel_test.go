@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestParseJobRefs(t *testing.T) {
+func TestParseCancelRefs(t *testing.T) {
 	tests := []struct {
 		in    []string
 		ids   string
@@ -25,9 +25,9 @@ func TestParseJobRefs(t *testing.T) {
 		{[]string{"-3"}, "", "", false},
 	}
 	for _, tc := range tests {
-		ids, tasks, err := ParseJobRefs(tc.in)
+		ids, tasks, err := ParseCancelRefs(tc.in)
 		if (err == nil) != tc.ok {
-			t.Errorf("ParseJobRefs(%q): err %v", tc.in, err)
+			t.Errorf("ParseCancelRefs(%q): err %v", tc.in, err)
 			continue
 		}
 		if !tc.ok {
@@ -43,7 +43,7 @@ func TestParseJobRefs(t *testing.T) {
 		}
 		gotTasks := fmt.Sprint(ts)
 		if gotIDs != tc.ids || gotTasks != tc.tasks {
-			t.Errorf("ParseJobRefs(%q) = %s %s, want %s %s", tc.in, gotIDs, gotTasks, tc.ids, tc.tasks)
+			t.Errorf("ParseCancelRefs(%q) = %s %s, want %s %s", tc.in, gotIDs, gotTasks, tc.ids, tc.tasks)
 		}
 	}
 }

@@ -5,24 +5,28 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
-	"github.com/gsched/gsched/pkg/units"
 )
 
 func gqueueFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "only jobs of these users (comma list)"},
-		&ucli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "only these job IDs (comma list)"},
+		&ucli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "only these jobs (comma list of IDs; 123 is every task of array 123, 123_7 one task)"},
 		&ucli.StringFlag{Name: "states", Aliases: []string{"t"}, Usage: "only jobs in these states (comma list of names or codes, or all)"},
 		&ucli.StringFlag{Name: "partition", Aliases: []string{"p"}, Usage: "only jobs in these partitions (comma list)"},
 		&ucli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "only jobs with these names (comma list)"},
 		&ucli.BoolFlag{Name: "me", Usage: "only my jobs"},
 		&ucli.BoolFlag{Name: "start", Usage: "pending jobs with their expected start times (backfill reservations)"},
 		&ucli.BoolFlag{Name: "priority", Usage: "pending jobs with their priority and its weighted factors (like sprio)"},
+		&ucli.StringFlag{Name: "format", Aliases: []string{"o"}, Usage: "squeue output format: %[.][width]<letter> fields such as \"%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R\" (default $SQUEUE_FORMAT)"},
+		&ucli.StringFlag{Name: "sort", Aliases: []string{"S"}, Usage: "sort by these field letters, - for descending, e.g. \"-t,P,i\" (default $SQUEUE_SORT, else job ID)"},
+		&ucli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "squeue's long format (state names, time limit)"},
+		&ucli.BoolFlag{Name: "array", Aliases: []string{"r"}, Usage: "one line per array task: do not fold pending tasks as 123_[5-99]"},
 		&ucli.BoolFlag{Name: "noheader", Aliases: []string{"h"}, Usage: "do not print the header line"},
 		jsonFlag(),
 		configFlag(),
@@ -35,26 +39,27 @@ type QueueOptions struct {
 	Users, Jobs, States, Partitions, Names string
 }
 
-// BuildJobFilter turns gqueue's options into a job filter.
-func BuildJobFilter(o QueueOptions) (api.JobFilter, error) {
+// BuildJobFilter turns gqueue's options into a job filter and the jobs
+// named by --jobs (which listJobs resolves: see there for arrays).
+func BuildJobFilter(o QueueOptions) (api.JobFilter, []api.JobRef, error) {
 	var f api.JobFilter
-	var err error
 	f.Users = SplitList(o.Users)
 	f.Partitions = SplitList(o.Partitions)
 	f.Names = SplitList(o.Names)
-	if f.IDs, err = ParseJobIDs([]string{o.Jobs}); err != nil {
-		return f, fmt.Errorf("--jobs: %w", err)
+	refs, err := ParseJobRefs([]string{o.Jobs})
+	if err != nil {
+		return f, nil, fmt.Errorf("--jobs: %w", err)
 	}
 	states, all, err := ParseStates(o.States)
 	if err != nil {
-		return f, fmt.Errorf("--states: %w", err)
+		return f, nil, fmt.Errorf("--states: %w", err)
 	}
 	if all {
 		f.IncludeFinished = true
 	} else {
 		f.States = states
 	}
-	return f, nil
+	return f, refs, nil
 }
 
 // Gqueue runs gqueue.
@@ -71,10 +76,14 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 	if c.Args().Present() {
 		return usagef("unexpected argument %q", c.Args().First())
 	}
-	f, err := BuildJobFilter(QueueOptions{
+	f, refs, err := BuildJobFilter(QueueOptions{
 		Users: c.String("user"), Jobs: c.String("jobs"), States: c.String("states"),
 		Partitions: c.String("partition"), Names: c.String("name"),
 	})
+	if err != nil {
+		return &usageError{err}
+	}
+	view, err := e.queueView(c)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -102,21 +111,76 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 		}
 		f.Users = []string{w.User}
 	}
-	var list api.JobList
-	if err := call(c.Context, cl, api.PathListJobs, f, &list); err != nil {
+	list, err := listJobs(c.Context, cl, f, refs)
+	if err != nil {
 		return fmt.Errorf("list jobs: %w", err)
 	}
 	if c.Bool("json") {
 		return writeJSON(e.Stdout, list)
 	}
-	now := list.Now
-	if now.IsZero() {
-		now = e.Now()
-	}
 	if c.Bool("start") {
 		return RenderStarts(e.Stdout, list.Jobs, !c.Bool("noheader"), e.Now().Location())
 	}
-	return RenderQueue(e.Stdout, list.Jobs, now, !c.Bool("noheader"))
+	view.ctx.Now = list.Now
+	if view.ctx.Now.IsZero() {
+		view.ctx.Now = e.Now()
+	}
+	return view.render(e.Stdout, list.Jobs, !c.Bool("noheader"))
+}
+
+// queueView is how gqueue lays out its rows: format, sort, folding.
+type queueView struct {
+	format QueueFormat // nil: the aligned default table
+	sort   []sortKey
+	fold   bool
+	// date prints the time first (squeue -l).
+	date bool
+	ctx  queueCtx
+}
+
+// queueView reads -o, -S, -l and -r, with squeue's environment variables
+// SQUEUE_FORMAT and SQUEUE_SORT standing in for -o and -S.
+func (e *Env) queueView(c *ucli.Context) (*queueView, error) {
+	v := &queueView{fold: !c.Bool("array"), ctx: queueCtx{Loc: e.Now().Location(), BitstrLen: bitstrLen(e.Getenv)}}
+	spec, from := c.String("format"), "--format"
+	if !c.IsSet("format") {
+		spec, from = e.Getenv("SQUEUE_FORMAT"), "$SQUEUE_FORMAT"
+	}
+	if !c.IsSet("format") && spec == "" && c.Bool("long") {
+		spec, v.date = SqueueLongFormat, true
+	}
+	if spec != "" || c.IsSet("format") {
+		f, err := ParseQueueFormat(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		v.format = f
+	}
+	spec, from = c.String("sort"), "--sort"
+	if !c.IsSet("sort") {
+		spec, from = e.Getenv("SQUEUE_SORT"), "$SQUEUE_SORT"
+	}
+	if spec != "" || c.IsSet("sort") {
+		keys, err := ParseQueueSort(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		v.sort = keys
+	}
+	return v, nil
+}
+
+// render prints jobs as the view says.
+func (v *queueView) render(w io.Writer, jobs []api.Job, header bool) error {
+	rows := QueueRows(jobs, v.fold)
+	SortQueueRows(rows, v.sort, &v.ctx)
+	if v.format == nil {
+		return renderQueueTable(w, rows, header, &v.ctx)
+	}
+	if v.date && header {
+		fmt.Fprintln(w, v.ctx.Now.In(v.ctx.Loc).Format(time.ANSIC))
+	}
+	return RenderQueueFormat(w, rows, v.format, header, &v.ctx)
 }
 
 // RenderStarts prints pending jobs with their expected start as squeue
@@ -135,7 +199,7 @@ func RenderStarts(w io.Writer, jobs []api.Job, header bool, loc *time.Location) 
 		if !j.ExpectedStart.IsZero() {
 			start = formatTime(j.ExpectedStart, loc)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, dash(j.Spec.Partition), dash(j.Spec.Name),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.DisplayID(), dash(j.Spec.Partition), dash(j.Spec.Name),
 			dash(j.User), j.State.Short(), start, nodeCount(j), NodeListOrReason(j))
 	}
 	return tw.Flush()
@@ -157,21 +221,30 @@ func RenderPriorities(w io.Writer, pl api.PriorityList, header bool) error {
 	return tw.Flush()
 }
 
-// RenderQueue prints jobs as squeue does, sorted by job ID:
-// JOBID PARTITION NAME USER ST TIME NODES NODELIST(REASON). Pending jobs
-// show their reason in parentheses in the last column.
+// RenderQueue prints jobs as squeue does, sorted by job ID, with the
+// pending tasks of each array folded into one row: JOBID PARTITION NAME
+// USER ST TIME NODES NODELIST(REASON). Pending jobs show their reason in
+// parentheses in the last column.
 func RenderQueue(w io.Writer, jobs []api.Job, now time.Time, header bool) error {
-	jobs = append([]api.Job(nil), jobs...)
-	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	v := queueView{fold: true, ctx: queueCtx{Now: now, Loc: now.Location(), BitstrLen: defaultBitstrLen}}
+	return v.render(w, jobs, header)
+}
+
+// queueTableLetters are the default table's columns (squeue's default
+// format, in columns as wide as their widest value).
+const queueTableLetters = "iPjutMDR"
+
+func renderQueueTable(w io.Writer, rows []queueRow, header bool, qc *queueCtx) error {
 	tw := newTable(w)
 	if header {
 		fmt.Fprintln(tw, "JOBID\tPARTITION\tNAME\tUSER\tST\tTIME\tNODES\tNODELIST(REASON)")
 	}
-	for i := range jobs {
-		j := &jobs[i]
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			j.ID, dash(j.Spec.Partition), dash(j.Spec.Name), dash(j.User), j.State.Short(),
-			units.FormatDuration(int64(j.Elapsed(now)/time.Second)), nodeCount(j), NodeListOrReason(j))
+	cells := make([]string, len(queueTableLetters))
+	for i := range rows {
+		for k := range queueTableLetters {
+			cells[k] = rows[i].field(queueTableLetters[k], qc)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

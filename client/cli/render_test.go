@@ -45,30 +45,34 @@ func TestRenderQueue(t *testing.T) {
 
 func TestBuildJobFilter(t *testing.T) {
 	tests := []struct {
-		name   string
-		opts   QueueOptions
-		want   api.JobFilter
-		errSub string
+		name     string
+		opts     QueueOptions
+		want     api.JobFilter
+		wantRefs []api.JobRef
+		errSub   string
 	}{
 		{name: "empty", want: api.JobFilter{}},
 		{name: "lists", opts: QueueOptions{Users: "a, b", Jobs: "3,4", Partitions: "gpu", Names: "x", States: "pd,RUNNING"},
-			want: api.JobFilter{Users: []string{"a", "b"}, IDs: []api.JobID{3, 4}, Partitions: []string{"gpu"}, Names: []string{"x"},
-				States: []api.JobState{api.StatePending, api.StateRunning}}},
+			want: api.JobFilter{Users: []string{"a", "b"}, Partitions: []string{"gpu"}, Names: []string{"x"},
+				States: []api.JobState{api.StatePending, api.StateRunning}},
+			wantRefs: []api.JobRef{{ID: 3}, {ID: 4}}},
 		{name: "all", opts: QueueOptions{States: "all"}, want: api.JobFilter{IncludeFinished: true}},
+		{name: "array task", opts: QueueOptions{Jobs: "12_3,12"}, wantRefs: []api.JobRef{{ID: 12, Task: 3, HasTask: true}, {ID: 12}}},
 		{name: "bad state", opts: QueueOptions{States: "SLEEPING"}, errSub: "unknown job state"},
-		{name: "bad id", opts: QueueOptions{Jobs: "12_3"}, errSub: "invalid job id"},
+		{name: "bad id", opts: QueueOptions{Jobs: "12_x"}, errSub: "invalid job id"},
+		{name: "bad id range", opts: QueueOptions{Jobs: "12_[1-3]"}, errSub: "invalid job id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := BuildJobFilter(tt.opts)
+			got, refs, err := BuildJobFilter(tt.opts)
 			if tt.errSub != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errSub) {
 					t.Fatalf("error = %v, want containing %q", err, tt.errSub)
 				}
 				return
 			}
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("BuildJobFilter = %+v, %v; want %+v", got, err, tt.want)
+			if err != nil || !reflect.DeepEqual(got, tt.want) || !reflect.DeepEqual(refs, tt.wantRefs) {
+				t.Errorf("BuildJobFilter = %+v, %v, %v; want %+v, %v", got, refs, err, tt.want, tt.wantRefs)
 			}
 		})
 	}
@@ -265,9 +269,9 @@ func TestRenderAcct(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"JobID  JobName  Partition  User   State      ExitCode  Elapsed  Start                End                  NodeList  AllocTRES\n" +
-		"5      x        gpu        bob    CANCELLED  0:9       0:00     Unknown              Unknown              -         -\n" +
-		"7      train    gpu        alice  FAILED     2:0       1:05     2025-03-01T12:00:00  2025-03-01T12:01:05  gpu01     cpu=8,mem=32G,node=1,gres/gpu=2\n"
+		"JobID  JobName  Partition  User   State      ExitCode  Elapsed   Start                End                  NodeList  AllocTRES\n" +
+		"5      x        gpu        bob    CANCELLED  0:9       00:00:00  Unknown              Unknown              -         -\n" +
+		"7      train    gpu        alice  FAILED     2:0       00:01:05  2025-03-01T12:00:00  2025-03-01T12:01:05  gpu01     cpu=8,mem=32G,node=1,gres/gpu=2\n"
 	if b.String() != want {
 		t.Errorf("RenderAcct =\n%s\nwant\n%s", b.String(), want)
 	}

@@ -12,11 +12,13 @@ _gsched_values() {
     'gsub --chdir'|'gsub -D') echo '@files' ;;
     'gsub --export') echo 'ALL NONE' ;;
     'gsub --config') echo '@files' ;;
+    'grun --jobid') echo '@jobs' ;;
     'grun --kill-on-bad-exit'|'grun -K') echo '0 1' ;;
     'grun --chdir'|'grun -D') echo '@files' ;;
     'grun --cpu-bind'|'grun --cpu_bind') echo 'none' ;;
     'grun --mpi') echo 'none' ;;
     'grun --config') echo '@files' ;;
+    'gqueue --jobs'|'gqueue -j') echo '@jobs' ;;
     'gqueue --states'|'gqueue -t') echo 'PENDING RUNNING COMPLETING COMPLETED FAILED CANCELLED TIMEOUT OUT_OF_MEMORY NODE_FAIL all' ;;
     'gqueue --config') echo '@files' ;;
     'gcancel --state'|'gcancel -t') echo 'PENDING RUNNING COMPLETING COMPLETED FAILED CANCELLED TIMEOUT OUT_OF_MEMORY NODE_FAIL' ;;
@@ -47,8 +49,8 @@ _gsched() {
     local opts= valopts= permute= args=()
     case $cmd in
     gsub)
-        opts='--job-name -J --partition -p --nodes -N --ntasks -n --ntasks-per-node --gpus-per-task --cpus-per-gpu --switches --cpus-per-task -c --mem --gpus -G --gpus-per-node --gres --time -t --output -o --error -e --open-mode --chdir -D --export --account -A --gpu-mem --mem-per-gpu --constraint -C --qos -q --nice --wrap --parsable --wait -W --hold -H --exclusive --requeue --no-requeue --config --help -h'
-        valopts=' --job-name -J --partition -p --nodes -N --ntasks -n --ntasks-per-node --gpus-per-task --cpus-per-gpu --switches --cpus-per-task -c --mem --gpus -G --gpus-per-node --gres --time -t --output -o --error -e --open-mode --chdir -D --export --account -A --gpu-mem --mem-per-gpu --constraint -C --qos -q --nice --wrap --config '
+        opts='--job-name -J --partition -p --nodes -N --ntasks -n --ntasks-per-node --gpus-per-task --cpus-per-gpu --switches --cpus-per-task -c --mem --gpus -G --gpus-per-node --gres --time -t --output -o --error -e --open-mode --chdir -D --export --account -A --gpu-mem --mem-per-gpu --constraint -C --qos -q --nice --array -a --dependency -d --kill-on-invalid-dep --begin -b --wrap --parsable --wait -W --hold -H --exclusive --requeue --no-requeue --config --help -h'
+        valopts=' --job-name -J --partition -p --nodes -N --ntasks -n --ntasks-per-node --gpus-per-task --cpus-per-gpu --switches --cpus-per-task -c --mem --gpus -G --gpus-per-node --gres --time -t --output -o --error -e --open-mode --chdir -D --export --account -A --gpu-mem --mem-per-gpu --constraint -C --qos -q --nice --array -a --dependency -d --kill-on-invalid-dep --begin -b --wrap --config '
         ;;
     grun)
         opts='--ntasks -n --ntasks-per-node --jobid --label -l --kill-on-bad-exit -K --io-host --chdir -D --nodelist -w --cpu-bind --cpu_bind --mpi --nodes -N --cpus-per-task -c --mem --gpus -G --gpus-per-node --gpus-per-task --cpus-per-gpu --partition -p --time -t --job-name -J --account -A --qos -q --constraint -C --switches --exclusive --config --help -h'
@@ -56,21 +58,22 @@ _gsched() {
         args=('@commands')
         ;;
     gqueue)
-        opts='--user -u --jobs -j --states -t --partition -p --name -n --me --start --priority --noheader -h --json --config --help'
-        valopts=' --user -u --jobs -j --states -t --partition -p --name -n --config '
+        opts='--user -u --jobs -j --states -t --partition -p --name -n --me --start --priority --format -o --sort -S --long -l --array -r --noheader -h --json --config --help'
+        valopts=' --user -u --jobs -j --states -t --partition -p --name -n --format -o --sort -S --config '
         ;;
     gcancel)
         opts='--user -u --name -n --state -t --signal -s --config --help -h'
         valopts=' --user -u --name -n --state -t --signal -s --config '
         permute=1
+        args=('@jobs' '@jobs' '@jobs' '@jobs' '@jobs' '@jobs' '@jobs' '@jobs')
         ;;
     ginfo)
         opts='--Node -N --partition -p --noheader -h --json --config --help'
         valopts=' --partition -p --config '
         ;;
     gacct)
-        opts='--jobs -j --user -u --allusers -a --starttime -S --state -s --partition -r --noheader -n --json --config --help -h'
-        valopts=' --jobs -j --user -u --starttime -S --state -s --partition -r --config '
+        opts='--jobs -j --user -u --allusers -a --starttime -S --endtime -E --state -s --accounts -A --partition -r --format -o --long -l --brief -b --allocations -X --parsable -p --parsable2 -P --noheader -n --json --config --help -h'
+        valopts=' --jobs -j --user -u --starttime -S --endtime -E --state -s --accounts -A --partition -r --format -o --config '
         ;;
     gshare)
         opts='--noheader -h --user -u --json --config --help'

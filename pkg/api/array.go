@@ -152,22 +152,3 @@ type ArrayTaskRef struct {
 }
 
 func (r ArrayTaskRef) String() string { return fmt.Sprintf("%d_%d", uint64(r.Array), r.Task) }
-
-// ParseJobRef parses a job reference as users type it: "123" (a job, or
-// a whole array) or "123_7" (task 7 of array 123; task is then >= 0,
-// else -1).
-func ParseJobRef(s string) (id JobID, task int, err error) {
-	head, tail, isTask := strings.Cut(s, "_")
-	n, perr := strconv.ParseUint(head, 10, 64)
-	if perr != nil || n == 0 || strings.HasPrefix(head, "+") {
-		return 0, -1, fmt.Errorf("%w: %q is not a job ID", ErrInvalid, clip(s))
-	}
-	if !isTask {
-		return JobID(n), -1, nil
-	}
-	t, terr := arrayIndex(tail, MaxArrayIndex)
-	if terr != nil {
-		return 0, -1, fmt.Errorf("%w: %q is not a job ID or ARRAYID_TASK: %v", ErrInvalid, clip(s), terr)
-	}
-	return JobID(n), t, nil
-}

@@ -70,32 +70,6 @@ func TestParseArray(t *testing.T) {
 	}
 }
 
-func TestParseJobRef(t *testing.T) {
-	tests := []struct {
-		in   string
-		id   api.JobID
-		task int
-		ok   bool
-	}{
-		{"123", 123, -1, true},
-		{"123_7", 123, 7, true},
-		{"123_0", 123, 0, true},
-		{"0", 0, 0, false},
-		{"123_", 0, 0, false},
-		{"_7", 0, 0, false},
-		{"123_-1", 0, 0, false},
-		{"+5", 0, 0, false},
-		{"12a", 0, 0, false},
-		{"123_[1-3]", 0, 0, false},
-	}
-	for _, tc := range tests {
-		id, task, err := api.ParseJobRef(tc.in)
-		if (err == nil) != tc.ok || tc.ok && (id != tc.id || task != tc.task) {
-			t.Errorf("ParseJobRef(%q) = %d, %d, %v", tc.in, id, task, err)
-		}
-	}
-}
-
 func TestParseDependency(t *testing.T) {
 	tests := []struct {
 		in, canon string

@@ -93,14 +93,17 @@ func ParseDependency(s string) (Dependency, error) {
 				}
 				dj.Delay = time.Duration(m) * time.Minute
 			}
-			id, task, err := ParseJobRef(ref)
+			r, err := ParseJobRef(ref)
 			if err != nil {
 				return bad("%q is not a job ID or ARRAYID_TASK", clip(ref))
 			}
-			if kind == DepAfterCorr && task >= 0 {
+			if kind == DepAfterCorr && r.HasTask {
 				return bad("aftercorr names whole arrays, not tasks")
 			}
-			dj.ID, dj.Task = id, task
+			dj.ID, dj.Task = r.ID, -1
+			if r.HasTask {
+				dj.Task = r.Task
+			}
 			c.Jobs = append(c.Jobs, dj)
 			if total++; total > MaxDepJobs {
 				return bad("more than %d jobs", MaxDepJobs)

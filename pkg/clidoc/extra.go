@@ -117,7 +117,33 @@ node unless \-n or \-\-ntasks\-per\-node say.`},
 	},
 	"gqueue": {
 		"user": {Arg: "list"},
-		"jobs": {Arg: "list"},
+		"jobs": {Arg: "list", Text: `In any state: a job ID (for an array, every task of it), or
+.B 123_7
+for task 7 of array 123.`},
+		"format": {Arg: "format", Text: `Text with fields
+.BI % [ . | \- ][ width ] letter\fR.
+A width pads the value to that many characters, on the left with
+.B .
+(right\-justified), else on the right, and cuts longer values to their
+first
+.I width
+characters;
+.B %%
+is a percent sign. The title line uses the same layout. For example
+squeue's default:
+.BR "\(dq%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R\(dq" .
+See FIELDS.`},
+		"sort": {Arg: "list", Text: `Field letters (those of \-\-format), each optionally prefixed by
+.B \-
+for descending, e.g.
+.B \-t,P,i
+or squeue's default
+.BR P,t,\-p .
+Ties, and the default order, go by job ID and array task. States sort by
+life cycle (pending first).`},
+		"long": {Text: `After a line with the time:
+.BR "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R" .
+\-\-format and SQUEUE_FORMAT win over it.`},
 		"states": {Arg: "list", Text: `Names (PENDING, RUNNING, COMPLETED...) or codes (PD, R, CD...), any case,
 or
 .B all
@@ -147,7 +173,23 @@ any case), a number from 1 to 64.`},
 		"json":      {Text: `The nodes, their usage and the partitions.`},
 	},
 	"gacct": {
-		"jobs": {Arg: "list"},
+		"jobs": {Arg: "list", Text: `A job ID (for an array, every task of it), or
+.B 123_7
+for task 7 of array 123.`},
+		"endtime": {Arg: "time", Text: `Same forms as \-\-starttime: with \-\-starttime, the jobs that were
+in the system during that window.`},
+		"accounts": {Arg: "list"},
+		"format": {Arg: "list", Text: `A comma list of names in any case (a prefix that names one field will do:
+.B node
+is NodeList), each optionally followed by
+.BI % width
+(a negative width left\-justifies). Without \-\-parsable the columns have
+sacct's widths, a title line and a line of dashes; a longer value is cut and
+ends in
+.BR + .
+See FIELDS.`},
+		"allocations": {Text: `gacct prints no job step lines, so this changes nothing; it is accepted
+for sacct scripts.`},
 		"user": {Arg: "list"},
 		"starttime": {Arg: "time", Text: `The unit of
 .BI now\- N unit
