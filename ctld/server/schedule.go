@@ -25,7 +25,10 @@ func (s *Server) scheduleLoop(ctx context.Context) {
 		if !s.leading() {
 			continue
 		}
-		if err := s.schedulePass(); err != nil {
+		start := time.Now()
+		err := s.schedulePass()
+		s.obs.met.SchedulePass(time.Since(start), err)
+		if err != nil {
 			s.log.Error("scheduling pass", zap.Error(err))
 		}
 	}
@@ -37,7 +40,9 @@ func (s *Server) schedulePass() error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	plan := sched.Schedule(in)
+	s.obs.met.Plan(time.Since(t0), passStats(plan.Stats))
 	s.setPlan(&plan)
 	if len(plan.Preemptions) > 0 {
 		cmd := &fsm.PreemptCmd{}

@@ -37,6 +37,9 @@ type Options struct {
 	RaftLog io.Writer
 	// Now is the clock (default time.Now); tests may inject one.
 	Now func() time.Time
+	// Level is Log's level, which `gcontrol setdebug` changes (default:
+	// a level of its own, which changes nothing visible).
+	Level *zap.AtomicLevel
 }
 
 // Server is a running controller.
@@ -64,6 +67,8 @@ type Server struct {
 	lastSeen map[string]time.Time
 
 	userL, nodeL, remoteL net.Listener
+
+	obs observability // metrics and run-time log level (metrics.go)
 }
 
 // New opens the state (replaying the raft log) and prepares the listeners.
@@ -170,6 +175,11 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("write %s: %w", addrFile, err)
 		}
 	}
+	if err := s.initObservability(opts); err != nil {
+		s.closeListeners()
+		rn.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -251,7 +261,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
@@ -285,8 +295,11 @@ func (s *Server) apply(c *fsm.Command) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	f := s.raft.r.Apply(b, 30*time.Second)
-	if err := f.Error(); err != nil {
+	err = f.Error()
+	s.obs.met.RaftApply(string(c.Type), time.Since(start))
+	if err != nil {
 		return nil, fmt.Errorf("%w: commit %s: %v", api.ErrUnavailable, c.Type, err)
 	}
 	if err, ok := f.Response().(error); ok {
