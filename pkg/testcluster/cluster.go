@@ -65,6 +65,9 @@ type Options struct {
 	// ConfigureNode, when set, edits node i's (1-based) configuration
 	// (GPU models, features) before it starts.
 	ConfigureNode func(i int, c *config.Config)
+	// Metrics turns on every daemon's /metrics on 127.0.0.1:0 (see
+	// metrics.go for the addresses and scraping).
+	Metrics bool
 }
 
 // Cluster is a running test cluster.
@@ -102,6 +105,7 @@ type proc struct {
 	done    chan error
 	cmd     *exec.Cmd
 	rt      *daemon.Daemon
+	level   zap.AtomicLevel // an in-process node daemon's log level
 }
 
 // Start brings a cluster up and registers its teardown with t.Cleanup.
@@ -168,6 +172,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 	base.Node.GPUDiscovery = "config"
 	base.Node.Runc = filepath.Join(c.Bin, "runc")
 	base.Partitions = []config.PartitionConfig{{Name: "main", Default: true, MaxTime: "1-00:00:00", State: "UP"}}
+	if opts.Metrics {
+		base.Controller.MetricsListen, base.Node.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
+	}
 	if opts.Configure != nil {
 		opts.Configure(base)
 	}
@@ -325,7 +332,8 @@ func (c *Cluster) startNode(p *proc) {
 		c.spawn(p, filepath.Join(c.Bin, "gnoded"), "--config", p.cfgPath)
 		return
 	}
-	d, err := daemon.New(p.conf, c.Key, c.logger(p.name))
+	p.level = zap.NewAtomicLevel()
+	d, err := daemon.New(p.conf, c.Key, c.logger(p.name), daemon.WithLevel(&p.level))
 	if err != nil {
 		c.t.Fatalf("start node %s: %v", p.conf.Node.Name, err)
 	}
