@@ -41,6 +41,8 @@ heartbeat_interval = "2s"
 node_timeout = "20s"
 schedule_interval = "2s"
 kill_wait = "10s"
+# Prometheus /metrics on loopback only (unauthenticated: docs/SECURITY.md).
+metrics_listen = "127.0.0.1:16818"
 
 [auth]
 key_file = "cluster.key"
@@ -49,6 +51,7 @@ key_file = "cluster.key"
 state_dir = "node"
 cgroup_parent = "/gsched-dev"
 gpu_discovery = "auto"
+metrics_listen = "127.0.0.1:16819"
 
 [[partition]]
 name = "main"
@@ -97,6 +100,7 @@ start() {
   cat "$var/jobs/gsched-$id.out"
   echo "---"
   echo
+  echo "Metrics: curl -s http://127.0.0.1:16818/metrics (controller), :16819 (node); docs/METRICS.md"
   echo "The cluster stays up. To use it from this shell:"
   echo "  export GSCHED_CONF=$conf PATH=$bin:\$PATH"
   echo "Stop it with: make stop"

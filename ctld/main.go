@@ -64,7 +64,7 @@ func run(c *cli.Context) error {
 	if l := c.String("log-level"); l != "" {
 		level = l
 	}
-	log, _, err := logging.New(level)
+	log, lvl, err := logging.New(level)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func run(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.New(server.Options{Config: cfg, Key: key, Log: log.Named("ctld"), RaftLog: os.Stderr})
+	srv, err := server.New(server.Options{Config: cfg, Key: key, Log: log.Named("ctld"), RaftLog: os.Stderr, Level: &lvl})
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func run(c *cli.Context) error {
 	if l := c.String("log-level"); l != "" {
 		level = l
 	}
-	log, _, err := logging.New(level)
+	log, lvl, err := logging.New(level)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := daemon.New(cfg, key, log.Named("noded"))
+	d, err := daemon.New(cfg, key, log.Named("noded"), daemon.WithLevel(&lvl))
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (e *Env) Gcontrol(args []string) int {
 		helpFlag(false),
 	}
 	app := e.newApp("gcontrol", "show and change cluster state (scontrol)",
-		"show job|node|partition [NAME] | show hostnames [HOSTLIST] | update nodename=HOSTLIST state=drain|resume|down [reason=TEXT] | token [username=NAME] [lifespan=SECONDS] [host=HOST]",
+		"show job|node|partition [NAME] | show hostnames [HOSTLIST] | update nodename=HOSTLIST state=drain|resume|down [reason=TEXT] | token [username=NAME] [lifespan=SECONDS] [host=HOST] | setdebug LEVEL [all|controller|nodes]",
 		flags, e.gcontrolAction)
 	if len(args) > 1 {
 		args = append(args[:1:1], expandShortOptions(args[1:], flags, true)...)
@@ -54,6 +54,8 @@ func (e *Env) gcontrolAction(c *ucli.Context) error {
 		return e.gcontrolUpdate(c, args[1:])
 	case "token":
 		return e.gcontrolToken(c, args[1:])
+	case "setdebug":
+		return e.gcontrolSetdebug(c, args[1:])
 	}
 	return usagef("unknown command %q: use show, update or token", args[0])
 }

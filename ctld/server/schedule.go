@@ -26,7 +26,10 @@ func (s *Server) scheduleLoop(ctx context.Context) {
 		if !s.leading() {
 			continue
 		}
-		if err := s.schedulePass(); err != nil {
+		start := time.Now()
+		err := s.schedulePass()
+		s.obs.met.SchedulePass(time.Since(start), err)
+		if err != nil {
 			s.log.Error("scheduling pass", zap.Error(err))
 		}
 	}
@@ -51,7 +54,9 @@ func (s *Server) schedulePass() error {
 		}
 		s.Kick() // jobs depending on these may now resolve
 	}
+	t0 := time.Now()
 	plan := sched.Schedule(in)
+	s.obs.met.Plan(time.Since(t0), passStats(plan.Stats))
 	s.setPlan(&plan)
 	if len(plan.Preemptions) > 0 {
 		cmd := &fsm.PreemptCmd{}

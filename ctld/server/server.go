@@ -38,6 +38,9 @@ type Options struct {
 	RaftLog io.Writer
 	// Now is the clock (default time.Now); tests may inject one.
 	Now func() time.Time
+	// Level is Log's level, which `gcontrol setdebug` changes (default:
+	// a level of its own, which changes nothing visible).
+	Level *zap.AtomicLevel
 }
 
 // Server is a running controller.
@@ -68,6 +71,7 @@ type Server struct {
 	// forwardTLS is the client TLS configuration followers use to reach
 	// the leader (nil without TLS).
 	forwardTLS *tls.Config
+	obs        observability // metrics and run-time log level (metrics.go)
 }
 
 // useTLS puts the TCP listeners behind TLS: mutual for node daemons (and
@@ -204,6 +208,11 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("write %s: %w", addrFile, err)
 		}
 	}
+	if err := s.initObservability(opts); err != nil {
+		s.closeListeners()
+		rn.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -285,7 +294,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
@@ -319,8 +328,11 @@ func (s *Server) apply(c *fsm.Command) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	f := s.raft.r.Apply(b, 30*time.Second)
-	if err := f.Error(); err != nil {
+	err = f.Error()
+	s.obs.met.RaftApply(string(c.Type), time.Since(start))
+	if err != nil {
 		return nil, fmt.Errorf("%w: commit %s: %v", api.ErrUnavailable, c.Type, err)
 	}
 	if err, ok := f.Response().(error); ok {

@@ -208,7 +208,7 @@ func (s *Server) startStep(ctx context.Context, req *api.StepStartRequest) (any,
 	if st == nil {
 		return nil, conflict("job %d ended", j.ID)
 	}
-	s.log.Info("step started", zap.String("step", st.Key()), zap.Int("tasks", len(st.Tasks)), zap.String("user", p.User))
+	s.log.Info("step started", zap.Uint64("job", uint64(st.JobID)), zap.String("step", st.Key()), zap.Int("tasks", len(st.Tasks)), zap.String("user", p.User))
 	return st, nil
 }
 
@@ -277,7 +277,7 @@ func (s *Server) cancelStep(ctx context.Context, req *api.StepRef) (any, error) 
 	if _, err := s.apply(&fsm.Command{Type: fsm.CmdStepCancel, StepCancel: req}); err != nil {
 		return nil, err
 	}
-	s.log.Info("step cancelled", zap.String("step", st.Key()), zap.String("by", p.User))
+	s.log.Info("step cancelled", zap.Uint64("job", uint64(st.JobID)), zap.String("step", st.Key()), zap.String("by", p.User))
 	return s.store.Snapshot().Step(nil, req.JobID, req.Step), nil
 }
 

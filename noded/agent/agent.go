@@ -46,6 +46,11 @@ type Options struct {
 	// NCCLSocketIfname and NCCLIBHCA are passed to jobs (EnvOptions).
 	NCCLSocketIfname string
 	NCCLIBHCA        string
+	// Level is Log's level, set from the controller's sync answers when
+	// an operator changes it (nil: left alone). Launched, when set, sees
+	// each task start attempt (metrics).
+	Level    *zap.AtomicLevel
+	Launched func(kind string, d time.Duration, err error)
 }
 
 // Agent runs one node.
@@ -61,6 +66,7 @@ type Agent struct {
 	stepSynthetic map[string]api.StepReport
 	watching      map[string]bool
 	changed       chan struct{}
+	allocGPUs     map[int]bool // GPUs held by the node's jobs (observe.go)
 }
 
 // New returns an agent.
@@ -170,7 +176,7 @@ func (a *Agent) register(ctx context.Context) error {
 	if resp.HeartbeatMs > 0 {
 		a.opts.Heartbeat = time.Duration(resp.HeartbeatMs) * time.Millisecond
 	}
-	a.log.Info("registered with controller", zap.String("node", n.Name), zap.Duration("heartbeat", a.opts.Heartbeat))
+	a.log.Info("registered with controller", zap.Duration("heartbeat", a.opts.Heartbeat))
 	return nil
 }
 
@@ -211,6 +217,7 @@ func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
 	if resp.Reregister {
 		return true, nil
 	}
+	a.observe(&resp)
 	a.reconcile(ctx, &resp)
 	return false, nil
 }
@@ -334,11 +341,12 @@ func (a *Agent) forget(ctx context.Context, ref api.TaskRef) {
 	delete(a.delivered, tid)
 	a.mu.Unlock()
 	if err := a.opts.Runtime.Destroy(ctx, tid); err != nil && !errors.Is(err, runtime.ErrNotFound) {
-		a.log.Warn("destroy task", zap.String("task", tid), zap.Error(err))
+		a.log.Warn("destroy task", zap.Uint64("job", uint64(ref.JobID)), zap.String("task", tid), zap.Error(err))
 	}
 }
 
 func (a *Agent) start(ctx context.Context, j *api.Job) {
+	t0 := time.Now()
 	spec, err := TaskSpec(j, &a.opts.Node, a.opts.PidsLimit, a.opts.KillGrace, a.envOptions())
 	if err == nil {
 		err = a.opts.Runtime.Start(ctx, spec)
@@ -346,6 +354,7 @@ func (a *Agent) start(ctx context.Context, j *api.Job) {
 			return
 		}
 	}
+	a.launched("job", t0, err)
 	if err != nil {
 		a.log.Error("start job", zap.Uint64("job", uint64(j.ID)), zap.Error(err))
 		a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, ExitCode: 1, Error: oneLine(err.Error()), EndTime: time.Now()})

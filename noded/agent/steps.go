@@ -164,7 +164,7 @@ func (a *Agent) forgetStep(ctx context.Context, id string) {
 	delete(a.killing, id)
 	a.mu.Unlock()
 	if err := a.opts.Runtime.Destroy(ctx, id); err != nil && !errors.Is(err, runtime.ErrNotFound) {
-		a.log.Warn("destroy step task", zap.String("task", id), zap.Error(err))
+		a.log.Warn("destroy step task", taskJob(id), zap.String("task", id), zap.Error(err))
 	}
 }
 
@@ -175,6 +175,7 @@ func (a *Agent) envOptions() EnvOptions {
 
 func (a *Agent) startStep(ctx context.Context, j *api.Job, st *api.Step, tk *api.StepTask) {
 	id := StepTaskID(st.JobID, st.ID, tk.Rank)
+	t0 := time.Now()
 	spec, err := StepTaskSpec(j, st, tk, &a.opts.Node, a.opts.KillGrace, a.envOptions())
 	if err == nil {
 		err = a.opts.Runtime.Start(ctx, spec)
@@ -182,12 +183,13 @@ func (a *Agent) startStep(ctx context.Context, j *api.Job, st *api.Step, tk *api
 			return
 		}
 	}
+	a.launched("step", t0, err)
 	if err != nil {
-		a.log.Error("start step task", zap.String("task", id), zap.Error(err))
+		a.log.Error("start step task", zap.Uint64("job", uint64(st.JobID)), zap.String("task", id), zap.Error(err))
 		a.stepReport(id, api.StepReport{JobID: st.JobID, Step: st.ID, Rank: tk.Rank, ExitCode: 1, Error: oneLine(err.Error())})
 		return
 	}
-	a.log.Info("step task started", zap.String("task", id), zap.Ints("gpus", tk.GPUs))
+	a.log.Info("step task started", zap.Uint64("job", uint64(st.JobID)), zap.String("task", id), zap.Ints("gpus", tk.GPUs))
 	a.mu.Lock()
 	a.watch(id)
 	a.mu.Unlock()

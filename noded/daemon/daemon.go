@@ -38,14 +38,23 @@ type Daemon struct {
 	Node    api.Node
 	Runtime *runc.Runtime
 	client  *rpc.Failover
+	obs     *observability
+	log     *zap.Logger
 }
 
-// New discovers resources and prepares the runtime and agent.
-func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
+// New discovers resources and prepares the runtime, the agent and the
+// metrics endpoint (node.metrics_listen).
+func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daemon, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	node, warnings, err := Describe(cfg)
 	if err != nil {
 		return nil, err
 	}
+	// Every line of this daemon concerns its node.
+	log = log.With(zap.String("node", node.Name))
 	for _, w := range warnings {
 		log.Warn("node description incomplete", zap.String("detail", w))
 	}
@@ -91,7 +100,13 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("controller.address is empty")
 	}
 	client := rpc.NewFailover(clients, true)
-	a := agent.New(agent.Options{
+	var a *agent.Agent
+	obs, err := newObservability(cfg, &node, func() *agent.Agent { return a }, log)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	a = agent.New(agent.Options{
 		Node: node, Controller: client, Runtime: rt, Log: log.Named("agent"),
 		Heartbeat:   cfg.Controller.HeartbeatInterval.Duration,
 		KillGrace:   cfg.Controller.KillWait.Duration,
@@ -101,16 +116,23 @@ func New(cfg *config.Config, key []byte, log *zap.Logger) (*Daemon, error) {
 
 		NCCLSocketIfname: cfg.Node.NCCLSocketIfname,
 		NCCLIBHCA:        cfg.Node.NCCLIBHCA,
+		Level:            o.level,
+		Launched:         obs.met.Launch,
 	})
-	log.Info("node described", zap.String("node", node.Name), zap.Int("cpus", node.CPUs),
+	log.Info("node described", zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),
 		zap.String("gpu_source", node.GPUSource), zap.String("runc", runcPath), zap.Bool("seccomp", rt.Seccomp()))
-	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client}, nil
+	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client, obs: obs, log: log}, nil
 }
 
-// Run runs the agent until ctx is done.
+// Run runs the agent (and the metrics endpoint) until ctx is done.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.client.Close()
+	defer d.obs.close()
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); d.obs.serve(ctx, d.log) }()
+	defer func() { cancel(); <-done }()
 	return d.Agent.Run(ctx)
 }
 

@@ -209,6 +209,9 @@ type SyncResponse struct {
 	// Reregister asks the node to register again (the controller does not
 	// know it, or knows it as DOWN).
 	Reregister bool `json:"reregister,omitempty"`
+	// LogLevel, when set, is the log level an operator asked node daemons
+	// to use (gcontrol setdebug).
+	LogLevel string `json:"log_level,omitempty"`
 }
 
 // NodeUpdateRequest changes nodes' states (operators only): "DRAIN" (no new

@@ -109,6 +109,9 @@ type ControllerConfig struct {
 	RaftListen string `toml:"raft_listen"`
 	// Peers lists every controller of the set, this one included.
 	Peers []PeerConfig `toml:"peer"`
+	// MetricsListen is the TCP address of the controller's Prometheus
+	// /metrics endpoint ("" = off; unauthenticated, see docs/SECURITY.md).
+	MetricsListen string `toml:"metrics_listen"`
 }
 
 // PeerConfig is one controller of an HA set, as the others reach it.
@@ -193,6 +196,9 @@ type NodeConfig struct {
 	// as NCCL_SOCKET_IFNAME and NCCL_IB_HCA.
 	NCCLSocketIfname string `toml:"nccl_socket_ifname"`
 	NCCLIBHCA        string `toml:"nccl_ib_hca"`
+	// MetricsListen is the TCP address of the node daemon's Prometheus
+	// /metrics endpoint ("" = off; unauthenticated, see docs/SECURITY.md).
+	MetricsListen string `toml:"metrics_listen"`
 }
 
 // GPUConfig declares one GPU.
@@ -455,6 +461,7 @@ func (c *Config) Validate() error {
 	if _, err := topology.NewNetwork(c.Switches); err != nil {
 		bad("switch: %v", err)
 	}
+	errs = append(errs, c.validateMetrics()...)
 	if c.Node.CgroupParent == "" || !strings.HasPrefix(c.Node.CgroupParent, "/") {
 		bad("node.cgroup_parent must be an absolute cgroup path")
 	}

@@ -19,6 +19,7 @@ type Store struct {
 	mu      sync.RWMutex
 	db      *memdb.MemDB
 	abandon chan struct{}
+	hook    jobHook
 }
 
 // New returns an empty store.
@@ -45,10 +46,12 @@ func (s *Store) Write(fn func(*Txn) error) error {
 	s.mu.RUnlock()
 	txn := db.Txn(true)
 	defer txn.Abort()
+	committed := s.hook.track(txn)
 	if err := fn(&Txn{txn: txn}); err != nil {
 		return err
 	}
 	txn.Commit()
+	committed()
 	return nil
 }
 

@@ -70,6 +70,9 @@ type Options struct {
 	// ConfigureNode, when set, edits node i's (1-based) configuration
 	// (GPU models, features) before it starts.
 	ConfigureNode func(i int, c *config.Config)
+	// Metrics turns on every daemon's /metrics on 127.0.0.1:0 (see
+	// metrics.go for the addresses and scraping).
+	Metrics bool
 }
 
 // Cluster is a running test cluster.
@@ -109,6 +112,7 @@ type proc struct {
 	done    chan error
 	cmd     *exec.Cmd
 	rt      *daemon.Daemon
+	level   zap.AtomicLevel // an in-process node daemon's log level
 }
 
 // Start brings a cluster up and registers its teardown with t.Cleanup.
@@ -179,6 +183,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 		c.CA = rpctest.NewCA(t, dir, "cluster")
 		base.TLS.CA = c.CA.File
 		base.TLS.Cert, base.TLS.Key = c.CA.Issue(t, "ctld")
+	}
+	if opts.Metrics {
+		base.Controller.MetricsListen, base.Node.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
 	}
 	if opts.Configure != nil {
 		opts.Configure(base)
@@ -340,7 +347,8 @@ func (c *Cluster) startNode(p *proc) {
 		c.spawn(p, filepath.Join(c.Bin, "gnoded"), "--config", p.cfgPath)
 		return
 	}
-	d, err := daemon.New(p.conf, c.Key, c.logger(p.name))
+	p.level = zap.NewAtomicLevel()
+	d, err := daemon.New(p.conf, c.Key, c.logger(p.name), daemon.WithLevel(&p.level))
 	if err != nil {
 		c.t.Fatalf("start node %s: %v", p.conf.Node.Name, err)
 	}

@@ -214,7 +214,7 @@ func (r *Runtime) Start(ctx context.Context, spec runtime.TaskSpec) error {
 		start = r.startExec
 	}
 	if err := start(ctx, spec, dir); err != nil {
-		r.log.Warn("task failed to start", zap.String("task", spec.ID), zap.Error(err))
+		r.log.Warn("task failed to start", zap.Uint64("job", spec.JobID), zap.String("task", spec.ID), zap.Error(err))
 		st := runtime.Status{
 			ID: spec.ID, JobID: spec.JobID, ExitCode: failExitCode,
 			Error: err.Error(), FinishedAt: time.Now(),
@@ -486,12 +486,12 @@ func (r *Runtime) orphan(ctx context.Context, spec runtime.TaskSpec) (runtime.St
 		st.OOMKilled = n > 0
 	}
 	if err := r.runc(ctx, "delete", "--force", spec.ID); err != nil {
-		r.log.Debug("runc delete of orphan", zap.String("task", spec.ID), zap.Error(err))
+		r.log.Debug("runc delete of orphan", zap.Uint64("job", spec.JobID), zap.String("task", spec.ID), zap.Error(err))
 	}
 	if err := writeJSONAtomic(filepath.Join(dir, statusFile), st); err != nil {
 		return st, fmt.Errorf("status %s: %w", spec.ID, err)
 	}
-	r.log.Warn("task lost its supervisor", zap.String("task", spec.ID))
+	r.log.Warn("task lost its supervisor", zap.Uint64("job", spec.JobID), zap.String("task", spec.ID))
 	return st, nil
 }
 
