@@ -70,6 +70,8 @@ type SubmitOptions struct {
 	Dependency       string
 	KillOnInvalidDep string
 	Begin            string
+	MemPerCPU        string
+	Comment          string
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -97,7 +99,7 @@ func stringFlag(name, alias, usage string) ucli.Flag {
 
 func gsubFlags() []ucli.Flag {
 	s := stringFlag
-	return []ucli.Flag{
+	return append([]ucli.Flag{
 		s("job-name", "J", "job name (default: the script's file name)"),
 		s("partition", "p", "partition to run in (default: the default partition)"),
 		s("nodes", "N", "number of nodes (default: 1, or as many as --gpus needs)"),
@@ -136,11 +138,11 @@ func gsubFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "no-requeue", Usage: "end the job NODE_FAIL if a node fails instead of requeueing it"},
 		configFlag(),
 		helpFlag(true),
-	}
+	}, compatFlags()...)
 }
 
 // Options that may only appear on the command line.
-var cliOnly = map[string]bool{"wrap": true, "config": true, "help": true, "parsable": true, "wait": true}
+var cliOnly = map[string]bool{"wrap": true, "config": true, "help": true, "parsable": true, "wait": true, "print-spec": true}
 
 // Gsub runs gsub.
 func (e *Env) Gsub(args []string) int {
@@ -179,13 +181,19 @@ func (e *Env) gsubAction(c *ucli.Context) error {
 			return err
 		}
 	}
-	opts, err := e.mergeOptions(c, in)
+	opts, warnings, err := e.mergeOptions(c, in)
 	if err != nil {
 		return err
 	}
 	spec, err := BuildSpec(opts, in)
 	if err != nil {
 		return &usageError{err}
+	}
+	if c.Bool("print-spec") {
+		return printSpec(e.Stdout, spec, warnings)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(e.Stderr, "gsub: warning: %s\n", w)
 	}
 	cl, err := e.connect(c)
 	if err != nil {
@@ -215,20 +223,24 @@ func (e *Env) gsubAction(c *ucli.Context) error {
 
 // mergeOptions parses the script's directives with gsub's flags and lays
 // the command line over them.
-func (e *Env) mergeOptions(c *ucli.Context, in SubmitInput) (SubmitOptions, error) {
+func (e *Env) mergeOptions(c *ucli.Context, in SubmitInput) (SubmitOptions, []string, error) {
 	ctxs := []*ucli.Context{c}
 	d, err := batch.ParseDirectives(in.Script)
 	if err != nil {
-		return SubmitOptions{}, &usageError{err}
+		return SubmitOptions{}, nil, &usageError{err}
 	}
 	if len(d.Args) > 0 {
 		dc, err := parseDirectiveArgs(d)
 		if err != nil {
-			return SubmitOptions{}, err
+			return SubmitOptions{}, nil, err
 		}
 		ctxs = append(ctxs, dc)
 	}
-	return MergeOptions(ctxs...), nil
+	warnings, err := compatWarnings(ctxs)
+	if err != nil {
+		return SubmitOptions{}, nil, &usageError{err}
+	}
+	return MergeOptions(ctxs...), warnings, nil
 }
 
 // parseDirectiveArgs parses directive options with gsub's own flags.
@@ -316,6 +328,8 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.Dependency = str("dependency")
 	o.KillOnInvalidDep = str("kill-on-invalid-dep")
 	o.Begin = str("begin")
+	o.MemPerCPU = str("mem-per-cpu")
+	o.Comment = str("comment")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
@@ -441,6 +455,10 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		}
 		spec.MemBytes = per * int64(n)
 	}
+	if err := memPerCPU(o, &spec, units.ParseMemory); err != nil {
+		return spec, err
+	}
+	spec.Comment = o.Comment
 	if o.Time != "" {
 		secs, unlimited, err := units.ParseTimeLimit(o.Time)
 		if err != nil {

@@ -106,6 +106,7 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 		{"output", spec.Output, maxPathLen}, {"error", spec.Error, maxPathLen},
 		{"submit host", spec.SubmitHost, maxNameLen}, {"account", spec.Account, maxNameLen},
 		{"qos", spec.QOS, maxNameLen}, {"gpu type", spec.GPUType, maxNameLen}, {"constraint", spec.Constraint, maxPathLen},
+		{"comment", spec.Comment, maxPathLen},
 	} {
 		if err := checkLine(c.what, c.v, c.max); err != nil {
 			return nil, err

@@ -190,6 +190,8 @@ type JobSpec struct {
 	KillOnInvalidDep bool `json:"kill_on_invalid_dep,omitempty"`
 	// Begin (--begin) keeps the job pending until this time.
 	Begin time.Time `json:"begin,omitempty"`
+	// Comment (--comment) is kept with the job for the user.
+	Comment string `json:"comment,omitempty"`
 }
 
 // NodeCount is Nodes, at least 1.

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gsched/gsched/pkg/api"
+)
+
+// sbatch options gsched accepts without an equivalent: each is taken so
+// that existing scripts run, and gsub says on standard error what it does
+// instead. None of them changes where or whether the job runs.
+var noEquivalent = map[string]string{
+	"mail-type":   "gsched sends no mail yet; watch the job with gqueue or gsub --wait",
+	"mail-user":   "gsched sends no mail yet; watch the job with gqueue or gsub --wait",
+	"hint":        "gsched places tasks itself (NUMA-aware for GPUs); the hint is ignored",
+	"gpu-bind":    "each task sees its own GPUs with --gpus-per-task (CUDA_VISIBLE_DEVICES); other bindings are ignored",
+	"signal":      "gsched sends no early warning signal: at its time limit a job gets SIGTERM, then SIGKILL after the controller's kill_wait",
+	"deadline":    "gsched does not remove jobs that cannot end by a deadline; the job may still start later",
+	"comment":     "",
+	"mem-per-cpu": "",
+}
+
+// refused are sbatch options whose meaning gsched cannot honour and whose
+// silent loss would run the job somewhere it must not run.
+var refused = map[string]string{
+	"reservation": "gsched has no advance reservations: remove --reservation (or run in a partition set aside for it)",
+	"nodelist":    "gsched does not place batch jobs on named nodes yet: give the nodes a feature and use --constraint",
+	"exclude":     "gsched does not exclude named nodes yet: drain the node (gcontrol update) or use --constraint",
+	"test-only":   "gsched cannot yet predict a start without submitting: use --print-spec to check the options, gsub --hold and gqueue --start",
+}
+
+// compatFlags are gsub's flags for these options and --print-spec.
+func compatFlags() []ucli.Flag {
+	s := stringFlag
+	return []ucli.Flag{
+		s("mem-per-cpu", "", "memory per allocated CPU (instead of --mem): a size as for --mem"),
+		s("comment", "", "a comment kept with the job (gacct Comment)"),
+		s("mail-type", "", "accepted for sbatch scripts; gsched sends no mail yet (warning)"),
+		s("mail-user", "", "accepted for sbatch scripts; gsched sends no mail yet (warning)"),
+		s("hint", "", "accepted for sbatch scripts; ignored with a warning"),
+		s("gpu-bind", "", "accepted for sbatch scripts; use --gpus-per-task for per-task GPUs (warning)"),
+		s("signal", "", "accepted for sbatch scripts; no early signal is sent (warning)"),
+		s("deadline", "", "accepted for sbatch scripts; not enforced (warning)"),
+		s("reservation", "", "refused: gsched has no advance reservations"),
+		s("nodelist", "w", "refused for batch jobs (not yet supported): use --constraint"),
+		s("exclude", "x", "refused (not yet supported): use --constraint"),
+		&ucli.BoolFlag{Name: "test-only", Usage: "refused (not yet supported): use --print-spec"},
+		&ucli.BoolFlag{Name: "print-spec", Usage: "print the job specification gsub would submit, as JSON, without contacting the controller"},
+	}
+}
+
+// compatWarnings checks the options without an equivalent: the warnings
+// to print, or an error for an option gsched must refuse.
+func compatWarnings(ctxs []*ucli.Context) ([]string, error) {
+	var warn []string
+	for _, name := range sortedKeys(noEquivalent) {
+		if noEquivalent[name] == "" {
+			continue
+		}
+		for _, c := range ctxs {
+			if c.IsSet(name) {
+				warn = append(warn, fmt.Sprintf("--%s=%s: %s", name, truncateText(c.String(name), 40), noEquivalent[name]))
+				break
+			}
+		}
+	}
+	for name, why := range refused {
+		for _, c := range ctxs {
+			if c.IsSet(name) {
+				return nil, fmt.Errorf("--%s: %s", name, why)
+			}
+		}
+	}
+	return warn, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// PrintedSpec is what gsub --print-spec writes: the spec without the
+// script's text, and the array and dependency as parsed.
+type PrintedSpec struct {
+	Spec        api.JobSpec     `json:"spec"`
+	ScriptBytes int             `json:"script_bytes"`
+	Array       *PrintedArray   `json:"array,omitempty"`
+	Dependency  *api.Dependency `json:"dependency,omitempty"`
+	Warnings    []string        `json:"warnings,omitempty"`
+	// Notes say what zero values mean.
+	Notes []string `json:"notes"`
+}
+
+// PrintedArray describes a parsed --array.
+type PrintedArray struct {
+	Tasks    int    `json:"tasks"`
+	First    int    `json:"first"`
+	Last     int    `json:"last"`
+	Throttle int    `json:"throttle,omitempty"`
+	Indices  string `json:"indices"`
+}
+
+// printSpec writes spec as gsub --print-spec does.
+func printSpec(w io.Writer, spec api.JobSpec, warnings []string) error {
+	out := PrintedSpec{Spec: spec, ScriptBytes: len(spec.Script), Warnings: warnings,
+		Notes: []string{
+			"time_limit_s 0: the partition's default; -1: UNLIMITED",
+			"mem_bytes 0: the controller's default (per CPU)",
+			"nodes 0: 1, or as many nodes as the GPUs need",
+		}}
+	out.Spec.Script = ""
+	if spec.Array != "" {
+		a, err := api.ParseArray(spec.Array, 0)
+		if err != nil {
+			return err
+		}
+		out.Array = &PrintedArray{Tasks: len(a.Tasks), First: a.Tasks[0], Last: a.Tasks[len(a.Tasks)-1],
+			Throttle: a.Throttle, Indices: api.FormatIndices(a.Tasks)}
+	}
+	if spec.Dependency != "" {
+		d, err := api.ParseDependency(spec.Dependency)
+		if err != nil {
+			return err
+		}
+		out.Dependency = &d
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// memPerCPU applies --mem-per-cpu once the CPUs per node are known.
+func memPerCPU(o SubmitOptions, spec *api.JobSpec, parse func(string) (int64, error)) error {
+	if o.MemPerCPU == "" {
+		return nil
+	}
+	if o.Mem != "" || o.MemPerGPU != "" {
+		return fmt.Errorf("use only one of --mem, --mem-per-cpu and --mem-per-gpu")
+	}
+	per, err := parse(o.MemPerCPU)
+	if err != nil {
+		return fmt.Errorf("--mem-per-cpu: %w", err)
+	}
+	cpus := int64(spec.CPUsOnNode())
+	if per > 0 && cpus > (1<<50)/per {
+		return fmt.Errorf("--mem-per-cpu: %s per CPU for %d CPUs is too much memory", strings.TrimSpace(o.MemPerCPU), cpus)
+	}
+	spec.MemBytes = per * cpus
+	return nil
+}

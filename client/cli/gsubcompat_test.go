@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gsched/gsched/pkg/api"
+)
+
+// --print-spec prints what gsub would submit, parsed, without contacting
+// the controller (the socket here does not exist).
+func TestGsubPrintSpec(t *testing.T) {
+	te := newTestEnv(t, "/nonexistent/ctld.sock")
+	script := te.writeScript(t, "train.sh", "#!/bin/bash\n#SBATCH --array=0-99:4%8 -t 48:00:00 --gpus=h100:4 -N2\n"+
+		"#SBATCH --dependency=afterok:12?afterany:13_2 --mem-per-cpu=2G -c 4 -o %A_%a.out\n#SBATCH --mail-type=END --comment=sweep\necho\n")
+	if code := te.Gsub([]string{"gsub", "--print-spec", script}); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, te.stderr)
+	}
+	var got PrintedSpec
+	if err := json.Unmarshal(te.stdout.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, te.stdout)
+	}
+	s := got.Spec
+	if s.TimeLimit != 48*3600 || s.GPUs != 4 || s.GPUType != "h100" || s.Nodes != 2 || s.CPUsPerTask != 4 ||
+		s.MemBytes != 2<<30*4 || s.Output != "%A_%a.out" || s.Comment != "sweep" || s.Script != "" {
+		t.Fatalf("spec %+v", s)
+	}
+	if a := got.Array; a == nil || a.Tasks != 25 || a.First != 0 || a.Last != 96 || a.Throttle != 8 {
+		t.Fatalf("array %+v", got.Array)
+	}
+	if d := got.Dependency; d == nil || !d.Any || len(d.Conds) != 2 || d.Conds[1].Jobs[0].Task != 2 {
+		t.Fatalf("dependency %+v", got.Dependency)
+	}
+	if got.ScriptBytes == 0 || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "--mail-type=END: gsched sends no mail") {
+		t.Fatalf("script bytes %d, warnings %q", got.ScriptBytes, got.Warnings)
+	}
+}
+
+// Options without an equivalent warn and submit; --reservation refuses;
+// a directive gsub cannot accept fails --print-spec with one line.
+func TestGsubCompatOptions(t *testing.T) {
+	fs := newFakeServer(t)
+	fs.answer(api.PathSubmit, api.SubmitResponse{JobID: 9})
+	te := newTestEnv(t, fs.sock)
+	if code := te.Gsub([]string{"gsub", "--hint=nomultithread", "--signal=B:USR1@60", "--gpu-bind=closest", "--deadline=now+1hour", "--wrap", "true"}); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, te.stderr)
+	}
+	for _, w := range []string{"--hint=nomultithread", "--signal=B:USR1@60", "--gpu-bind=closest", "--deadline=now+1hour"} {
+		if !strings.Contains(te.stderr.String(), "gsub: warning: "+w+": ") {
+			t.Errorf("no warning for %s in %q", w, te.stderr)
+		}
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gsub", "--reservation=maint", "--wrap", "true"}, "no advance reservations"},
+		{[]string{"gsub", "-w", "n1", "--wrap", "true"}, "--nodelist: gsched does not place"},
+		{[]string{"gsub", "--test-only", "--wrap", "true"}, "--test-only: gsched cannot yet"},
+		{[]string{"gsub", "--mem=1G", "--mem-per-cpu=1G", "--wrap", "true"}, "only one of --mem, --mem-per-cpu"},
+		{[]string{"gsub", "--print-spec", "--array=5-1", "--wrap", "true"}, "ends before it starts"},
+		{[]string{"gsub", "--print-spec", "--dependency=afterok:x", "--wrap", "true"}, "not a job ID"},
+		{[]string{"gsub", "--kill-on-invalid-dep=maybe", "--wrap", "true"}, "use yes or no"},
+		{[]string{"gsub", "--begin=someday", "--wrap", "true"}, "invalid --begin"},
+	}
+	for _, tc := range tests {
+		te := newTestEnv(t, fs.sock)
+		code := te.Gsub(tc.args)
+		first, _, _ := strings.Cut(te.stderr.String(), "\n")
+		if code != ExitUsage || !strings.HasPrefix(first, "gsub: error: ") || !strings.Contains(first, tc.want) {
+			t.Errorf("%v: exit %d stderr %q, want exit %d and a first line with %q", tc.args, code, te.stderr, ExitUsage, tc.want)
+		}
+	}
+	if n := fs.count(api.PathSubmit); n != 1 {
+		t.Fatalf("%d submissions reached the controller, want 1 (the warned one)", n)
+	}
+}
