@@ -93,7 +93,7 @@ func TestBashCompletion(t *testing.T) {
 		want  []string
 	}{
 		{[]string{"gsub", "--gpus"}, []string{"--gpus", "--gpus-per-node", "--gpus-per-task"}},
-		{[]string{"gsub", "--gp"}, []string{"--gpu-mem", "--gpus", "--gpus-per-node", "--gpus-per-task"}},
+		{[]string{"gsub", "--gp"}, []string{"--gpu-bind", "--gpu-mem", "--gpus", "--gpus-per-node", "--gpus-per-task"}},
 		{[]string{"gsub", "-J", "x", "--no-r"}, []string{"--no-requeue"}},
 		{[]string{"/usr/local/bin/gsub", "--wa"}, []string{"--wait"}},
 		{[]string{"gsub", "--open-mode", "=", ""}, []string{"append", "truncate"}},
