@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -58,7 +60,7 @@ func compatFlags() []ucli.Flag {
 // to print, or an error for an option gsched must refuse.
 func compatWarnings(ctxs []*ucli.Context) ([]string, error) {
 	var warn []string
-	for _, name := range sortedKeys(noEquivalent) {
+	for _, name := range slices.Sorted(maps.Keys(noEquivalent)) {
 		if noEquivalent[name] == "" {
 			continue
 		}
@@ -77,19 +79,6 @@ func compatWarnings(ctxs []*ucli.Context) ([]string, error) {
 		}
 	}
 	return warn, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // PrintedSpec is what gsub --print-spec writes: the spec without the
