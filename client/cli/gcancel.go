@@ -81,35 +81,18 @@ func BuildCancelRequest(o CancelOptions) (api.CancelRequest, error) {
 	return r, nil
 }
 
-// ParseCancelRefs parses job references as scancel takes them, in
-// arguments and comma lists: "123" (a job, or a whole job array),
-// "123_7" (one task) and "123_[1-3,7]" (some tasks of array 123).
+// ParseCancelRefs splits the references ParseJobRefs reads into whole
+// jobs (an array's ID stands for all its tasks) and single array tasks.
 func ParseCancelRefs(items []string) (ids []api.JobID, tasks []api.ArrayTaskRef, err error) {
-	for _, item := range items {
-		for _, s := range splitOutsideBrackets(item) {
-			if head, list, ok := strings.Cut(s, "_["); ok {
-				r, err := api.ParseJobRef(head)
-				if err != nil || r.HasTask || !strings.HasSuffix(list, "]") {
-					return nil, nil, fmt.Errorf("invalid job id %q: use ID, ID_TASK or ID_[TASKS]", s)
-				}
-				a, err := api.ParseArray(strings.TrimSuffix(list, "]"), 0)
-				if err != nil || a.Throttle > 0 {
-					return nil, nil, fmt.Errorf("invalid task list in %q: use ID_[1-3,7]", s)
-				}
-				for _, k := range a.Tasks {
-					tasks = append(tasks, api.ArrayTaskRef{Array: r.ID, Task: k})
-				}
-				continue
-			}
-			r, err := api.ParseJobRef(s)
-			if err != nil {
-				return nil, nil, fmt.Errorf("invalid job id %q: use ID, ID_TASK or ID_[TASKS]", s)
-			}
-			if r.HasTask {
-				tasks = append(tasks, api.ArrayTaskRef{Array: r.ID, Task: r.Task})
-			} else {
-				ids = append(ids, r.ID)
-			}
+	refs, err := ParseJobRefs(items)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range refs {
+		if r.HasTask {
+			tasks = append(tasks, api.ArrayTaskRef{Array: r.ID, Task: r.Task})
+		} else {
+			ids = append(ids, r.ID)
 		}
 	}
 	return ids, tasks, nil

@@ -455,7 +455,7 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		}
 		spec.MemBytes = per * int64(n)
 	}
-	if err := memPerCPU(o, &spec, units.ParseMemory); err != nil {
+	if err := memPerCPU(o, &spec); err != nil {
 		return spec, err
 	}
 	spec.Comment = o.Comment

@@ -11,6 +11,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/units"
 )
 
 // sbatch options gsched accepts without an equivalent: each is taken so
@@ -66,7 +67,7 @@ func compatWarnings(ctxs []*ucli.Context) ([]string, error) {
 		}
 		for _, c := range ctxs {
 			if c.IsSet(name) {
-				warn = append(warn, fmt.Sprintf("--%s=%s: %s", name, truncateText(c.String(name), 40), noEquivalent[name]))
+				warn = append(warn, fmt.Sprintf("--%s=%s: %s", name, cutRunes(c.String(name), 40), noEquivalent[name]))
 				break
 			}
 		}
@@ -132,14 +133,14 @@ func printSpec(w io.Writer, spec api.JobSpec, warnings []string) error {
 }
 
 // memPerCPU applies --mem-per-cpu once the CPUs per node are known.
-func memPerCPU(o SubmitOptions, spec *api.JobSpec, parse func(string) (int64, error)) error {
+func memPerCPU(o SubmitOptions, spec *api.JobSpec) error {
 	if o.MemPerCPU == "" {
 		return nil
 	}
 	if o.Mem != "" || o.MemPerGPU != "" {
 		return fmt.Errorf("use only one of --mem, --mem-per-cpu and --mem-per-gpu")
 	}
-	per, err := parse(o.MemPerCPU)
+	per, err := units.ParseMemory(o.MemPerCPU)
 	if err != nil {
 		return fmt.Errorf("--mem-per-cpu: %w", err)
 	}

@@ -5,17 +5,33 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
 )
 
-// ParseJobRefs parses gqueue/gacct -j: a comma list of job IDs, each "123"
-// (the job, or every task of array 123) or "123_7" (task 7 of array 123).
+// ParseJobRefs parses job references as squeue -j and scancel take them,
+// in arguments and comma lists: "123" (the job, or every task of array
+// 123), "123_7" (task 7 of array 123) and "123_[1-3,7]" (those tasks).
 func ParseJobRefs(items []string) ([]api.JobRef, error) {
 	var refs []api.JobRef
 	for _, item := range items {
-		for _, s := range SplitList(item) {
+		for _, s := range splitOutsideBrackets(item) {
+			if head, list, ok := strings.Cut(s, "_["); ok {
+				r, err := api.ParseJobRef(head)
+				if err != nil || r.HasTask || !strings.HasSuffix(list, "]") {
+					return nil, fmt.Errorf("invalid job id %s (use 123, 123_7 or 123_[1-3,7])", shortQuote(s))
+				}
+				a, err := api.ParseArray(strings.TrimSuffix(list, "]"), 0)
+				if err != nil || a.Throttle > 0 {
+					return nil, fmt.Errorf("invalid task list in %s (use 123_[1-3,7])", shortQuote(s))
+				}
+				for _, k := range a.Tasks {
+					refs = append(refs, api.JobRef{ID: r.ID, Task: k, HasTask: true})
+				}
+				continue
+			}
 			r, err := api.ParseJobRef(s)
 			if err != nil {
 				return nil, fmt.Errorf("invalid job id %s (use 123, or 123_7 for task 7 of array 123)", shortQuote(s))
@@ -67,7 +83,7 @@ func listJobs(ctx context.Context, cl Caller, f api.JobFilter, refs []api.JobRef
 	for i := range list.Jobs {
 		j := &list.Jobs[i]
 		seen[j.ID] = true
-		if j.IsArrayTask() && j.ArrayJobID == j.ID {
+		if j.IsArrayHead() {
 			heads[j.ID] = j
 		}
 	}
@@ -83,7 +99,7 @@ func listJobs(ctx context.Context, cl Caller, f api.JobFilter, refs []api.JobRef
 			return list, err
 		}
 		for i := range more.Jobs {
-			if j := &more.Jobs[i]; j.IsArrayTask() && j.ArrayJobID == j.ID && slices.Contains(missing, j.ID) {
+			if j := &more.Jobs[i]; j.IsArrayHead() && slices.Contains(missing, j.ID) {
 				heads[j.ID] = j
 			}
 		}

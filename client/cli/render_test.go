@@ -60,7 +60,12 @@ func TestBuildJobFilter(t *testing.T) {
 		{name: "array task", opts: QueueOptions{Jobs: "12_3,12"}, wantRefs: []api.JobRef{{ID: 12, Task: 3, HasTask: true}, {ID: 12}}},
 		{name: "bad state", opts: QueueOptions{States: "SLEEPING"}, errSub: "unknown job state"},
 		{name: "bad id", opts: QueueOptions{Jobs: "12_x"}, errSub: "invalid job id"},
-		{name: "bad id range", opts: QueueOptions{Jobs: "12_[1-3]"}, errSub: "invalid job id"},
+		// squeue's task ranges: 12_[1-3] names three tasks.
+		{name: "task range", opts: QueueOptions{Jobs: "12_[1,3-4],7"}, wantRefs: []api.JobRef{
+			{ID: 12, Task: 1, HasTask: true}, {ID: 12, Task: 3, HasTask: true}, {ID: 12, Task: 4, HasTask: true}, {ID: 7}}},
+		{name: "bad id range", opts: QueueOptions{Jobs: "12_[1-3"}, errSub: "invalid job id"},
+		{name: "bad task list", opts: QueueOptions{Jobs: "12_[3-1]"}, errSub: "invalid task list"},
+		{name: "range of a task", opts: QueueOptions{Jobs: "12_4_[1]"}, errSub: "invalid job id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,10 +53,6 @@ func arrayIndices(head *api.Job, cache map[api.JobID][]int) []int {
 	return a.Tasks
 }
 
-// isArrayHead reports whether j is the first task of an array, whose ID
-// is the array's.
-func isArrayHead(j *api.Job) bool { return j.ArrayJobID != 0 && j.ArrayJobID == j.ID }
-
 // snapLookup answers dependency questions from a snapshot (api.DepLookup).
 type snapLookup struct {
 	snap    *state.Snapshot
@@ -79,14 +75,14 @@ func (l *snapLookup) Jobs(ref api.DepJob) []*api.Job {
 	}
 	switch {
 	case ref.Task >= 0:
-		if !isArrayHead(j) {
+		if !j.IsArrayHead() {
 			return nil
 		}
 		if t := arrayTask(l.snap, j, ref.Task, l.indices); t != nil {
 			return []*api.Job{t}
 		}
 		return nil
-	case isArrayHead(j):
+	case j.IsArrayHead():
 		return arrayTasks(l.snap, j, l.indices)
 	}
 	return []*api.Job{j}

@@ -427,7 +427,7 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 			switch {
 			case j == nil:
 				resp.Errors = append(resp.Errors, api.CancelError{JobID: id, Code: api.CodeNotFound, Message: "invalid job id specified"})
-			case isArrayHead(j):
+			case j.IsArrayHead():
 				targets = append(targets, arrayTasks(snap, j, indices)...) // the whole array, as scancel
 			default:
 				targets = append(targets, j)
@@ -435,7 +435,7 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 		}
 		for _, ref := range req.Tasks {
 			var t *api.Job
-			if head := snap.Job(nil, ref.Array); head != nil && isArrayHead(head) {
+			if head := snap.Job(nil, ref.Array); head != nil && head.IsArrayHead() {
 				t = arrayTask(snap, head, ref.Task, indices)
 			}
 			if t == nil {

@@ -83,10 +83,8 @@ func (s *Server) useTLS() error {
 	if err != nil {
 		return err
 	}
-	userConf, err := rpc.ServerTLS(files, false)
-	if err != nil {
-		return err
-	}
+	userConf := nodeConf.Clone()
+	userConf.ClientAuth = tls.VerifyClientCertIfGiven
 	if s.forwardTLS, err = rpc.ClientTLS(files); err != nil {
 		return err
 	}

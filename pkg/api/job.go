@@ -342,6 +342,10 @@ type Job struct {
 // IsArrayTask reports whether the job is a task of a job array.
 func (j *Job) IsArrayTask() bool { return j.ArrayJobID != 0 }
 
+// IsArrayHead reports whether the job is the first task of a job array,
+// whose job ID is the array's.
+func (j *Job) IsArrayHead() bool { return j.ArrayJobID != 0 && j.ArrayJobID == j.ID }
+
 // DisplayID is the ID users see: "123_7" for task 7 of array 123, the
 // plain job ID otherwise (squeue's %i, sacct's JobID).
 func (j *Job) DisplayID() string {

@@ -117,9 +117,11 @@ node unless \-n or \-\-ntasks\-per\-node say.`},
 	},
 	"gqueue": {
 		"user": {Arg: "list"},
-		"jobs": {Arg: "list", Text: `In any state: a job ID (for an array, every task of it), or
+		"jobs": {Arg: "list", Text: `In any state: a job ID (for an array, every task of it),
 .B 123_7
-for task 7 of array 123.`},
+for task 7 of array 123, or
+.B 123_[1\-3,7]
+for those tasks.`},
 		"format": {Arg: "format", Text: `Text with fields
 .BI % [ . | \- ][ width ] letter\fR.
 A width pads the value to that many characters, on the left with
