@@ -440,7 +440,9 @@ func ParseStates(s string) (states []api.JobState, all bool, err error) {
 // unless permute is set: then, as with getopt, options may follow
 // positional arguments, which are moved after a "--" at the end.
 // Options named in bare take an optional value that must be attached
-// (getopt's "K::", as srun's -K[0|1]): alone, they get the value given.
+// (getopt's "K::", as srun's -K[0|1]): alone, they get the value given;
+// one whose default is a number also takes a number in the next word
+// (gsub --nice 10).
 func expandShortOptions(args []string, flags []ucli.Flag, permute bool, bare ...map[string]string) []string {
 	takesValue := map[string]bool{}
 	known := map[string]bool{}
@@ -478,6 +480,9 @@ func expandShortOptions(args []string, flags []ucli.Flag, permute bool, bare ...
 			}
 		}
 		switch {
+		case isBare && !hasValue && isInt(def) && i+1 < len(args) && isInt(args[i+1]):
+			out = append(out, a+"="+args[i+1])
+			i++
 		case isBare && !hasValue:
 			out = append(out, a+"="+def)
 		case known[name]:
@@ -497,4 +502,10 @@ func expandShortOptions(args []string, flags []ucli.Flag, permute bool, bare ...
 		out = append(out, positional...)
 	}
 	return out
+}
+
+// isInt says whether s is a decimal integer, optionally signed.
+func isInt(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
 }

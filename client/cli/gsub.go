@@ -110,7 +110,7 @@ func gsubFlags() []ucli.Flag {
 		s("switches", "", "at most N leaf switches, waiting up to the time given: N[@time]"),
 		s("cpus-per-task", "c", "CPUs per task"),
 		s("mem", "", "memory per node: MiB, or a size with K, M, G or T suffix"),
-		s("gpus", "G", "GPUs for the job: N (type:N is not supported yet)"),
+		s("gpus", "G", "GPUs for the job: N or type:N (e.g. a100:4)"),
 		s("gpus-per-node", "", "GPUs per node: N"),
 		s("gres", "", "generic resources: gpu:N"),
 		s("time", "t", "time limit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]] or UNLIMITED"),
@@ -133,12 +133,12 @@ func gsubFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "parsable", Usage: "print only the job ID"},
 		&ucli.BoolFlag{Name: "wait", Aliases: []string{"W"}, Usage: "wait for the job to end and exit with its status"},
 		&ucli.BoolFlag{Name: "hold", Aliases: []string{"H"}, Usage: "submit the job held"},
-		&ucli.BoolFlag{Name: "exclusive", Usage: "allocate whole nodes (every CPU, all memory, every GPU)"},
+		&ucli.StringFlag{Name: "exclusive", Usage: "allocate whole nodes (every CPU, all memory, every GPU); alone, or =user or =mcs as sbatch takes it"},
 		&ucli.BoolFlag{Name: "requeue", Usage: "requeue the job if a node fails (the default)"},
 		&ucli.BoolFlag{Name: "no-requeue", Usage: "end the job NODE_FAIL if a node fails instead of requeueing it"},
 		configFlag(),
 		helpFlag(true),
-	}, compatFlags()...)
+	}, append(compatFlags(), sbatchFlags()...)...)
 }
 
 // Options that may only appear on the command line.
@@ -150,7 +150,7 @@ func (e *Env) Gsub(args []string) int {
 	app := e.newApp("gsub", "submit a batch job", "[script [args...]]", flags, e.gsubAction)
 	app.UsageText = "gsub [options] [script [args...]]\n   gsub [options] --wrap \"command\""
 	if len(args) > 1 {
-		args = append(args[:1:1], expandShortOptions(args[1:], flags, false)...)
+		args = append(args[:1:1], expandShortOptions(args[1:], flags, false, sbatchBare)...)
 	}
 	return e.run(app, args)
 }
@@ -240,6 +240,11 @@ func (e *Env) mergeOptions(c *ucli.Context, in SubmitInput) (SubmitOptions, []st
 	if err != nil {
 		return SubmitOptions{}, nil, &usageError{err}
 	}
+	more, err := sbatchWarnings(ctxs)
+	if err != nil {
+		return SubmitOptions{}, nil, &usageError{err}
+	}
+	warnings = append(warnings, more...)
 	return MergeOptions(ctxs...), warnings, nil
 }
 
@@ -272,7 +277,7 @@ func parseOptionArgs(args []string) (*ucli.Context, error) {
 			return nil
 		},
 	}
-	if err := app.Run(append([]string{"gsub"}, expandShortOptions(args, flags, false)...)); err != nil {
+	if err := app.Run(append([]string{"gsub"}, expandShortOptions(args, flags, false, sbatchBare)...)); err != nil {
 		return nil, err
 	}
 	if got == nil { // --help: the app showed help (discarded) instead of running
@@ -344,7 +349,7 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	}
 	for _, c := range ctxs {
 		if c.IsSet("exclusive") {
-			o.Exclusive = c.Bool("exclusive")
+			o.Exclusive, _ = exclusiveOption(c.String("exclusive")) // checked by sbatchWarnings
 			break
 		}
 	}
@@ -430,6 +435,11 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 	if o.Mem != "" {
 		if spec.MemBytes, err = units.ParseMemory(o.Mem); err != nil {
 			return spec, fmt.Errorf("--mem: %w", err)
+		}
+		if spec.MemBytes == 0 {
+			// sbatch's --mem=0: all of each node's memory, which leaves
+			// the node to the job alone; gsched says so outright.
+			spec.Exclusive = true
 		}
 	}
 	if spec.GPUs, spec.GPUsPerNode, spec.GPUType, err = gpuRequest(o); err != nil {

@@ -189,7 +189,7 @@ type JobSpec struct {
 	// with reason DependencyNeverSatisfied.
 	KillOnInvalidDep bool `json:"kill_on_invalid_dep,omitempty"`
 	// Begin (--begin) keeps the job pending until this time.
-	Begin time.Time `json:"begin,omitempty"`
+	Begin time.Time `json:"begin,omitzero"`
 	// Comment (--comment) is kept with the job for the user.
 	Comment string `json:"comment,omitempty"`
 }

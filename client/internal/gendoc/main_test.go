@@ -93,9 +93,9 @@ func TestBashCompletion(t *testing.T) {
 		want  []string
 	}{
 		{[]string{"gsub", "--gpus"}, []string{"--gpus", "--gpus-per-node", "--gpus-per-task"}},
-		{[]string{"gsub", "--gp"}, []string{"--gpu-bind", "--gpu-mem", "--gpus", "--gpus-per-node", "--gpus-per-task"}},
+		{[]string{"gsub", "--gp"}, []string{"--gpu-bind", "--gpu-freq", "--gpu-mem", "--gpus", "--gpus-per-node", "--gpus-per-task"}},
 		{[]string{"gsub", "-J", "x", "--no-r"}, []string{"--no-requeue"}},
-		{[]string{"/usr/local/bin/gsub", "--wa"}, []string{"--wait"}},
+		{[]string{"/usr/local/bin/gsub", "--wa"}, []string{"--wait", "--wait-all-nodes"}},
 		{[]string{"gsub", "--open-mode", "=", ""}, []string{"append", "truncate"}},
 		{[]string{"gsub", "--open-mode", "=", "a"}, []string{"append"}},
 		{[]string{"gsub", "--open-mode", "t"}, []string{"truncate"}},
