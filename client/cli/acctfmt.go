@@ -44,7 +44,8 @@ var acctFields = []acctField{
 	{"JobID", -12, func(j *api.Job, _ *acctCtx) string { return j.DisplayID() }},
 	{"JobIDRaw", -12, func(j *api.Job, _ *acctCtx) string { return j.ID.String() }},
 	{"JobName", 10, func(j *api.Job, _ *acctCtx) string { return j.Spec.Name }},
-	{"MaxRSS", 10, func(*api.Job, *acctCtx) string { return "" }}, // not measured yet
+	{"MaxRSS", 10, func(j *api.Job, _ *acctCtx) string { return acctMaxRSS(j) }},
+	{"MaxRSSNode", 10, func(j *api.Job, _ *acctCtx) string { _, n := j.MaxRSS(); return n }},
 	{"NCPUS", 10, func(j *api.Job, _ *acctCtx) string { return strconv.Itoa(j.AllocTotals().CPUs) }},
 	{"NNodes", 8, func(j *api.Job, _ *acctCtx) string { return acctNodes(j) }},
 	{"NodeList", 15, func(j *api.Job, _ *acctCtx) string { return j.NodeList() }},
@@ -76,7 +77,7 @@ var acctUnrecorded = []string{
 	"Container", "CPUTime", "CPUTimeRAW", "DBIndex", "DerivedExitCode", "Eligible", "Extra", "FailedNode",
 	"Flags", "Layout", "Licenses", "MaxDiskRead", "MaxDiskReadNode", "MaxDiskReadTask",
 	"MaxDiskWrite", "MaxDiskWriteNode", "MaxDiskWriteTask", "MaxPages", "MaxPagesNode", "MaxPagesTask",
-	"MaxRSSNode", "MaxRSSTask", "MaxVMSize", "MaxVMSizeNode", "MaxVMSizeTask", "McsLabel", "MinCPU",
+	"MaxRSSTask", "MaxVMSize", "MaxVMSizeNode", "MaxVMSizeTask", "McsLabel", "MinCPU",
 	"MinCPUNode", "MinCPUTask", "NTasks", "Planned", "PlannedCPU", "PlannedCPURAW", "QOSRAW", "ReqCPUFreq",
 	"ReqCPUFreqGov", "ReqCPUFreqMax", "ReqCPUFreqMin", "Reservation", "ReservationId", "Suspended",
 	"SystemComment", "SystemCPU", "TotalCPU", "TRESUsageInAve", "TRESUsageInMax", "TRESUsageInMin",
@@ -321,4 +322,14 @@ func ReqTRES(s *api.JobSpec) string {
 		out += fmt.Sprintf(",gres/gpu=%d", g)
 	}
 	return out
+}
+
+// acctMaxRSS is sacct's MaxRSS: the peak in KiB with a K, as sacct prints
+// it, or empty while no task has reported one.
+func acctMaxRSS(j *api.Job) string {
+	peak, _ := j.MaxRSS()
+	if peak <= 0 {
+		return ""
+	}
+	return strconv.FormatInt((peak+1023)/1024, 10) + "K"
 }

@@ -68,7 +68,7 @@ func acctJobs() []api.Job {
 			Spec: api.JobSpec{Name: "a-rather-long-job-name", Partition: "gpu", Account: "physics", QOS: "normal",
 				Nodes: 2, NTasksPerNode: 1, CPUsPerTask: 4, MemBytes: 16 << 30, GPUsPerNode: 2, TimeLimit: 90 * 60, WorkDir: "/w"},
 			SubmitTime: t0.Add(-time.Hour), StartTime: t0, EndTime: t0.Add(26*time.Hour + 65*time.Second),
-			Allocs: []api.Allocation{{Node: "gpu01", CPUs: 4, MemBytes: 16 << 30, GPUs: []int{0, 1}}, {Node: "gpu02", CPUs: 4, MemBytes: 16 << 30, GPUs: []int{0, 1}}}},
+			Allocs: []api.Allocation{{Node: "gpu01", CPUs: 4, MemBytes: 16 << 30, GPUs: []int{0, 1}, MaxRSS: 1 << 30}, {Node: "gpu02", CPUs: 4, MemBytes: 16 << 30, GPUs: []int{0, 1}, MaxRSS: 3<<30 + 1}}},
 		{ID: 13, User: "bob", UID: 1001, GID: 1001, State: api.StateCancelled, Signal: 15,
 			Spec: api.JobSpec{Name: "x", Partition: "cpu"}, SubmitTime: t0},
 	}
@@ -88,7 +88,7 @@ func TestAcctFields(t *testing.T) {
 		"ReqMem": {"16G", "0"}, "ReqNodes": {"2", "1"},
 		"AllocTRES": {"cpu=8,mem=32G,node=2,gres/gpu=4", ""}, "ReqTRES": {"cpu=8,mem=32G,node=2,gres/gpu=4", "cpu=1,node=1"},
 		"NodeList": {"gpu[01-02]", ""}, "Reason": {"NonZeroExitCode", "None"}, "WorkDir": {"/w", ""},
-		"Priority": {"100", "0"}, "Restarts": {"1", "0"}, "MaxRSS": {"", ""},
+		"Priority": {"100", "0"}, "Restarts": {"1", "0"}, "MaxRSS": {"3145729K", ""}, "MaxRSSNode": {"gpu02", ""},
 	}
 	for i := range acctFields {
 		f := &acctFields[i]

@@ -209,7 +209,7 @@ func TestGacctFormatOptions(t *testing.T) {
 		{args: []string{"-a", "-P", "-o", "jobid", "-A", "physics"}, want: "JobID\n7_5\n"},
 		{args: []string{"-a", "-P", "-o", "jobid", "-E", "2025-03-01T11:30"}, want: "JobID\n7_5\n"},
 		{args: []string{"-P", "-o", "jobid", "-j", "12"}, want: "JobID\n7_5\n"},
-		{args: []string{"-a", "-P", "-l", "-n"}, want: "7_5|12|a-rather-long-job-name|gpu||8|00:01:00|FAILED|3:0|16G|cpu=8,mem=32G,node=2,gres/gpu=4|cpu=8,mem=32G,node=2,gres/gpu=4\n" +
+		{args: []string{"-a", "-P", "-l", "-n"}, want: "7_5|12|a-rather-long-job-name|gpu|3145729K|8|00:01:00|FAILED|3:0|16G|cpu=8,mem=32G,node=2,gres/gpu=4|cpu=8,mem=32G,node=2,gres/gpu=4\n" +
 			"13|13|x|cpu||0|00:00:00|CANCELLED|0:15|0|cpu=1,node=1|\n"},
 	}
 	for _, tt := range tests {

@@ -259,6 +259,7 @@ func (a *Agent) reports(ctx context.Context) ([]api.TaskReport, error) {
 			}
 			r.ExitCode, r.Signal = st.ExitCode, st.Signal
 			r.OOMKilled, r.TimedOut, r.Cancelled = st.OOMKilled, st.TimedOut, st.Killed
+			r.MaxRSS = st.MaxMemBytes
 			r.EndTime, r.Error = st.FinishedAt, st.Error
 		}
 		out = append(out, r)

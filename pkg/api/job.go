@@ -271,6 +271,22 @@ type Allocation struct {
 	// ended: its resources are free again. A job stays COMPLETING until
 	// every node is done.
 	Done bool `json:"done,omitempty"`
+	// MaxRSS is the peak memory of the job's task on the node, as its
+	// report gave it once the task ended (0: unknown).
+	MaxRSS int64 `json:"max_rss,omitempty"`
+}
+
+// MaxRSS is the largest peak memory of the job's tasks on any node, and
+// that node (gacct MaxRSS, MaxRSSNode); 0 and "" while none is known.
+func (j *Job) MaxRSS() (int64, string) {
+	var peak int64
+	node := ""
+	for _, a := range j.Allocs {
+		if a.MaxRSS > peak {
+			peak, node = a.MaxRSS, a.Node
+		}
+	}
+	return peak, node
 }
 
 // Job is a job as the controller stores and reports it.

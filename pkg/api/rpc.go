@@ -160,11 +160,14 @@ const (
 type TaskReport struct {
 	JobID JobID `json:"job_id"`
 	// Attempt is the run of the job the report is about (Job.Restarts).
-	Attempt   int       `json:"attempt,omitempty"`
-	State     string    `json:"state"`
-	ExitCode  int       `json:"exit_code"`
-	Signal    int       `json:"signal,omitempty"`
-	OOMKilled bool      `json:"oom_killed,omitempty"`
+	Attempt   int    `json:"attempt,omitempty"`
+	State     string `json:"state"`
+	ExitCode  int    `json:"exit_code"`
+	Signal    int    `json:"signal,omitempty"`
+	OOMKilled bool   `json:"oom_killed,omitempty"`
+	// MaxRSS is the task's peak memory (its cgroup's high-water mark,
+	// page cache included), 0 when unknown.
+	MaxRSS    int64     `json:"max_rss,omitempty"`
 	TimedOut  bool      `json:"timed_out,omitempty"`
 	Cancelled bool      `json:"cancelled,omitempty"`
 	StartTime time.Time `json:"start_time,omitempty"`

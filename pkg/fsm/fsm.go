@@ -295,6 +295,7 @@ func applyFinish(t *state.Txn, c *Command) error {
 		nj := *j
 		nj.Allocs = slices.Clone(j.Allocs)
 		nj.Allocs[k].Done = true
+		nj.Allocs[k].MaxRSS = r.MaxRSS
 		end := r.EndTime
 		if end.IsZero() || end.After(c.Time) || end.Before(nj.StartTime) {
 			end = c.Time

@@ -103,6 +103,10 @@ type Status struct {
 	Signal    int  // the signal that killed the job's main process, if any
 	OOMKilled bool // the memory cgroup recorded at least one OOM kill
 	TimedOut  bool // the supervisor enforced the deadline
+	// MaxMemBytes is the peak memory charged to the task's cgroup
+	// (resident memory and page cache: what its limit applies to), 0
+	// when unknown.
+	MaxMemBytes int64
 	Killed    bool // stopped through Kill (cancel)
 	// Lost: the runtime has no record of how the task ended.
 	Lost       bool

@@ -41,6 +41,25 @@ func oomKillCount(root, path string) (int64, error) {
 	return parseOOMKill(b)
 }
 
+// memoryPeak reads the peak memory usage of the memory cgroup at path:
+// memory.max_usage_in_bytes (v1) or memory.peak (v2, Linux 5.19 on). Like
+// the OOM count, it must be read before runc delete removes the cgroup.
+func memoryPeak(root, path string) (int64, error) {
+	file := filepath.Join(root, "memory", path, "memory.max_usage_in_bytes")
+	if cgroupV2(root) {
+		file = filepath.Join(root, path, "memory.peak")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("memory peak: %w", err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("memory peak: %w", err)
+	}
+	return n, nil
+}
+
 // parseOOMKill finds the "oom_kill N" line of memory.oom_control (v1) or
 // memory.events (v2).
 func parseOOMKill(b []byte) (int64, error) {

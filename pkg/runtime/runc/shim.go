@@ -138,6 +138,11 @@ func (s *shim) run(wake <-chan os.Signal) runtime.Status {
 	} else {
 		st.OOMKilled = n > 0
 	}
+	if peak, err := memoryPeak(cgroupRoot, s.cgroup); err != nil {
+		s.log.Printf("%v", err)
+	} else {
+		st.MaxMemBytes = peak
+	}
 	errs, sig := s.initReports()
 	if st.ExitCode > 128 && st.Signal == 0 && sig > 0 {
 		st.Signal = sig
