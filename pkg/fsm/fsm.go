@@ -641,6 +641,10 @@ type snapshotData struct {
 	Jobs  []*api.Job    `json:"jobs"`
 	Usage []state.Usage `json:"usage"`
 	Steps []*api.Step   `json:"steps,omitempty"`
+	// Shared lists the array tasks written without their script,
+	// environment and arguments, which are their array's first task's
+	// (snapcompact.go).
+	Shared []idRange `json:"shared,omitempty"`
 }
 
 // Snapshot implements raft.FSM; the snapshot is taken from a consistent
@@ -657,6 +661,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.NewDecoder(rc).Decode(&d); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	expandArrays(d.Jobs, d.Shared)
 	shareArraySpecs(d.Jobs)
 	return f.store.Replace(d.Meta, d.Nodes, d.Jobs, d.Usage, d.Steps)
 }
@@ -690,7 +695,9 @@ func shareArraySpecs(jobs []*api.Job) {
 type fsmSnapshot struct{ data snapshotData }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := json.NewEncoder(sink).Encode(&s.data); err != nil {
+	d := s.data
+	d.Jobs, d.Shared = compactArrays(d.Jobs)
+	if err := json.NewEncoder(sink).Encode(&d); err != nil {
 		_ = sink.Cancel()
 		return fmt.Errorf("persist snapshot: %w", err)
 	}
