@@ -443,7 +443,7 @@ func TestGacct(t *testing.T) {
 	}
 	f = api.JobFilter{}
 	fs.decode(t, api.PathListJobs, 1, &f)
-	if !f.Since.IsZero() || f.Users != nil || !reflect.DeepEqual(f.IDs, []api.JobID{3}) {
+	if !f.Since.IsZero() || f.Users != nil || !reflect.DeepEqual(f.Refs, []api.JobRef{{ID: 3}}) {
 		t.Errorf("filter = %+v", f)
 	}
 }

@@ -25,10 +25,11 @@ func serveJobs(fs *fakeServer, jobs []api.Job) {
 		for _, j := range jobs {
 			switch {
 			case len(f.IDs) > 0 && !slices.Contains(f.IDs, j.ID),
+				len(f.Refs) > 0 && !api.MatchesAny(f.Refs, &j), // as the controller (ctld/server refCandidates)
 				len(f.Users) > 0 && !slices.Contains(f.Users, j.User),
 				len(f.States) > 0 && !slices.Contains(f.States, j.State),
 				len(f.States) == 0 && f.OnlyFinished && !j.State.Final(),
-				len(f.States) == 0 && !f.OnlyFinished && !f.IncludeFinished && len(f.IDs) == 0 && j.State.Final():
+				len(f.States) == 0 && !f.OnlyFinished && !f.IncludeFinished && len(f.IDs) == 0 && len(f.Refs) == 0 && j.State.Final():
 				continue
 			}
 			if t := j.EndTime; !f.Since.IsZero() {
@@ -85,18 +86,17 @@ func TestGqueueJobRefs(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
-		// calls is how many listings it takes.
-		calls int
+		refs []api.JobRef // sent to the controller, in one listing
 	}{
-		{[]string{"-j", "104"}, "104\n", 1},
-		{[]string{"-j", "100"}, "100_0\n100_1\n100_[2-3%2]\n", 2},
-		{[]string{"-j", "100", "-r"}, "100_0\n100_1\n100_2\n100_3\n", 2},
-		{[]string{"-j", "100_2"}, "100_2\n", 2},
-		{[]string{"-j", "102"}, "100_2\n", 1},                   // a task's own job ID
-		{[]string{"-j", "100_9,105"}, "105\n", 2},               // no such task
-		{[]string{"-j", "100", "-t", "PD"}, "100_[2-3%2]\n", 3}, // the array's ID is a finished task: ask again
-		{[]string{"-j", "104_1"}, "", 1},                        // 104 is no array
-		{[]string{"-j", "999"}, "", 2},
+		{[]string{"-j", "104"}, "104\n", []api.JobRef{{ID: 104}}},
+		{[]string{"-j", "100"}, "100_0\n100_1\n100_[2-3%2]\n", []api.JobRef{{ID: 100}}},
+		{[]string{"-j", "100", "-r"}, "100_0\n100_1\n100_2\n100_3\n", []api.JobRef{{ID: 100}}},
+		{[]string{"-j", "100_2"}, "100_2\n", []api.JobRef{{ID: 100, Task: 2, HasTask: true}}},
+		{[]string{"-j", "102"}, "100_2\n", []api.JobRef{{ID: 102}}}, // a task's own job ID
+		{[]string{"-j", "100_9,105"}, "105\n", []api.JobRef{{ID: 100, Task: 9, HasTask: true}, {ID: 105}}},
+		{[]string{"-j", "100", "-t", "PD"}, "100_[2-3%2]\n", []api.JobRef{{ID: 100}}},
+		{[]string{"-j", "104_1"}, "", []api.JobRef{{ID: 104, Task: 1, HasTask: true}}}, // 104 is no array
+		{[]string{"-j", "999"}, "", []api.JobRef{{ID: 999}}},
 	}
 	for _, tt := range tests {
 		te := newTestEnv(t, fs.sock)
@@ -109,16 +109,15 @@ func TestGqueueJobRefs(t *testing.T) {
 		if got := te.stdout.String(); got != tt.want {
 			t.Errorf("%v: stdout %q, want %q", tt.args, got, tt.want)
 		}
-		if n := fs.count(api.PathListJobs) - before; n != tt.calls {
-			t.Errorf("%v: %d listings, want %d", tt.args, n, tt.calls)
+		if n := fs.count(api.PathListJobs) - before; n != 1 {
+			t.Errorf("%v: %d listings, want 1", tt.args, n)
+			continue
 		}
-	}
-	// The array's tasks are looked up by its user and since its submission.
-	var f api.JobFilter
-	fs.decode(t, api.PathListJobs, 2, &f)
-	want := api.JobFilter{Users: []string{"alice"}, Since: t0.Add(-time.Hour), IncludeFinished: true}
-	if !reflect.DeepEqual(f, want) || !f.Since.Equal(want.Since) {
-		t.Errorf("task listing filter = %+v, want %+v", f, want)
+		var f api.JobFilter
+		fs.decode(t, api.PathListJobs, before, &f)
+		if !reflect.DeepEqual(f.Refs, tt.refs) || f.IDs != nil {
+			t.Errorf("%v: filter refs %v ids %v, want refs %v", tt.args, f.Refs, f.IDs, tt.refs)
+		}
 	}
 }
 

@@ -187,3 +187,34 @@ func blockedJobs(snap *state.Snapshot, pending, running []*api.Job, now time.Tim
 	}
 	return blocked, kill
 }
+
+// refCandidates returns the jobs refs name (JobFilter.Refs), each once:
+// a plain job, every task of an array named by its ID (its first task's),
+// or one task. Tasks are found by position from the array's first task,
+// never by a scan.
+func refCandidates(snap *state.Snapshot, refs []api.JobRef) []*api.Job {
+	cache := map[api.JobID][]int{}
+	seen := map[api.JobID]bool{}
+	var out []*api.Job
+	add := func(j *api.Job) {
+		if j != nil && !seen[j.ID] {
+			seen[j.ID] = true
+			out = append(out, j)
+		}
+	}
+	for _, r := range refs {
+		j := snap.Job(nil, r.ID)
+		switch {
+		case j == nil:
+		case j.IsArrayHead() && r.HasTask:
+			add(arrayTask(snap, j, r.Task, cache))
+		case j.IsArrayHead():
+			for _, t := range arrayTasks(snap, j, cache) {
+				add(t)
+			}
+		case !r.HasTask:
+			add(j)
+		}
+	}
+	return out
+}

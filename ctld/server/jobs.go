@@ -303,6 +303,9 @@ func matches(j *api.Job, f *api.JobFilter) bool {
 	if len(f.IDs) > 0 && !slices.Contains(f.IDs, j.ID) {
 		return false
 	}
+	if len(f.Refs) > 0 && !api.MatchesAny(f.Refs, j) {
+		return false
+	}
 	if len(f.Users) > 0 && !slices.Contains(f.Users, j.User) {
 		return false
 	}
@@ -316,7 +319,7 @@ func matches(j *api.Job, f *api.JobFilter) bool {
 		}
 	} else if f.OnlyFinished && !j.State.Final() {
 		return false
-	} else if !f.IncludeFinished && !f.OnlyFinished && len(f.IDs) == 0 && j.State.Final() {
+	} else if !f.IncludeFinished && !f.OnlyFinished && len(f.IDs) == 0 && len(f.Refs) == 0 && j.State.Final() {
 		return false
 	}
 	if len(f.Partitions) > 0 && !slices.Contains(f.Partitions, j.Spec.Partition) {
@@ -340,6 +343,8 @@ func matches(j *api.Job, f *api.JobFilter) bool {
 // candidates narrows the scan with an index where the filter allows.
 func candidates(snap *state.Snapshot, f *api.JobFilter) []*api.Job {
 	switch {
+	case len(f.Refs) > 0:
+		return refCandidates(snap, f.Refs)
 	case len(f.IDs) > 0:
 		var out []*api.Job
 		for _, id := range f.IDs {
@@ -390,6 +395,9 @@ func (s *Server) listJobs(ctx context.Context, f *api.JobFilter) (any, error) {
 	p, op, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(f.IDs)+len(f.Refs) > maxCancelIDs {
+		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
 	}
 	snap := s.store.Snapshot()
 	out := &api.JobList{Now: s.now(), Jobs: []api.Job{}}

@@ -48,7 +48,11 @@ type SubmitResponse struct {
 // JobFilter selects jobs. Empty fields match everything. Without
 // IncludeFinished (or explicit IDs/States) only live jobs are returned.
 type JobFilter struct {
-	IDs             []JobID    `json:"ids,omitempty"`
+	IDs []JobID `json:"ids,omitempty"`
+	// Refs names jobs as gqueue -j does: "123" is job 123 or, when 123
+	// is a job array, all of its tasks; "123_7" is one task. Like IDs,
+	// it includes finished jobs.
+	Refs            []JobRef   `json:"refs,omitempty"`
 	Users           []string   `json:"users,omitempty"`
 	States          []JobState `json:"states,omitempty"`
 	Partitions      []string   `json:"partitions,omitempty"`
