@@ -39,7 +39,6 @@ func ParseJobRefs(items []string) ([]api.JobRef, error) {
 	return refs, nil
 }
 
-
 // listJobs asks the controller for the jobs that pass f and, when refs
 // are given, that refs name: the controller resolves array references
 // ("123", "123_7") from the array's first task, in one call.

@@ -107,7 +107,7 @@ type Status struct {
 	// (resident memory and page cache: what its limit applies to), 0
 	// when unknown.
 	MaxMemBytes int64
-	Killed    bool // stopped through Kill (cancel)
+	Killed      bool // stopped through Kill (cancel)
 	// Lost: the runtime has no record of how the task ended.
 	Lost       bool
 	Error      string
