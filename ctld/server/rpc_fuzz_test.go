@@ -40,6 +40,7 @@ var fuzzUsers = []auth.Peer{
 var userPaths = []string{
 	api.PathSubmit, api.PathListJobs, api.PathCancel, api.PathWaitJob, api.PathListNodes, api.PathUpdateNodes,
 	api.PathWhoAmI, api.PathPriority, api.PathShares, api.PathStepStart, api.PathStepWait, api.PathStepCancel,
+	api.PathSubmitBatch,
 }
 
 var nodePaths = []string{api.PathNodeRegister, api.PathNodeSync}
@@ -335,6 +336,20 @@ func FuzzUserRPC(f *testing.F) {
 			if err := c.s.schedulePass(); err != nil {
 				t.Fatalf("scheduling pass after submitting %+v: %v", j.Spec, err)
 			}
+		case api.PathSubmitBatch:
+			var resp api.SubmitBatchResponse
+			decodeAnswer(t, path, a, &resp)
+			if len(resp.JobIDs) == 0 || a.committed == 0 {
+				t.Fatalf("batch answered %v, %d entries committed", resp.JobIDs, a.committed)
+			}
+			for _, id := range resp.JobIDs {
+				if j := snap.Job(nil, id); j == nil || j.UID != peer.UID {
+					t.Fatalf("batch answered job %d, stored %+v", id, j)
+				}
+			}
+			if err := c.s.schedulePass(); err != nil {
+				t.Fatalf("scheduling pass after a batch: %v", err)
+			}
 		case api.PathListJobs:
 			var resp api.JobList
 			decodeAnswer(t, path, a, &resp)
@@ -446,6 +461,9 @@ func TestFuzzControllerRefusals(t *testing.T) {
 		{api.PathSubmit, 0, `{"spec":{"script":"#!/bin/sh\n","work_dir":"/w","name":"a\u0000b"}}`, "NUL"},
 		{api.PathSubmit, 0, `{"spec":{"script":"#!/bin/sh\n","work_dir":"/w","name":"\u001b[31mred"}}`, "control character"},
 		{api.PathSubmit, 0, `{"spec":{"script":"#!/bin/sh\n","work_dir":"/w","env":["A=\u0000"]}}`, "NUL"},
+		{api.PathSubmitBatch, 0, `{"specs":[]}`, "no job in the batch"},
+		{api.PathSubmitBatch, 0, `{"specs":[{"script":"#!/bin/sh\n","work_dir":"/w"},{"script":"#!/bin/sh\n","work_dir":"/w","partition":"nope"}]}`, "invalid partition specified: nope (job 1 of the batch)"},
+		{api.PathSubmitBatch, 0, `{"specs":[` + strings.Repeat(`{},`, api.MaxSubmitBatch) + `{}]}`, "at most 10000"},
 		{api.PathCancel, 0, `{"signal":-1,"ids":[1]}`, "invalid signal"},
 		{api.PathUpdateNodes, 1, `{"nodes":["n1"],"state":"drain","reason":"x"}`, "only operators"},
 		{api.PathUpdateNodes, 2, `{"nodes":["n1"],"state":"drain","reason":"two\nlines"}`, "one line"},

@@ -137,6 +137,7 @@ func New(opts Options) (*Server, error) {
 
 	s.userSrv = rpc.NewPeerServer(opts.Log.Named("rpc.user"))
 	rpc.Handle(s.userSrv, api.PathSubmit, s.submit)
+	rpc.Handle(s.userSrv, api.PathSubmitBatch, s.submitBatch)
 	rpc.Handle(s.userSrv, api.PathListJobs, s.listJobs)
 	rpc.Handle(s.userSrv, api.PathCancel, s.cancel)
 	rpc.Handle(s.userSrv, api.PathWaitJob, s.waitJob)

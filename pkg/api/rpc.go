@@ -11,6 +11,7 @@ import (
 // its TCP address and must carry a valid cluster-key signature.
 const (
 	PathSubmit       = "/v1/jobs/submit"
+	PathSubmitBatch  = "/v1/jobs/submit-batch"
 	PathListJobs     = "/v1/jobs/list"
 	PathCancel       = "/v1/jobs/cancel"
 	PathWaitJob      = "/v1/jobs/wait"
@@ -44,6 +45,22 @@ type SubmitRequest struct {
 type SubmitResponse struct {
 	JobID JobID `json:"job_id"`
 }
+
+// SubmitBatchRequest submits several jobs in one request and one raft
+// entry (one fsync): all are accepted or, when one is invalid, none.
+type SubmitBatchRequest struct {
+	Specs []JobSpec `json:"specs"`
+}
+
+// SubmitBatchResponse holds the new jobs' IDs in the order of the specs
+// (an array's ID is its first task's); once returned, all are on disk.
+type SubmitBatchResponse struct {
+	JobIDs []JobID `json:"job_ids"`
+}
+
+// MaxSubmitBatch bounds the jobs of one SubmitBatchRequest (the request
+// size limit, MaxRequestBytes, applies too).
+const MaxSubmitBatch = 10000
 
 // JobFilter selects jobs. Empty fields match everything. Without
 // IncludeFinished (or explicit IDs/States) only live jobs are returned.
