@@ -14,7 +14,7 @@ RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/...
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
 
-.PHONY: help build run stop test test-deps e2e unit race fuzz fuzz-short faults bench lint man clean install-slurm-compat FORCE
+.PHONY: help build run stop dashboard-shot test test-deps e2e unit race fuzz fuzz-short faults bench lint man clean install-slurm-compat FORCE
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -46,11 +46,16 @@ run: build ## start a one-machine cluster under ./var and run examples/hello.sh
 stop: ## stop what `make run` started
 	@conf/devcluster.sh stop
 
+dashboard-shot: build ## screenshot of the web dashboard of a throw-away cluster with jobs: var/dashboard.png (OUT=...)
+	@conf/dashboard-shot.sh
+
 # Debian packages the gang tests use as real distributed clients: CPU
 # PyTorch (torch.distributed/gloo) and OpenMPI with mpi4py; and libseccomp's
 # headers, so that bin/runc applies the seccomp profile the isolation tests
-# check. Root only; without them those tests skip.
-TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin libseccomp-dev pkg-config
+# check; and chromium, in which the dashboard tests load its pages (and
+# make dashboard-shot takes its picture). Root only; without them those
+# tests skip.
+TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin libseccomp-dev pkg-config chromium
 test-deps: ## install the Debian packages the e2e tests use (root, apt)
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -43,6 +43,9 @@ schedule_interval = "2s"
 kill_wait = "10s"
 # Prometheus /metrics on loopback only (unauthenticated: docs/SECURITY.md).
 metrics_listen = "127.0.0.1:16818"
+# Remote commands, the REST API and the web dashboard (docs/API.md), on
+# loopback: http://127.0.0.1:16820/ui/
+user_listen = "127.0.0.1:16820"
 
 [auth]
 key_file = "cluster.key"
@@ -101,6 +104,11 @@ start() {
   echo "---"
   echo
   echo "Metrics: curl -s http://127.0.0.1:16818/metrics (controller), :16819 (node); docs/METRICS.md"
+  if grep -q '^user_listen = "127.0.0.1:16820"' "$conf"; then
+    echo "Dashboard: open the one-time link in"
+    echo "  curl -s -X POST --unix-socket $var/run/gctld.sock http://gsched/api/v1/login-links"
+    echo "or http://127.0.0.1:16820/ui/ with a token from gcontrol token; docs/API.md"
+  fi
   echo "The cluster stays up. To use it from this shell:"
   echo "  export GSCHED_CONF=$conf PATH=$bin:\$PATH"
   echo "Stop it with: make stop"

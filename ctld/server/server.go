@@ -72,6 +72,7 @@ type Server struct {
 	// the leader (nil without TLS).
 	forwardTLS *tls.Config
 	obs        observability // metrics and run-time log level (metrics.go)
+	web        *webShared    // REST API and dashboard (rest.go, dashboard.go)
 }
 
 // useTLS puts the TCP listeners behind TLS: mutual for node daemons (and
@@ -185,6 +186,11 @@ func New(opts Options) (*Server, error) {
 			rn.close()
 			return nil, err
 		}
+	}
+	if err := s.mountREST(); err != nil {
+		s.closeListeners()
+		rn.close()
+		return nil, err
 	}
 	if !rn.single {
 		fw := newForwarder(s, s.forwardTLS)

@@ -112,6 +112,10 @@ type ControllerConfig struct {
 	// MetricsListen is the TCP address of the controller's Prometheus
 	// /metrics endpoint ("" = off; unauthenticated, see docs/SECURITY.md).
 	MetricsListen string `toml:"metrics_listen"`
+	// APIPlaintextTokens lets the REST API and the web dashboard take
+	// bearer tokens over plain HTTP from clients other than loopback
+	// (default: over TLS, or from loopback, only; see docs/API.md).
+	APIPlaintextTokens bool `toml:"api_plaintext_tokens"`
 }
 
 // PeerConfig is one controller of an HA set, as the others reach it.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,6 +54,22 @@ type Server struct {
 	verifier Authenticator // nil: Unix-socket server, peer credentials required
 	forward  Forwarder
 	log      *zap.Logger
+	mounts   []mount
+}
+
+// mount is a handler of its own for every path under prefix.
+type mount struct {
+	prefix string
+	h      http.Handler
+}
+
+// Mount serves every request whose path starts with prefix (say
+// "/api/") with h, on the same listener, before any other check: h does
+// its own authentication, and the server's forwarder does not see it. On
+// a Unix-socket server the request context carries the caller
+// (auth.PeerFrom), as for RPCs. Call before Serve.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{prefix: prefix, h: h})
 }
 
 // SetForwarder installs f (before Serve).
@@ -156,6 +173,12 @@ func (s *Server) writeError(w http.ResponseWriter, path string, err error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	for _, m := range s.mounts {
+		if strings.HasPrefix(path, m.prefix) {
+			m.h.ServeHTTP(w, r.WithContext(withCertNames(r.Context(), r)))
+			return
+		}
+	}
 	if r.Method != http.MethodPost {
 		s.writeError(w, path, fmt.Errorf("%w: method %s not allowed, use POST", api.ErrInvalid, r.Method))
 		return
