@@ -14,7 +14,7 @@ RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/...
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
 
-.PHONY: help build run stop dashboard-shot test test-deps e2e unit race fuzz fuzz-short faults bench lint man clean install-slurm-compat FORCE
+.PHONY: help build run stop dashboard-shot test test-deps e2e unit race fuzz fuzz-short faults bench lint man clean install-slurm-compat bench-vs-slurm FORCE
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -91,8 +91,14 @@ fuzz: ## run every fuzz target for FUZZTIME (default 20s) each; FUZZ=regexp pick
 fuzz-short: ## run every fuzz target for FUZZTIME_SHORT (2s) each, as make test does
 	@GO=$(GO) conf/fuzz.sh $(FUZZTIME_SHORT) "$(FUZZ)"
 
-bench: build ## Go benchmarks (see docs/BENCHMARKS.md)
+bench: build ## Go benchmarks, then the load benchmarks on a local 4-node cluster (docs/BENCHMARKS.md)
+	$(GO) build -o $(BIN)/gbench ./client/cmd/gbench
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/... ./ctld/...
+	conf/bench/run.sh gsched
+
+bench-vs-slurm: build ## the same measurements on real Slurm (../shared/peers/slurm) and gsched, side by side with ratios
+	$(GO) build -o $(BIN)/gbench ./client/cmd/gbench
+	conf/bench/run.sh both
 
 lint: ## gofmt + go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

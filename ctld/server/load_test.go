@@ -191,7 +191,7 @@ func TestControllerUnderLoad(t *testing.T) {
 
 // startLoadController runs a controller with a raft log on a temp dir and
 // no node daemons; stop ends it and returns what Run returned.
-func startLoadController(t *testing.T) (*Server, string, func() error) {
+func startLoadController(t testing.TB) (*Server, string, func() error) {
 	t.Helper()
 	// Not t.TempDir: other users' clients must reach the socket, and the
 	// directory above t.TempDir's is private.
