@@ -40,6 +40,7 @@ type Daemon struct {
 	client  *rpc.Failover
 	obs     *observability
 	log     *zap.Logger
+	health  *health // nil: no health check
 }
 
 // New discovers resources and prepares the runtime, the agent and the
@@ -101,6 +102,11 @@ func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daem
 	}
 	client := rpc.NewFailover(clients, true)
 	var a *agent.Agent
+	hc, err := newHealth(cfg, &node, log.Named("health"))
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
 	obs, err := newObservability(cfg, &node, func() *agent.Agent { return a }, log)
 	if err != nil {
 		client.Close()
@@ -118,17 +124,21 @@ func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daem
 		NCCLIBHCA:        cfg.Node.NCCLIBHCA,
 		Level:            o.level,
 		Launched:         obs.met.Launch,
+		Hooks:            agentHooks(cfg, hc),
 	})
 	log.Info("node described", zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),
 		zap.String("gpu_source", node.GPUSource), zap.String("runc", runcPath), zap.Bool("seccomp", rt.Seccomp()))
-	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client, obs: obs, log: log}, nil
+	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client, obs: obs, log: log, health: hc}, nil
 }
 
 // Run runs the agent (and the metrics endpoint) until ctx is done.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.client.Close()
 	defer d.obs.close()
+	if d.health != nil {
+		defer d.health.close()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); d.obs.serve(ctx, d.log) }()
@@ -181,6 +191,10 @@ func Describe(cfg *config.Config) (api.Node, []string, error) {
 	n.Addr = cfg.Node.Address
 	if n.Addr == "" {
 		n.Addr, _ = os.Hostname()
+	}
+	// After the topology: it still covers the reserved GPUs, by index.
+	if err := Reserve(&n, &cfg.Node, hostCPUs()); err != nil {
+		return n, nil, err
 	}
 	return n, warnings, nil
 }
