@@ -32,20 +32,20 @@ func TestHealthCheck(t *testing.T) {
 	declared := []api.GPU{{Index: 0, DevicePath: dev0}, {Index: 1, DevicePath: dev1}}
 	tests := []struct {
 		name     string
-		h        health
+		h        *health
 		wantOK   bool
 		wantText string
 	}{
-		{"program passes", health{program: prog("exit 0\n"), timeout: 5 * time.Second}, true, ""},
-		{"program fails", health{program: prog("echo disk full; exit 1\n"), timeout: 5 * time.Second}, false, "disk full"},
-		{"declared device missing", health{source: "config", declared: declared, expected: 2}, false, "1 GPUs, expected 2"},
-		{"declared devices as expected", health{source: "config", declared: declared[:1], expected: 1}, true, ""},
-		{"nvml problems", health{source: "nvml", open: func() (gpuChecker, error) {
+		{"program passes", &health{program: prog("exit 0\n"), timeout: 5 * time.Second}, true, ""},
+		{"program fails", &health{program: prog("echo disk full; exit 1\n"), timeout: 5 * time.Second}, false, "disk full"},
+		{"declared device missing", &health{source: "config", declared: declared, expected: 2}, false, "1 GPUs, expected 2"},
+		{"declared devices as expected", &health{source: "config", declared: declared[:1], expected: 1}, true, ""},
+		{"nvml problems", &health{source: "nvml", open: func() (gpuChecker, error) {
 			return &fakeGPUChecker{problems: []string{"GPU 3: XID 79", "GPU 1: 2 uncorrectable ECC errors"}}, nil
 		}}, false, "GPU 3: XID 79; GPU 1: 2 uncorrectable ECC errors"},
-		{"nvml gone", health{source: "nvml", open: func() (gpuChecker, error) { return nil, errors.New("no driver") }},
+		{"nvml gone", &health{source: "nvml", open: func() (gpuChecker, error) { return nil, errors.New("no driver") }},
 			false, "NVML unreachable: no driver"},
-		{"program and gpus", health{program: prog("echo bad fan; exit 2\n"), timeout: 5 * time.Second,
+		{"program and gpus", &health{program: prog("echo bad fan; exit 2\n"), timeout: 5 * time.Second,
 			source: "config", declared: declared, expected: 2}, false, "bad fan; 1 GPUs, expected 2"},
 	}
 	for _, tc := range tests {

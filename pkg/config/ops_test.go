@@ -114,4 +114,3 @@ func FuzzParseCPUReserve(f *testing.F) {
 		}
 	})
 }
-
