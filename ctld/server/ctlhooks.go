@@ -62,8 +62,11 @@ func (h *ctlHooks) diff(running []*api.Job, lookup func(api.JobID) *api.Job) (st
 // in the background: the scheduler and the RPCs never wait for them. A
 // failure or time-out is logged; it does not change the job.
 func (s *Server) ctlHooksLoop(ctx context.Context) {
-	cc := s.cfg.Controller
-	if cc.Prolog == "" && cc.Epilog == "" {
+	// Only these fields: the rest of the controller section is not this
+	// loop's to read.
+	prolog, epilog := s.cfg.Controller.Prolog, s.cfg.Controller.Epilog
+	prologTimeout, epilogTimeout := s.cfg.Controller.PrologTimeout.Duration, s.cfg.Controller.EpilogTimeout.Duration
+	if prolog == "" && epilog == "" {
 		return
 	}
 	var wg sync.WaitGroup
@@ -108,10 +111,10 @@ func (s *Server) ctlHooksLoop(ctx context.Context) {
 		}
 		started, ended := h.diff(running, func(id api.JobID) *api.Job { return snap.Job(nil, id) })
 		for _, j := range started {
-			run(cc.Prolog, hooks.ControllerProlog, cc.PrologTimeout.Duration, j)
+			run(prolog, hooks.ControllerProlog, prologTimeout, j)
 		}
 		for _, j := range ended {
-			run(cc.Epilog, hooks.ControllerEpilog, cc.EpilogTimeout.Duration, j)
+			run(epilog, hooks.ControllerEpilog, epilogTimeout, j)
 		}
 		wctx, cancel := context.WithTimeout(ctx, time.Second) // and re-check leadership
 		_ = ws.WatchCtx(wctx)
