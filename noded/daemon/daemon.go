@@ -220,7 +220,8 @@ func memTotal() (int64, error) {
 }
 
 // findRunc returns the configured runc, else the one beside this binary
-// (make build puts bin/runc next to bin/gnoded), else runc from $PATH.
+// (make build puts bin/runc next to bin/gnoded) or in ../libexec/gsched
+// (make install), else runc from $PATH.
 func findRunc(configured string) (string, error) {
 	if configured != "" {
 		if _, err := os.Stat(configured); err != nil {
@@ -229,9 +230,14 @@ func findRunc(configured string) (string, error) {
 		return configured, nil
 	}
 	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), "runc")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
+		// bin/runc beside bin/gnoded (make build), or
+		// PREFIX/libexec/gsched/runc for PREFIX/sbin/gnoded (make
+		// install: not on $PATH, where it would shadow the host's runc).
+		for _, p := range []string{filepath.Join(filepath.Dir(exe), "runc"),
+			filepath.Join(filepath.Dir(exe), "..", "libexec", "gsched", "runc")} {
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return filepath.Clean(p), nil
+			}
 		}
 	}
 	p, err := exec.LookPath("runc")
