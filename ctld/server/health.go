@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -27,7 +28,7 @@ func cleanReason(s string) string {
 	}, strings.TrimSpace(s))
 	if len(s) > api.MaxHealthReason {
 		s = s[:api.MaxHealthReason]
-		for len(s) > 0 && !strings.HasSuffix(s, " ") && s[len(s)-1] >= 0x80 {
+		for len(s) > 0 && !utf8.ValidString(s) {
 			s = s[:len(s)-1] // do not end inside a UTF-8 sequence
 		}
 	}
