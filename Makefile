@@ -14,7 +14,7 @@ RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/...
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
 
-.PHONY: help build run stop dashboard-shot test test-deps e2e unit race fuzz fuzz-short faults bench lint man clean install-slurm-compat bench-vs-slurm FORCE
+.PHONY: help build run stop dashboard-shot test test-deps e2e unit race fuzz fuzz-short faults bench bench-vs-slurm lint man clean install install-slurm-compat FORCE
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -111,6 +111,38 @@ lint: ## gofmt + go vet
 man: ## regenerate the man pages' OPTIONS sections and the bash/zsh completion from the flags
 	$(GO) run ./client/internal/gendoc
 	$(GO) test -count=1 -run '^TestManPage$$' ./ctld ./noded ./client/cmd/gsim -args -update
+
+# make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]: daemons in
+# sbin, commands in bin, runc in libexec/gsched (beside, not on, $PATH: it
+# must not shadow the host's runc; gnoded finds it there), man pages,
+# systemd units (ExecStart pointing at PREFIX/sbin), bash and zsh
+# completion, the sample health check and the examples under share; the
+# example configuration and the logrotate file only where none exists.
+SYSCONFDIR ?= /etc
+install: build ## install binaries, man pages, units, completion and an example config under DESTDIR/PREFIX (docs/DEPLOY.md)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/libexec/gsched \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/gsched/examples \
+	  $(DESTDIR)$(SYSCONFDIR)/gsched $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0755 $(BIN)/gctld $(BIN)/gnoded $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BIN)/runc $(DESTDIR)$(PREFIX)/libexec/gsched/runc
+	@for c in $(CMDS); do install -m 0755 $(BIN)/$$c $(DESTDIR)$(PREFIX)/bin/$$c || exit 1; done
+	install -m 0644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 man/man8/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	@for u in gctld gnoded; do \
+	  sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|; s|/etc/gsched/|$(SYSCONFDIR)/gsched/|' conf/$$u.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u.service && \
+	  chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u.service || exit 1; done
+	install -m 0644 conf/completion/gsched.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gsched
+	@for c in $(CMDS); do ln -sf gsched $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c || exit 1; done
+	install -m 0644 conf/completion/_gsched $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_gsched
+	install -m 0755 conf/healthcheck.sh $(DESTDIR)$(PREFIX)/share/gsched/healthcheck.sh
+	cp -R conf/examples/. $(DESTDIR)$(PREFIX)/share/gsched/examples/
+	install -m 0644 conf/gsched.conf.example $(DESTDIR)$(PREFIX)/share/gsched/examples/gsched.conf.example
+	@test -e $(DESTDIR)$(SYSCONFDIR)/gsched/gsched.conf || install -m 0644 conf/gsched.conf.example $(DESTDIR)$(SYSCONFDIR)/gsched/gsched.conf
+	@test -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/gsched || install -m 0644 conf/logrotate.d/gsched $(DESTDIR)$(SYSCONFDIR)/logrotate.d/gsched
+	@echo "installed under $(DESTDIR)$(PREFIX); next: docs/DEPLOY.md"
 
 install-slurm-compat: ## install sbatch, squeue, scancel, ... wrappers into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin

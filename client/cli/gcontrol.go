@@ -277,6 +277,10 @@ func NodeRecord(n *api.NodeInfo) []kv {
 	if n.DriverVersion != "" {
 		rec = append(rec, lineBreak, kv{"DriverVersion", n.DriverVersion}, kv{"CUDAVersion", orNone(n.CUDAVersion)})
 	}
+	if n.Health != nil {
+		rec = append(rec, lineBreak, kv{"Health", healthField(n.Health)})
+	}
+	rec = append(rec, reservedFields(n.Reserved)...)
 	return rec
 }
 

@@ -18,6 +18,7 @@ func ginfoFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "Node", Aliases: []string{"N"}, Usage: "one line per node, with its CPUs, memory and GPUs"},
 		&ucli.StringFlag{Name: "partition", Aliases: []string{"p"}, Usage: "only these partitions (comma list)"},
 		&ucli.BoolFlag{Name: "noheader", Aliases: []string{"h"}, Usage: "do not print the header line"},
+		&ucli.BoolFlag{Name: "list-reasons", Aliases: []string{"R"}, Usage: "list the nodes that are drained or down, with why (operator, health check, prolog, epilog)"},
 		jsonFlag(),
 		configFlag(),
 		helpFlag(false),
@@ -50,6 +51,8 @@ func (e *Env) ginfoAction(c *ucli.Context) error {
 	switch {
 	case c.Bool("json"):
 		return writeJSON(e.Stdout, list)
+	case c.Bool("list-reasons"):
+		return RenderReasons(e.Stdout, list, !c.Bool("noheader"))
 	case c.Bool("Node"):
 		return RenderNodes(e.Stdout, list, !c.Bool("noheader"))
 	}

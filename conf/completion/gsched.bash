@@ -68,7 +68,7 @@ _gsched() {
         args=('@jobs' '@jobs' '@jobs' '@jobs' '@jobs' '@jobs' '@jobs' '@jobs')
         ;;
     ginfo)
-        opts='--Node -N --partition -p --noheader -h --json --config --help'
+        opts='--Node -N --partition -p --noheader -h --list-reasons -R --json --config --help'
         valopts=' --partition -p --config '
         ;;
     gacct)

@@ -117,10 +117,18 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 			}
 		}
 	}
-	if err := topology.Validate(n.Topology, len(n.GPUs)); err != nil {
+	nTopo, err := checkReserved(&n)
+	if err != nil {
+		return nil, err
+	}
+	if err := topology.Validate(n.Topology, nTopo); err != nil {
 		return nil, invalid("node %s: bad GPU topology: %v", n.Name, err)
 	}
+	n.Health, n.HealthDrain = nil, false // the controller's to set
 	if _, err := s.apply(&fsm.Command{Type: fsm.CmdRegisterNode, Register: &fsm.RegisterCmd{Node: n}}); err != nil {
+		return nil, err
+	}
+	if err := s.applyHealth(n.Name, req.Health); err != nil {
 		return nil, err
 	}
 	s.touch(n.Name)
@@ -145,6 +153,9 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 	// A node held DOWN by an operator syncs as usual: it has no jobs, so
 	// it stops whatever it still runs, and it stays DOWN.
 	s.touch(req.Node)
+	if err := s.applyHealth(req.Node, req.Health); err != nil {
+		return nil, err
+	}
 
 	var finished []api.TaskReport
 	var acked []api.TaskRef
@@ -173,8 +184,15 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 			acked = append(acked, ref) // final, purged, another node's or an earlier attempt: forget it
 		}
 	}
+	finished, err := s.prologFailures(req.Node, finished)
+	if err != nil {
+		return nil, err
+	}
 	if len(finished) > 0 {
 		if _, err := s.apply(&fsm.Command{Type: fsm.CmdFinish, Finish: &fsm.FinishCmd{Node: req.Node, Reports: finished}}); err != nil {
+			return nil, err
+		}
+		if err := s.epilogFailures(req.Node, finished); err != nil {
 			return nil, err
 		}
 		for _, r := range finished {

@@ -299,7 +299,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics, s.ctlHooksLoop}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()

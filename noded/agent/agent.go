@@ -51,6 +51,8 @@ type Options struct {
 	// each task start attempt (metrics).
 	Level    *zap.AtomicLevel
 	Launched func(kind string, d time.Duration, err error)
+	// Hooks are the health check, prolog and epilog (hooks.go).
+	Hooks Hooks
 }
 
 // Agent runs one node.
@@ -67,6 +69,8 @@ type Agent struct {
 	watching      map[string]bool
 	changed       chan struct{}
 	allocGPUs     map[int]bool // GPUs held by the node's jobs (observe.go)
+	hooks         hookState
+	wg            sync.WaitGroup // prolog, epilog and health goroutines
 }
 
 // New returns an agent.
@@ -86,6 +90,7 @@ func New(opts Options) *Agent {
 
 		stepSynthetic: map[string]api.StepReport{},
 		changed:       make(chan struct{}, 1),
+		hooks:         hookState{prologs: map[string]bool{}, epilogs: map[string]*epilogRun{}, jobs: map[string]api.Job{}},
 	}
 }
 
@@ -126,6 +131,15 @@ func ParseTaskID(id string) (api.TaskRef, bool) {
 // Run registers and then syncs until ctx is done. Running tasks are left
 // alone when it returns: they belong to their supervisors.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.wg.Wait()
+	if a.opts.Hooks.Health != nil {
+		// Before joining: a node failing its check registers drained.
+		a.runHealth(ctx)
+		if a.opts.Hooks.HealthInterval > 0 {
+			a.wg.Add(1)
+			go func() { defer a.wg.Done(); a.healthLoop(ctx) }()
+		}
+	}
 	backoff := 100 * time.Millisecond
 	registered := false
 	for ctx.Err() == nil {
@@ -170,7 +184,7 @@ func (a *Agent) register(ctx context.Context) error {
 	n := a.opts.Node
 	n.RegisterTime = time.Now()
 	var resp api.RegisterResponse
-	if err := a.opts.Controller.Call(ctx, api.PathNodeRegister, &api.RegisterRequest{Node: n}, &resp); err != nil {
+	if err := a.opts.Controller.Call(ctx, api.PathNodeRegister, &api.RegisterRequest{Node: n, Health: a.currentHealth()}, &resp); err != nil {
 		return err
 	}
 	if resp.HeartbeatMs > 0 {
@@ -206,7 +220,7 @@ func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
 		}
 	}()
 	req := &api.SyncRequest{Node: a.opts.Node.Name, BootID: a.opts.Node.BootID, Reports: reports, WaitMs: a.opts.Heartbeat.Milliseconds(),
-		StepReports: steps.reports, StepTasks: steps.running, StepKilling: steps.killing}
+		StepReports: steps.reports, StepTasks: steps.running, StepKilling: steps.killing, Health: a.currentHealth()}
 	var resp api.SyncResponse
 	if err := a.opts.Controller.Call(pctx, api.PathNodeSync, req, &resp); err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.Canceled) {
@@ -238,10 +252,12 @@ func (a *Agent) reports(ctx context.Context) ([]api.TaskReport, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]api.TaskReport, 0, len(list)+len(a.synthetic))
+	have := map[string]bool{}
 	for _, st := range list {
 		if isStepTask(st.ID) {
 			continue // see stepState
 		}
+		have[st.ID] = true
 		ref, ok := ParseTaskID(st.ID)
 		if !ok {
 			ref = api.TaskRef{JobID: api.JobID(st.JobID)}
@@ -261,12 +277,18 @@ func (a *Agent) reports(ctx context.Context) ([]api.TaskReport, error) {
 			r.OOMKilled, r.TimedOut, r.Cancelled = st.OOMKilled, st.TimedOut, st.Killed
 			r.MaxRSS = st.MaxMemBytes
 			r.EndTime, r.Error = st.FinishedAt, st.Error
+			if !a.epilogReport(ctx, st.ID, &r) {
+				// Still stopping: its epilog runs.
+				r = api.TaskReport{JobID: ref.JobID, Attempt: ref.Attempt, StartTime: st.StartedAt,
+					State: api.TaskRunning, Cancelled: true, SignalSeq: allSignals}
+			}
 		}
 		out = append(out, r)
 	}
 	for _, r := range a.synthetic {
 		out = append(out, r)
 	}
+	out = append(out, a.prologReports(have)...)
 	return out, nil
 }
 
@@ -302,17 +324,21 @@ func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
 		have[st.ID] = st
 	}
 	want := map[string]bool{}
+	a.rememberJobs(resp.Jobs)
 	for i := range resp.Jobs {
 		j := &resp.Jobs[i]
 		tid := TaskID(j.ID, j.Restarts)
 		want[tid] = true
 		st, ok := have[tid]
 		stop := j.Stopping()
+		if !ok && a.inProlog(tid, stop) {
+			continue
+		}
 		switch {
 		case !ok && stop:
 			a.report(api.TaskReport{JobID: j.ID, Attempt: j.Restarts, State: api.TaskExited, Cancelled: true, EndTime: time.Now()})
 		case !ok:
-			a.start(ctx, j)
+			a.launch(ctx, j)
 		case st.Running && stop:
 			a.kill(ctx, st.ID, j.ID, "cancelled or preempted", a.grace(j))
 		case st.Running:
@@ -324,6 +350,7 @@ func (a *Agent) reconcile(ctx context.Context, resp *api.SyncResponse) {
 			a.kill(ctx, st.ID, api.JobID(st.JobID), "not assigned to this node (orphan)", a.opts.KillGrace)
 		}
 	}
+	a.stopOrphanPrologs(want)
 	a.reconcileSteps(ctx, resp, have)
 }
 
@@ -341,6 +368,7 @@ func (a *Agent) forget(ctx context.Context, ref api.TaskRef) {
 	delete(a.killing, tid)
 	delete(a.delivered, tid)
 	a.mu.Unlock()
+	a.forgetHooks(tid)
 	if err := a.opts.Runtime.Destroy(ctx, tid); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		a.log.Warn("destroy task", zap.Uint64("job", uint64(ref.JobID)), zap.String("task", tid), zap.Error(err))
 	}

@@ -132,7 +132,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 		}
 	}
 	spec.Env = Env(j, n, eo)
-	spec.CPUSet = cpuSet(n.Topology, alloc.GPUs, onlineCPUs())
+	spec.CPUSet = jobCPUSet(n, alloc.GPUs, onlineCPUs())
 	return spec, nil
 }
 

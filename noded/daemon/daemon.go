@@ -40,6 +40,7 @@ type Daemon struct {
 	client  *rpc.Failover
 	obs     *observability
 	log     *zap.Logger
+	health  *health // nil: no health check
 }
 
 // New discovers resources and prepares the runtime, the agent and the
@@ -101,6 +102,11 @@ func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daem
 	}
 	client := rpc.NewFailover(clients, true)
 	var a *agent.Agent
+	hc, err := newHealth(cfg, &node, log.Named("health"))
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
 	obs, err := newObservability(cfg, &node, func() *agent.Agent { return a }, log)
 	if err != nil {
 		client.Close()
@@ -118,17 +124,21 @@ func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daem
 		NCCLIBHCA:        cfg.Node.NCCLIBHCA,
 		Level:            o.level,
 		Launched:         obs.met.Launch,
+		Hooks:            agentHooks(cfg, hc),
 	})
 	log.Info("node described", zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),
 		zap.String("gpu_source", node.GPUSource), zap.String("runc", runcPath), zap.Bool("seccomp", rt.Seccomp()))
-	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client, obs: obs, log: log}, nil
+	return &Daemon{Agent: a, Node: node, Runtime: rt, client: client, obs: obs, log: log, health: hc}, nil
 }
 
 // Run runs the agent (and the metrics endpoint) until ctx is done.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.client.Close()
 	defer d.obs.close()
+	if d.health != nil {
+		defer d.health.close()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); d.obs.serve(ctx, d.log) }()
@@ -182,6 +192,10 @@ func Describe(cfg *config.Config) (api.Node, []string, error) {
 	if n.Addr == "" {
 		n.Addr, _ = os.Hostname()
 	}
+	// After the topology: it still covers the reserved GPUs, by index.
+	if err := Reserve(&n, &cfg.Node, hostCPUs()); err != nil {
+		return n, nil, err
+	}
 	return n, warnings, nil
 }
 
@@ -206,7 +220,8 @@ func memTotal() (int64, error) {
 }
 
 // findRunc returns the configured runc, else the one beside this binary
-// (make build puts bin/runc next to bin/gnoded), else runc from $PATH.
+// (make build puts bin/runc next to bin/gnoded) or in ../libexec/gsched
+// (make install), else runc from $PATH.
 func findRunc(configured string) (string, error) {
 	if configured != "" {
 		if _, err := os.Stat(configured); err != nil {
@@ -215,9 +230,14 @@ func findRunc(configured string) (string, error) {
 		return configured, nil
 	}
 	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), "runc")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
+		// bin/runc beside bin/gnoded (make build), or
+		// PREFIX/libexec/gsched/runc for PREFIX/sbin/gnoded (make
+		// install: not on $PATH, where it would shadow the host's runc).
+		for _, p := range []string{filepath.Join(filepath.Dir(exe), "runc"),
+			filepath.Join(filepath.Dir(exe), "..", "libexec", "gsched", "runc")} {
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return filepath.Clean(p), nil
+			}
 		}
 	}
 	p, err := exec.LookPath("runc")

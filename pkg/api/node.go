@@ -65,6 +65,14 @@ type Node struct {
 	RegisterTime  time.Time `json:"register_time"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 	Version       string    `json:"version,omitempty"`
+
+	// HealthDrain marks a node drained by its own health check, not by an
+	// operator: it returns to service when the check passes again.
+	HealthDrain bool `json:"health_drain,omitempty"`
+	// Health is the node's latest health-check result (nil: none run).
+	Health *NodeHealth `json:"health,omitempty"`
+	// Reserved is what the node keeps for the host (nil: nothing).
+	Reserved *NodeReserved `json:"reserved,omitempty"`
 }
 
 // NodeUsage is what a node has allocated right now (derived from running jobs).

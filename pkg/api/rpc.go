@@ -160,6 +160,9 @@ type TokenResponse struct {
 // resources change.
 type RegisterRequest struct {
 	Node Node `json:"node"`
+	// Health is the result of the health check run before joining (nil:
+	// no check configured).
+	Health *NodeHealth `json:"health,omitempty"`
 }
 
 // RegisterResponse acknowledges a registration.
@@ -196,6 +199,12 @@ type TaskReport struct {
 	Error     string    `json:"error,omitempty"`
 	// SignalSeq is the highest SignalRequest.Seq delivered.
 	SignalSeq uint64 `json:"signal_seq,omitempty"`
+	// PrologError says why node.prolog failed for this run: the job
+	// never started here; it is requeued and the node drained.
+	PrologError string `json:"prolog_error,omitempty"`
+	// EpilogError says why node.epilog failed after the task ended: the
+	// job's outcome stands and the node is drained.
+	EpilogError string `json:"epilog_error,omitempty"`
 }
 
 // SyncRequest is the node's heartbeat: what it runs, what ended. With
@@ -214,6 +223,8 @@ type SyncRequest struct {
 	// StepKilling are those of StepTasks the node is already stopping.
 	StepKilling []string `json:"step_killing,omitempty"`
 	WaitMs      int64    `json:"wait_ms"`
+	// Health is the node's latest health-check result (nil: none).
+	Health *NodeHealth `json:"health,omitempty"`
 }
 
 // TaskRef names one run of a job: its ID and attempt.

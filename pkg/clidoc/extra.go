@@ -173,6 +173,11 @@ any case), a number from 1 to 64.`},
 	"ginfo": {
 		"partition": {Arg: "list"},
 		"json":      {Text: `The nodes, their usage and the partitions.`},
+		"list-reasons": {Text: `Like sinfo \-R: REASON SOURCE STATE NODELIST for every drained or down
+node. SOURCE is operator, health (the node's health check drained it; it
+comes back by itself once the check passes), prolog or epilog (a failed
+node prolog or epilog; an operator must resume it), or gsched (no
+heartbeat, resources shrunk).`},
 	},
 	"gacct": {
 		"jobs": {Arg: "list", Text: `A job ID (for an array, every task of it), or

@@ -116,6 +116,14 @@ type ControllerConfig struct {
 	// bearer tokens over plain HTTP from clients other than loopback
 	// (default: over TLS, or from loopback, only; see docs/API.md).
 	APIPlaintextTokens bool `toml:"api_plaintext_tokens"`
+
+	// Prolog and Epilog run on the leader when a job starts and when it
+	// ends (Slurm's PrologSlurmctld/EpilogSlurmctld), in the background:
+	// the scheduler never waits for them.
+	Prolog        string   `toml:"prolog"`
+	Epilog        string   `toml:"epilog"`
+	PrologTimeout Duration `toml:"prolog_timeout"`
+	EpilogTimeout Duration `toml:"epilog_timeout"`
 }
 
 // PeerConfig is one controller of an HA set, as the others reach it.
@@ -203,6 +211,28 @@ type NodeConfig struct {
 	// MetricsListen is the TCP address of the node daemon's Prometheus
 	// /metrics endpoint ("" = off; unauthenticated, see docs/SECURITY.md).
 	MetricsListen string `toml:"metrics_listen"`
+
+	// HealthCheckProgram runs as root when the daemon starts and every
+	// HealthCheckInterval; a non-zero exit or running past
+	// HealthCheckTimeout drains the node, the first line of its output
+	// being the reason (ops.go; docs in gsched.conf(5)).
+	HealthCheckProgram  string   `toml:"health_check_program"`
+	HealthCheckInterval Duration `toml:"health_check_interval"`
+	HealthCheckTimeout  Duration `toml:"health_check_timeout"`
+	// ExpectedGPUs is the GPU count the built-in check wants (0 = the
+	// declared GPUs, else those NVML found at start-up).
+	ExpectedGPUs int `toml:"expected_gpus"`
+	// Prolog and Epilog run as root on each node of a job before its task
+	// starts there and after it ended, within the timeouts.
+	Prolog        string   `toml:"prolog"`
+	Epilog        string   `toml:"epilog"`
+	PrologTimeout Duration `toml:"prolog_timeout"`
+	EpilogTimeout Duration `toml:"epilog_timeout"`
+	// ReservedCPUs, ReservedMemory and ReservedGPUs are kept for the
+	// host's own use: never offered to jobs.
+	ReservedCPUs   CPUReserve `toml:"reserved_cpus"`
+	ReservedMemory string     `toml:"reserved_memory"`
+	ReservedGPUs   []int      `toml:"reserved_gpus"`
 }
 
 // GPUConfig declares one GPU.
@@ -309,6 +339,8 @@ func Default() *Config {
 			JobRetention:      Duration{7 * 24 * time.Hour},
 			KillWait:          Duration{30 * time.Second},
 			SnapshotThreshold: 8192,
+			PrologTimeout:     Duration{DefaultScriptTimeout},
+			EpilogTimeout:     Duration{DefaultScriptTimeout},
 		},
 		Auth: AuthConfig{
 			KeyFile:          "/etc/gsched/cluster.key",
@@ -321,6 +353,11 @@ func Default() *Config {
 			CgroupParent: "/gsched",
 			PidsLimit:    16384,
 			GPUDiscovery: "auto",
+
+			HealthCheckInterval: Duration{DefaultHealthCheckInterval},
+			HealthCheckTimeout:  Duration{DefaultHealthCheckTimeout},
+			PrologTimeout:       Duration{DefaultScriptTimeout},
+			EpilogTimeout:       Duration{DefaultScriptTimeout},
 		},
 		Partitions: []PartitionConfig{{Name: "main", Default: true, MaxTime: "UNLIMITED", State: "UP"}},
 		Scheduler: SchedulerConfig{
@@ -402,6 +439,7 @@ func (c *Config) resolve(dir string) {
 			c.Node.GPU[i].Device = filepath.Join(dir, d)
 		}
 	}
+	c.resolveOps(dir)
 }
 
 // Validate returns every problem found, joined.
@@ -466,6 +504,7 @@ func (c *Config) Validate() error {
 		bad("switch: %v", err)
 	}
 	errs = append(errs, c.validateMetrics()...)
+	errs = append(errs, c.validateOps()...)
 	if c.Node.CgroupParent == "" || !strings.HasPrefix(c.Node.CgroupParent, "/") {
 		bad("node.cgroup_parent must be an absolute cgroup path")
 	}

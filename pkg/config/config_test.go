@@ -131,6 +131,9 @@ func TestLoadFullExample(t *testing.T) {
 			JobRetention:      dur(48 * time.Hour),
 			KillWait:          dur(0),
 			SnapshotThreshold: 100,
+			// Keys the file leaves out keep their defaults.
+			PrologTimeout: config.Default().Controller.PrologTimeout,
+			EpilogTimeout: config.Default().Controller.EpilogTimeout,
 		},
 		Auth: config.AuthConfig{KeyFile: filepath.Join(dir, "keys/cluster.key"), MaxClockSkew: dur(5 * time.Minute),
 			TokenLifespan: dur(8 * time.Hour), MaxTokenLifespan: dur(720 * time.Hour)},
@@ -143,6 +146,11 @@ func TestLoadFullExample(t *testing.T) {
 				{Index: 2, Minor: 2},
 			},
 			Partitions: []string{"gpu", "debug"},
+			// Keys the file leaves out keep their defaults.
+			HealthCheckInterval: config.Default().Node.HealthCheckInterval,
+			HealthCheckTimeout:  config.Default().Node.HealthCheckTimeout,
+			PrologTimeout:       config.Default().Node.PrologTimeout,
+			EpilogTimeout:       config.Default().Node.EpilogTimeout,
 		},
 		Partitions: []config.PartitionConfig{
 			{Name: "gpu", Nodes: []string{"gpu01", "gpu02"}, Default: true, DefaultTime: "1:00:00", MaxTime: "2-00:00:00", State: "UP"},

@@ -32,6 +32,9 @@ const (
 	CmdStepEnd      CmdType = "step_end"
 	CmdStepCancel   CmdType = "step_cancel"
 	CmdNodeState    CmdType = "node_state"
+	// CmdPrologFailed requeues a job whose node prolog failed and drains
+	// the node (nodeops.go).
+	CmdPrologFailed CmdType = "prolog_failed"
 )
 
 // Command is one raft log entry.
@@ -58,6 +61,8 @@ type Command struct {
 	StepEnd    *StepEndCmd   `json:"step_end,omitempty"`
 	StepCancel *api.StepRef  `json:"step_cancel,omitempty"`
 	NodeState  *NodeStateCmd `json:"node_state,omitempty"`
+	// PrologFailed carries a node's failed-prolog report.
+	PrologFailed *PrologFailedCmd `json:"prolog_failed,omitempty"`
 }
 
 // NodeStateCmd is an operator's change of nodes' states: DRAIN (running
@@ -67,6 +72,13 @@ type NodeStateCmd struct {
 	Nodes  []string      `json:"nodes"`
 	State  api.NodeState `json:"state"`
 	Reason string        `json:"reason,omitempty"`
+	// Source is who asks: "" an operator; NodeSourceHealth the node's
+	// health check (Health holds its result); NodeSourceScript a failed
+	// prolog or epilog. Neither of the latter touches a DOWN node, and
+	// only a health check resumes what a health check drained
+	// (nodeops.go).
+	Source string          `json:"source,omitempty"`
+	Health *api.NodeHealth `json:"health,omitempty"`
 }
 
 // StepEndCmd records ended step tasks reported by a node.

@@ -79,6 +79,8 @@ func (f *FSM) ApplyCommand(c *Command) (any, error) {
 			err = applyStepCancel(t, c)
 		case CmdNodeState:
 			err = applyNodeState(t, c)
+		case CmdPrologFailed:
+			err = applyPrologFailed(t, c)
 		default:
 			err = fmt.Errorf("unknown command type %q", c.Type)
 		}
@@ -512,8 +514,13 @@ func applyRegister(t *state.Txn, c *Command) error {
 	n.State, n.Reason = api.NodeUp, ""
 	if old != nil && (old.State == api.NodeDrain || old.HeldDown) {
 		n.State, n.Reason, n.HeldDown = old.State, old.Reason, old.HeldDown
+		n.HealthDrain = old.HealthDrain
+	}
+	if old != nil {
+		n.Health = old.Health // until the next health command
 	}
 	if why := shrunk(&n, snap.Usage()[n.Name]); why != "" && !n.HeldDown {
+		n.HealthDrain = false
 		// The running jobs go on; nothing new lands on the node until an
 		// operator resumes it (Slurm drains a node whose resources shrank).
 		n.State, n.Reason = api.NodeDrain, why
@@ -603,7 +610,16 @@ func applyNodeState(t *state.Txn, c *Command) error {
 		if old == nil {
 			continue
 		}
+		if cmd.Source != "" {
+			if n, ok := nodeStateFrom(old, cmd); ok {
+				if err := t.PutNode(&n); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		n := *old
+		n.HealthDrain = false
 		n.State, n.Reason, n.HeldDown = cmd.State, cmd.Reason, false
 		if cmd.State == api.NodeUp {
 			n.Reason = ""

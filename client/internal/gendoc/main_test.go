@@ -109,7 +109,7 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"gcontrol", "sh"}, []string{"show"}},
 		{[]string{"gcontrol", "-o", "show", "p"}, []string{"partition"}},
 		{[]string{"gcontrol", "show", "job", "--js"}, []string{"--json"}},
-		{[]string{"ginfo", "-"}, []string{"--Node", "--config", "--help", "--json", "--noheader", "--partition", "-N", "-h", "-p"}},
+		{[]string{"ginfo", "-"}, []string{"--Node", "--config", "--help", "--json", "--list-reasons", "--noheader", "--partition", "-N", "-R", "-h", "-p"}},
 		{[]string{"notgsched", "--"}, nil},
 	}
 	for _, tt := range tests {
