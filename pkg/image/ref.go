@@ -39,10 +39,10 @@ type Ref struct {
 }
 
 var (
-	tagRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	// dockerTagRE is a repository:tag as `docker save` records it.
 	dockerTagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	nameRE = regexp.MustCompile(`^[a-z0-9][A-Za-z0-9._/:@+-]*$`)
+	nameRE      = regexp.MustCompile(`^[a-z0-9][A-Za-z0-9._/:@+-]*$`)
 )
 
 // ParseRef parses an image reference: oci:/dir[:tag],
