@@ -199,6 +199,12 @@ type NodeConfig struct {
 	// MetricsListen is the TCP address of the node daemon's Prometheus
 	// /metrics endpoint ("" = off; unauthenticated, see docs/SECURITY.md).
 	MetricsListen string `toml:"metrics_listen"`
+	// ImageCacheSize bounds the unpacked image layers under
+	// <state_dir>/images ("" = 20G, "0" = no limit; see image.go).
+	ImageCacheSize string `toml:"image_cache_size"`
+	// CDISpecDirs are where image jobs' GPUs are looked up as CDI devices
+	// (empty = /etc/cdi and /var/run/cdi).
+	CDISpecDirs []string `toml:"cdi_spec_dirs"`
 }
 
 // GPUConfig declares one GPU.
@@ -462,6 +468,7 @@ func (c *Config) Validate() error {
 		bad("switch: %v", err)
 	}
 	errs = append(errs, c.validateMetrics()...)
+	errs = append(errs, c.validateImages()...)
 	if c.Node.CgroupParent == "" || !strings.HasPrefix(c.Node.CgroupParent, "/") {
 		bad("node.cgroup_parent must be an absolute cgroup path")
 	}

@@ -201,3 +201,9 @@ func readlinkFD(fd int) (string, error) {
 func Reopen(f *os.File) (*os.File, error) {
 	return os.Open(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
 }
+
+// AllowedStat reports whether c may use the object st describes with the
+// access bits want (by its permission bits, as OpenAs checks).
+func AllowedStat(st *unix.Stat_t, c Cred, want uint32) bool {
+	return allowed(st.Mode&0o7777, st.Uid, st.Gid, c, want)
+}

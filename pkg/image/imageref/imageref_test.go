@@ -1,11 +1,11 @@
-package image
+package imageref
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestParseRef(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		in      string
 		want    Ref
@@ -38,28 +38,28 @@ func TestParseRef(t *testing.T) {
 		{in: "oci://x", wantErr: "registry name"},
 	}
 	for _, tt := range tests {
-		got, err := ParseRef(tt.in)
+		got, err := Parse(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseRef(%q) = %+v, %v; want error %q", tt.in, got, err, tt.wantErr)
+				t.Errorf("Parse(%q) = %+v, %v; want error %q", tt.in, got, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("ParseRef(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
 	}
 }
 
-// FuzzParseRef: a reference is refused with a one-line error, or names an
+// FuzzParse: a reference is refused with a one-line error, or names an
 // absolute local path without "..", or a registry name without spaces.
-func FuzzParseRef(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"oci:/a:v1", "oci-archive:/x.tar", "docker-archive:/x.tar:t", "/a/b", "docker://x/y:z",
 		"nvcr.io#a/b:c", "oci:/a/../b", "\x00", "oci:", ":", "docker://"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRef(s)
+		r, err := Parse(s)
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Fatalf("error is not one line: %q", err)
@@ -81,8 +81,8 @@ func FuzzParseRef(f *testing.F) {
 		default:
 			t.Fatalf("unknown transport in %+v", r)
 		}
-		if r2, err := ParseRef(r.String()); err != nil || r2.Transport != r.Transport {
-			t.Fatalf("ParseRef(%q) = %+v, %v; it came from %+v", r.String(), r2, err, r)
+		if r2, err := Parse(r.String()); err != nil || r2.Transport != r.Transport {
+			t.Fatalf("Parse(%q) = %+v, %v; it came from %+v", r.String(), r2, err, r)
 		}
 	})
 }
