@@ -36,7 +36,7 @@ const Tag = "v1"
 
 // Applets get a symlink to busybox in /bin.
 var Applets = []string{"sh", "cat", "ls", "echo", "id", "touch", "test", "env", "pwd", "mkdir", "sleep",
-	"grep", "wc", "rm", "stat", "head", "true", "false", "printf"}
+	"grep", "wc", "rm", "stat", "head", "true", "false", "printf", "tr"}
 
 // Env and WorkingDir are the image config's.
 var (
@@ -124,6 +124,8 @@ func Build(t testing.TB, dir string) *Image {
 		{Name: "tmp/", Type: tar.TypeDir, Mode: 0o1777},
 		{Name: "srv/", Type: tar.TypeDir},
 		{Name: "srv/hello", Body: "hello from the image\n"},
+		{Name: "work/", Type: tar.TypeDir, Mode: 0o1777},
+		{Name: "work/note", Body: "original\n", Mode: 0o666},
 		{Name: "removed-later", Body: "layer 1\n"},
 		{Name: "opq/", Type: tar.TypeDir},
 		{Name: "opq/from-layer1", Body: "hidden by layer 2\n"},
