@@ -278,3 +278,42 @@ for d in /dev/nvidia*; do ( exec 3<>$d ) 2>&1 | grep -q 'not permitted' && echo 
 	}
 	checkNoLeftovers(t, c)
 }
+
+// An image job's rootfs and upper dir are cleaned up when it ends after
+// gnoded restarted, even when its supervisor was killed meanwhile (the
+// restarted daemon finds the orphan and cleans up for it).
+func TestImageJobCleanupAfterRestart(t *testing.T) {
+	c := Start(t, Options{})
+	img := imagetest.Build(t, publicDir(t, c, "img", 0))
+	dir := c.WorkDir(nobody, nobody)
+	if err := os.WriteFile(filepath.Join(dir, "job.sh"), []byte("#!/bin/sh\necho started\nexec sleep 60\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := c.CLI(nobody, nobody, dir, "gsub", "--parsable", "--image="+img.Layout, "job.sh")
+	n, err := strconv.ParseUint(strings.TrimSpace(r.Stdout), 10, 64)
+	if err != nil {
+		t.Fatalf("gsub: %q %q", r.Stdout, r.Stderr)
+	}
+	id := api.JobID(n)
+	c.WaitFor(id, 20*time.Second, func(j api.Job) bool { return readOutMaybe(dir, id) == "started\n" })
+	if mps, _ := image.Mounts(c.Dir); len(mps) == 0 {
+		t.Fatal("a running image job has no rootfs mount")
+	}
+	c.KillNode(1)
+	c.RestartNode(1)
+	b, err := os.ReadFile(filepath.Join(c.Dir, "node-n1", "tasks", "job-"+id.String(), "shim.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.Fields(string(b))[0])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the supervisor: %v", err)
+	}
+	if r := c.CLI(nobody, nobody, dir, "gcancel", id.String()); r.Code != 0 {
+		t.Fatalf("gcancel: %+v", r)
+	}
+	if j := c.WaitJob(id, 20*time.Second); !j.State.Final() {
+		t.Fatalf("job %s", j.State)
+	}
+	checkNoLeftovers(t, c)
+}
