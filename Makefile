@@ -22,6 +22,7 @@ help: ## list targets
 build: $(BIN)/runc ## build gctld, gnoded, the commands and runc into bin/
 	$(GO) build -o $(BIN)/gctld ./ctld
 	$(GO) build -o $(BIN)/gnoded ./noded
+	CGO_ENABLED=0 $(GO) build -ldflags="-s -w" -o $(BIN)/gsched-init ./noded/cmd/gsched-init
 	@for c in $(CMDS); do $(GO) build -o $(BIN)/$$c ./client/cmd/$$c || exit 1; done
 
 # runc from the module version pinned in go.mod (a `tool` dependency), with
@@ -52,10 +53,10 @@ dashboard-shot: build ## screenshot of the web dashboard of a throw-away cluster
 # Debian packages the gang tests use as real distributed clients: CPU
 # PyTorch (torch.distributed/gloo) and OpenMPI with mpi4py; and libseccomp's
 # headers, so that bin/runc applies the seccomp profile the isolation tests
-# check; and chromium, in which the dashboard tests load its pages (and
-# make dashboard-shot takes its picture). Root only; without them those
-# tests skip.
-TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin libseccomp-dev pkg-config chromium
+# check; chromium, in which the dashboard tests load its pages (and make
+# dashboard-shot takes its picture); busybox-static, from which the image
+# tests build their OCI image. Root only; without them those tests skip.
+TEST_DEBS := python3-torch python3-distributed python3-mpi4py openmpi-bin libseccomp-dev pkg-config chromium busybox-static
 test-deps: ## install the Debian packages the e2e tests use (root, apt)
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -72,6 +72,10 @@ type SubmitOptions struct {
 	Begin            string
 	MemPerCPU        string
 	Comment          string
+	// Containers (gsubimage.go).
+	Image           string
+	ContainerMounts string
+	Mounts          []string
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -138,7 +142,7 @@ func gsubFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "no-requeue", Usage: "end the job NODE_FAIL if a node fails instead of requeueing it"},
 		configFlag(),
 		helpFlag(true),
-	}, append(compatFlags(), sbatchFlags()...)...)
+	}, append(append(imageFlags(), compatFlags()...), sbatchFlags()...)...)
 }
 
 // Options that may only appear on the command line.
@@ -335,6 +339,7 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.Begin = str("begin")
 	o.MemPerCPU = str("mem-per-cpu")
 	o.Comment = str("comment")
+	mergeImageOptions(&o, ctxs)
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
@@ -499,6 +504,9 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		}
 	}
 	spec.WorkDir = filepath.Clean(spec.WorkDir)
+	if err := imageSpec(o, &spec); err != nil {
+		return spec, err
+	}
 	if err := arrayDepBegin(o, in, &spec); err != nil {
 		return spec, err
 	}

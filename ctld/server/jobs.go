@@ -17,6 +17,7 @@ import (
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/auth"
 	"github.com/gsched/gsched/pkg/fsm"
+	"github.com/gsched/gsched/pkg/image/imageref"
 	"github.com/gsched/gsched/pkg/sched"
 	"github.com/gsched/gsched/pkg/state"
 	"github.com/gsched/gsched/pkg/units"
@@ -140,6 +141,14 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 	} {
 		if err := checkLine(c.what, c.v, c.max); err != nil {
 			return nil, err
+		}
+	}
+	if err := api.CheckContainerSpec(spec.Image, spec.ContainerMounts); err != nil {
+		return nil, invalid("%v", err)
+	}
+	if spec.Image != "" {
+		if _, err := imageref.Parse(spec.Image); err != nil {
+			return nil, invalid("%v", err)
 		}
 	}
 	if len(spec.Env) > maxEnvEntries || len(spec.Args) > maxArgs {

@@ -124,6 +124,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 		}
 		spec.Devices = append(spec.Devices, runtime.Device{
 			Path: fmt.Sprintf("/dev/nvidia%d", g.Minor), HostPath: g.DevicePath, Type: 'c', Major: 195, Minor: int64(g.Minor),
+			CDI: cdiNames(g, j.Spec.Image != ""),
 		})
 	}
 	if len(alloc.GPUs) > 0 {
@@ -133,6 +134,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 	}
 	spec.Env = Env(j, n, eo)
 	spec.CPUSet = jobCPUSet(n, alloc.GPUs, onlineCPUs())
+	spec.Image = imageSpec(&j.Spec)
 	return spec, nil
 }
 

@@ -64,13 +64,21 @@ func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daem
 		return nil, err
 	}
 	dir := cfg.Node.StateDir
+	cacheBytes, err := cfg.Node.ImageCacheBytes()
+	if err != nil {
+		return nil, err
+	}
 	rt, err := runc.New(runc.Options{
-		StateDir:     filepath.Join(dir, "tasks"),
-		RuncPath:     runcPath,
-		RuncRoot:     filepath.Join(dir, "runc"),
-		RootfsDir:    filepath.Join(dir, "rootfs"),
-		CgroupParent: strings.TrimSuffix(cfg.Node.CgroupParent, "/") + "/" + node.Name,
-		Logger:       log.Named("runtime"),
+		StateDir:       filepath.Join(dir, "tasks"),
+		RuncPath:       runcPath,
+		RuncRoot:       filepath.Join(dir, "runc"),
+		RootfsDir:      filepath.Join(dir, "rootfs"),
+		CgroupParent:   strings.TrimSuffix(cfg.Node.CgroupParent, "/") + "/" + node.Name,
+		Logger:         log.Named("runtime"),
+		ImageDir:       filepath.Join(dir, "images"),
+		ImageCacheSize: cacheBytes,
+		StaticInit:     findStaticInit(runcPath),
+		CDISpecDirs:    cfg.Node.CDISpecDirs,
 	})
 	if err != nil {
 		return nil, err

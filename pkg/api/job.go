@@ -192,6 +192,18 @@ type JobSpec struct {
 	Begin time.Time `json:"begin,omitzero"`
 	// Comment (--comment) is kept with the job for the user.
 	Comment string `json:"comment,omitempty"`
+
+	// Image (--image, --container-image) runs the job's tasks from this
+	// OCI image instead of the host's root filesystem (docs/CONTAINERS.md):
+	// oci:/dir[:tag], oci-archive:/x.tar, docker-archive:/x.tar, a plain
+	// directory or archive path, or a registry reference (docker://...).
+	Image string `json:"image,omitempty"`
+	// ContainerMounts are bind mounts into the image's container
+	// (--container-mounts, --mount).
+	ContainerMounts []ContainerMount `json:"container_mounts,omitempty"`
+	// ChdirSet records that --chdir was given: an image job starts in
+	// WorkDir then, else in the image's WorkingDir when it has one.
+	ChdirSet bool `json:"chdir_set,omitempty"`
 }
 
 // NodeCount is Nodes, at least 1.

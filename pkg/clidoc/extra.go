@@ -49,6 +49,26 @@ Without it the partition's default applies.`},
 		"open-mode": {Arg: `\fBappend\fR|\fBtruncate\fR`, Text: `A requeued job's output is always appended
 to.`},
 		"chdir": {Arg: "dir", Text: `A relative directory is taken from the current directory.`},
+		"image": {Arg: "ref", Text: `The job's tasks then see the image's files as their root filesystem, with
+a writable layer of their own that goes when the job ends, instead of the
+host's read-only one; the submit directory, the output directories and
+the home directory are bound in as on the host. Local paths must be
+readable by the submitting user. Each layer is unpacked once per node and
+cached. The batch script still runs as the job's command, through the
+image's interpreter (its #! line), as the submitting user (never root),
+with the image's Env under the job's environment (the image's PATH wins)
+and, without \-\-chdir, in the image's WorkingDir. Pyxis's name
+\-\-container\-image is accepted too. GPUs come through CDI when the
+node has a CDI spec for them. See docs/CONTAINERS.md in gsched's source.`},
+		"container-mounts": {Arg: `\fIsrc\fR[:\fIdst\fR[:\fBro\fR|\fBrw\fR]][,...]`, Text: `Needs \-\-image. Both paths
+absolute, without "..", and the destination not /, /proc, /sys, /dev or
+gsched's /.gsched. The node opens each source as the submitting user, who
+must be able to read it (and write it for
+.BR rw ,
+the default).`},
+		"mount": {Arg: `\fBtype=bind,src=\fIsrc\fB,dst=\fIdst\fR[\fB,readonly\fR]`, Text: `The same as an entry of
+\-\-container\-mounts; may be repeated. source, target and ro are accepted
+too.`},
 		"export": {Arg: "list", Text: `.B ALL
 passes the whole environment of gsub;
 .B NONE

@@ -233,6 +233,12 @@ type NodeConfig struct {
 	ReservedCPUs   CPUReserve `toml:"reserved_cpus"`
 	ReservedMemory string     `toml:"reserved_memory"`
 	ReservedGPUs   []int      `toml:"reserved_gpus"`
+	// ImageCacheSize bounds the unpacked image layers under
+	// <state_dir>/images ("" = 20G, "0" = no limit; see image.go).
+	ImageCacheSize string `toml:"image_cache_size"`
+	// CDISpecDirs are where image jobs' GPUs are looked up as CDI devices
+	// (empty = /etc/cdi and /var/run/cdi).
+	CDISpecDirs []string `toml:"cdi_spec_dirs"`
 }
 
 // GPUConfig declares one GPU.
@@ -505,6 +511,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateMetrics()...)
 	errs = append(errs, c.validateOps()...)
+	errs = append(errs, c.validateImages()...)
 	if c.Node.CgroupParent == "" || !strings.HasPrefix(c.Node.CgroupParent, "/") {
 		bad("node.cgroup_parent must be an absolute cgroup path")
 	}

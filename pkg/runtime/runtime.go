@@ -27,6 +27,31 @@ type Device struct {
 	Type     rune // 'c' or 'b'
 	Major    int64
 	Minor    int64
+	// CDI lists, comma-separated, the names the device may have in the
+	// node's CDI specs ("nvidia.com/gpu=0,nvidia.com/gpu=GPU-<uuid>"). An
+	// image task gets the first that a spec defines through CDI (its
+	// device nodes, mounts, env and hooks) instead of the plain node
+	// above. (A string keeps Device comparable.)
+	CDI string `json:",omitempty"`
+}
+
+// ImageSpec runs a task from an OCI image (pkg/image) instead of the
+// host's read-only root filesystem.
+type ImageSpec struct {
+	// Ref is the image reference (image.ParseRef).
+	Ref string
+	// Mounts are bind mounts of host paths, checked as the task's user.
+	Mounts []Mount `json:",omitempty"`
+	// UseWorkdir starts the task in the image's WorkingDir, when it has
+	// one, instead of Cwd (the job gave no --chdir).
+	UseWorkdir bool `json:",omitempty"`
+}
+
+// Mount is a host path bind-mounted into an image task.
+type Mount struct {
+	Source      string
+	Destination string
+	ReadOnly    bool `json:",omitempty"`
 }
 
 // TaskSpec is everything needed to run one job task in a container.
@@ -65,6 +90,11 @@ type TaskSpec struct {
 	MemoryBytes int64   // hard limit (0 = unlimited)
 	PidsLimit   int64   // 0 = unlimited
 	Devices     []Device
+
+	// Image, when set, runs the task from an OCI image: its layers as
+	// the root filesystem (with a writable layer of the task's own), its
+	// Env under Env, the WritableDirs bound in as on the host.
+	Image *ImageSpec `json:",omitempty"`
 
 	// Files are written read-only into the task's directory, which the
 	// container sees at /.gsched (a multi-node job's hostfile).

@@ -802,7 +802,7 @@ func Binaries(t testing.TB) string {
 			binErr = err
 			return
 		}
-		want := []string{"gctld", "gnoded", "runc", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare", "gsim", "grun", "gcontrol"}
+		want := []string{"gctld", "gnoded", "runc", "gsched-init", "gsub", "gqueue", "gcancel", "ginfo", "gacct", "gshare", "gsim", "grun", "gcontrol"}
 		complete := true
 		for _, b := range want {
 			if _, err := os.Stat(filepath.Join(root, "bin", b)); err != nil {

@@ -59,6 +59,23 @@ type Options struct {
 	// InitBinary is bind-mounted as the in-container init; default
 	// os.Executable(). It must call Main first thing.
 	InitBinary string
+
+	// Image tasks (TaskSpec.Image); see image.go.
+	// ImageDir is the node's image cache (default <StateDir>/../images).
+	ImageDir string
+	// ImageCacheSize is the size the cache is collected back under (0 =
+	// no limit).
+	ImageCacheSize int64
+	// StaticInit is a statically linked init for image tasks, whose
+	// rootfs may have no C library (gsched-init); default InitBinary when
+	// that is static.
+	StaticInit string
+	// CDISpecDirs hold the CDI specs that image tasks' GPUs are looked up
+	// in (default /etc/cdi, /var/run/cdi).
+	CDISpecDirs []string
+	// CopyRootfs copies image layers instead of mounting overlayfs (the
+	// fallback, forced: for tests).
+	CopyRootfs bool
 }
 
 // Runtime runs each task in a runc container held by its own supervisor
@@ -109,6 +126,15 @@ func New(opts Options) (*Runtime, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.ImageDir == "" {
+		opts.ImageDir = filepath.Join(filepath.Dir(opts.StateDir), "images")
+	}
+	if opts.StaticInit == "" && isStatic(opts.InitBinary) {
+		opts.StaticInit = opts.InitBinary
+	}
+	if opts.CDISpecDirs == nil {
+		opts.CDISpecDirs = DefaultCDISpecDirs
+	}
 	if err := unix.Access(opts.RuncPath, unix.X_OK); err != nil {
 		return nil, fmt.Errorf("runc runtime: runc %s: %w", opts.RuncPath, err)
 	}
@@ -139,6 +165,7 @@ func New(opts Options) (*Runtime, error) {
 		shims:      make(map[string]*shimProc),
 	}
 	r.seccomp = r.probeSeccomp()
+	r.cleanupEndedImages()
 	return r, nil
 }
 
@@ -238,6 +265,7 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 			return fmt.Errorf("task file %s: %w", name, err)
 		}
 	}
+	var err error
 	devs := make([]runtime.Device, 0, len(spec.Devices))
 	for _, d := range spec.Devices {
 		rd, err := resolveDevice(d)
@@ -253,7 +281,7 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 		}
 	}
 	spec.WritableDirs = writable
-	s, err := buildSpec(spec, specParams{
+	p := specParams{
 		Hostname:    r.hostname,
 		Rootfs:      r.opts.RootfsDir,
 		HostMounts:  r.hostMounts,
@@ -263,9 +291,28 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 		Devices:     devs,
 		NoFile:      r.noFile,
 		Seccomp:     r.seccomp.Enabled,
-	})
+	}
+	var cdiNames []string
+	if spec.Image != nil {
+		if r.opts.StaticInit == "" {
+			return errors.New("image jobs need the static init gsched-init beside gnoded or runc (make build)")
+		}
+		// The image's layers are mounted here by the shim; the host
+		// tree is not bound in.
+		p.Rootfs, p.HostMounts, p.InitBinary, p.Writable = filepath.Join(dir, imageRootfsDir), nil, r.opts.StaticInit, true
+		p.Devices, cdiNames, err = r.splitCDI(devs)
+		if err != nil {
+			return err
+		}
+	}
+	s, err := buildSpec(spec, p)
 	if err != nil {
 		return fmt.Errorf("oci spec: %w", err)
+	}
+	if len(cdiNames) > 0 {
+		if err := r.injectCDI(s, cdiNames); err != nil {
+			return err
+		}
 	}
 	if err := os.Mkdir(filepath.Join(dir, bundleDir), 0o700); err != nil {
 		return fmt.Errorf("bundle: %w", err)
@@ -313,8 +360,8 @@ func (r *Runtime) launchShim(ctx context.Context, id, dir string) error {
 	defer rd.Close()
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe",
-		Args: []string{shimName, "-dir", dir, "-runc", r.opts.RuncPath,
-			"-root", r.opts.RuncRoot, "-cgroup", r.cgroupsPath(id)},
+		Args: append([]string{shimName, "-dir", dir, "-runc", r.opts.RuncPath,
+			"-root", r.opts.RuncRoot, "-cgroup", r.cgroupsPath(id)}, r.imageShimArgs()...),
 		Dir:         "/",
 		Stdout:      logf,
 		Stderr:      logf,
@@ -488,6 +535,9 @@ func (r *Runtime) orphan(ctx context.Context, spec runtime.TaskSpec) (runtime.St
 	if err := r.runc(ctx, "delete", "--force", spec.ID); err != nil {
 		r.log.Debug("runc delete of orphan", zap.Uint64("job", spec.JobID), zap.String("task", spec.ID), zap.Error(err))
 	}
+	if err := cleanupImage(dir); err != nil {
+		r.log.Warn("clean up the image rootfs of an orphan", zap.Uint64("job", spec.JobID), zap.String("task", spec.ID), zap.Error(err))
+	}
 	if err := writeJSONAtomic(filepath.Join(dir, statusFile), st); err != nil {
 		return st, fmt.Errorf("status %s: %w", spec.ID, err)
 	}
@@ -612,6 +662,11 @@ func (r *Runtime) Destroy(ctx context.Context, id string) error {
 	r.mu.Lock()
 	delete(r.shims, id)
 	r.mu.Unlock()
+	// Never remove through a mount (a user's data bound into an image
+	// task): unmount first, and stop if one is left.
+	if err := cleanupImage(r.taskDir(id)); err != nil {
+		return fmt.Errorf("destroy %s: %w", id, err)
+	}
 	if err := os.RemoveAll(r.taskDir(id)); err != nil {
 		return fmt.Errorf("destroy %s: %w", id, err)
 	}

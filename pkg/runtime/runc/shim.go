@@ -40,6 +40,7 @@ type shim struct {
 	log                     *log.Logger
 	spec                    runtime.TaskSpec
 	logOff                  int64 // size of shim.log before runc create
+	img                     imageOpts
 }
 
 func shimMain(args []string) int {
@@ -65,6 +66,9 @@ func shimMain(args []string) int {
 	fs.StringVar(&s.runc, "runc", "", "runc binary")
 	fs.StringVar(&s.root, "root", "", "runc --root")
 	fs.StringVar(&s.cgroup, "cgroup", "", "cgroups path")
+	fs.StringVar(&s.img.dir, "images", "", "image cache dir")
+	fs.Int64Var(&s.img.cacheSize, "image-cache-size", 0, "image cache size limit (bytes)")
+	fs.BoolVar(&s.img.copyRootfs, "copy-rootfs", false, "copy image layers instead of overlayfs")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -96,6 +100,20 @@ func (s *shim) run(wake <-chan os.Signal) runtime.Status {
 		st.Killed = true
 		st.ExitCode = 128 + int(unix.SIGTERM)
 		return st
+	}
+
+	if s.spec.Image != nil {
+		// Released after the container is deleted (deferred calls run
+		// after fail's and run's own delete).
+		defer s.releaseImage()
+		if err := s.prepareImage(); err != nil {
+			if _, ok := readKill(s.dir); ok {
+				st.Killed = true
+				st.ExitCode = 128 + int(unix.SIGTERM)
+				return st
+			}
+			return s.fail(st, "image", err)
+		}
 	}
 
 	pidFile := filepath.Join(s.dir, "init.pid")

@@ -43,6 +43,9 @@ type specParams struct {
 	NoFile      uint64 // RLIMIT_NOFILE (soft = hard)
 	// Seccomp adds the default seccomp profile (runc must support it).
 	Seccomp bool
+	// Writable makes the root filesystem writable (an image task's
+	// overlay, whose writes go to the task's own upper dir).
+	Writable bool
 }
 
 // buildSpec returns the OCI spec for one task. Devices in p must already
@@ -67,7 +70,7 @@ func buildSpec(ts runtime.TaskSpec, p specParams) (*specs.Spec, error) {
 	}
 	s := &specs.Spec{
 		Version: specs.Version,
-		Root:    &specs.Root{Path: p.Rootfs, Readonly: true},
+		Root:    &specs.Root{Path: p.Rootfs, Readonly: !p.Writable},
 		Process: &specs.Process{
 			Terminal: false,
 			User:     specs.User{UID: ts.UID, GID: ts.GID, AdditionalGids: append([]uint32(nil), ts.Groups...)},
