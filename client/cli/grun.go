@@ -381,7 +381,7 @@ func (e *Env) runStep(ctx context.Context, cl Caller, srv *stepio.Server, job ap
 			fmt.Fprintf(e.Stderr, "grun: task %d on %s: %s\n", tk.Rank, tk.Node, tk.Error)
 		}
 	}
-	if st.State != api.StepCompleted {
+	if st.State != api.StepCompleted && !spec.Pty { // a shell's status is its user's business
 		for _, tk := range st.Tasks {
 			if tk.ExitCode != 0 && !tk.Killed {
 				fmt.Fprintf(e.Stderr, "grun: error: task %d on %s exited with status %d\n", tk.Rank, tk.Node, tk.ExitCode)
