@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
 export GOFLAGS := -buildvcs=false
 BIN       := bin
-CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames grun gcontrol
+CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames grun gattach gcontrol
 RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/... ./pkg/testcluster/...
 
 PREFIX    ?= /usr/local

@@ -10,6 +10,7 @@ var commandList = []struct {
 }{
 	{"gsub", (*Env).Gsub},
 	{"grun", (*Env).Grun},
+	{"gattach", (*Env).Gattach},
 	{"gqueue", (*Env).Gqueue},
 	{"gcancel", (*Env).Gcancel},
 	{"ginfo", (*Env).Ginfo},

@@ -48,6 +48,8 @@ func grunFlags() []ucli.Flag {
 		s("jobid", "", "run in this job (default: $GSCHED_JOB_ID, or a new allocation)"),
 		&ucli.BoolFlag{Name: "label", Aliases: []string{"l"}, Usage: "prefix each output line with its task's rank"},
 		s("kill-on-bad-exit", "K", "1 (default): a failing task stops the others; 0: they go on"),
+		&ucli.BoolFlag{Name: "pty", Usage: "run one task on a pseudo-terminal connected to grun's (an interactive shell: grun --pty bash)"},
+		&ucli.BoolFlag{Name: "overlap", Usage: "share the job's resources with its running tasks; sees all the job's GPUs on the node (as gattach)"},
 		s("io-host", "", "host name or IP the nodes reach grun at (default: $GSCHED_IO_HOST, else the host name)"),
 		s("chdir", "D", "directory the tasks start in (default: the current directory)"),
 		s("nodelist", "w", "inside a job: run on these of its nodes (hostlist, e.g. n[2-3])"),
@@ -95,12 +97,21 @@ func (e *Env) grunAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	return e.launch(c, spec, job)
+}
+
+// launch runs the step spec in job (0: a new allocation, made from c's
+// options and released afterwards) and returns the step's status as an
+// exitError. A --pty step gets grun's terminal (grunpty.go).
+func (e *Env) launch(c *ucli.Context, spec api.StepSpec, job api.JobID) error {
 	argv := spec.Argv
 	cl, err := e.connect(c)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal ends the step and frees the
+	// allocation instead of leaving it held.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
 	srv, err := stepio.Listen(":0")
@@ -108,7 +119,11 @@ func (e *Env) grunAction(c *ucli.Context) error {
 		return fmt.Errorf("grun: listen for task output: %w", err)
 	}
 	defer srv.Close()
-	go func() { _ = srv.Serve(stepio.Options{Stdout: e.Stdout, Stderr: e.Stderr, Label: c.Bool("label")}) }()
+	opts := stepio.Options{Stdout: e.Stdout, Stderr: e.Stderr, Label: c.Bool("label")}
+	if spec.Pty {
+		opts = stepio.Options{Stdout: e.Stdout, Stderr: e.Stdout} // one terminal
+	}
+	go func() { _ = srv.Serve(opts) }()
 	host := c.String("io-host")
 	if host == "" {
 		host = e.Getenv("GSCHED_IO_HOST")
@@ -131,7 +146,12 @@ func (e *Env) grunAction(c *ucli.Context) error {
 		}
 		allocated = true
 	}
-	code, err := e.runStep(ctx, cl, srv, job, spec)
+	var code int
+	if spec.Pty {
+		code, err = e.runPtyStep(ctx, cl, srv, job, spec)
+	} else {
+		code, err = e.runStep(ctx, cl, srv, job, spec)
+	}
 	if allocated {
 		sig := int(syscall.SIGUSR1)
 		if code != 0 || err != nil {
@@ -204,6 +224,16 @@ func (e *Env) grunStep(c *ucli.Context) (api.StepSpec, api.JobID, error) {
 	}
 	if err := grunPlacement(c, job, &spec); err != nil {
 		return api.StepSpec{}, 0, err
+	}
+	spec.Overlap = c.Bool("overlap")
+	if c.Bool("pty") {
+		if spec.NTasks > 1 || spec.NTasksPerNode > 1 {
+			return api.StepSpec{}, 0, usagef("--pty runs one task: drop --ntasks and --ntasks-per-node")
+		}
+		if c.Bool("label") {
+			return api.StepSpec{}, 0, usagef("--pty and --label do not go together")
+		}
+		spec.Pty = true
 	}
 	// JSON would replace bytes that are not UTF-8: the tasks would run
 	// another command.
@@ -308,7 +338,7 @@ func (e *Env) allocate(ctx context.Context, c *ucli.Context, cl Caller, argv []s
 func (e *Env) runStep(ctx context.Context, cl Caller, srv *stepio.Server, job api.JobID, spec api.StepSpec) (int, error) {
 	var st api.Step
 	if err := call(ctx, cl, api.PathStepStart, api.StepStartRequest{JobID: job, Spec: spec}, &st); err != nil {
-		return 1, fmt.Errorf("grun: start step in job %d: %w", job, err)
+		return 1, fmt.Errorf("start step in job %d: %w", job, err)
 	}
 	cancelled := false
 	for !st.State.Final() {
@@ -351,7 +381,7 @@ func (e *Env) runStep(ctx context.Context, cl Caller, srv *stepio.Server, job ap
 			fmt.Fprintf(e.Stderr, "grun: task %d on %s: %s\n", tk.Rank, tk.Node, tk.Error)
 		}
 	}
-	if st.State != api.StepCompleted {
+	if st.State != api.StepCompleted && !spec.Pty { // a shell's status is its user's business
 		for _, tk := range st.Tasks {
 			if tk.ExitCode != 0 && !tk.Killed {
 				fmt.Fprintf(e.Stderr, "grun: error: task %d on %s exited with status %d\n", tk.Rank, tk.Node, tk.ExitCode)

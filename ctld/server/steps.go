@@ -61,7 +61,7 @@ func checkStepSpec(sp *api.StepSpec) error {
 			return err
 		}
 	}
-	return nil
+	return checkPtySpec(sp)
 }
 
 // layoutStep places a step's tasks on the job's nodes (all of them, or
@@ -91,6 +91,8 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 		n := sp.NTasks
 		switch {
 		case n > 0:
+		case sp.Pty:
+			n = 1 // one terminal
 		case nn < len(j.Allocs):
 			n = perCap * nn
 		default:
@@ -110,6 +112,8 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 		for l := 0; l < counts[i]; l++ {
 			tk := api.StepTask{Rank: len(tasks), Node: a.Node, LocalRank: l}
 			switch {
+			case sp.Overlap:
+				tk.GPUs = append([]int(nil), a.GPUs...)
 			case g > 0 && (l+1)*g <= len(a.GPUs):
 				tk.GPUs = append([]int(nil), a.GPUs[l*g:(l+1)*g]...)
 			default:
@@ -120,6 +124,9 @@ func layoutStep(j *api.Job, sp *api.StepSpec) ([]api.StepTask, error) {
 	}
 	if len(tasks) == 0 {
 		return nil, invalid("step: no tasks")
+	}
+	if sp.Pty && len(tasks) != 1 {
+		return nil, invalid("step: a --pty step runs one task, not %d", len(tasks))
 	}
 	return tasks, nil
 }
@@ -175,7 +182,7 @@ func conflict(format string, a ...any) error {
 }
 
 func (s *Server) startStep(ctx context.Context, req *api.StepStartRequest) (any, error) {
-	p, _, err := s.caller(ctx)
+	p, op, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -186,11 +193,8 @@ func (s *Server) startStep(ctx context.Context, req *api.StepStartRequest) (any,
 	if j == nil {
 		return nil, fmt.Errorf("%w: job %d: invalid job id specified", api.ErrNotFound, req.JobID)
 	}
-	if j.UID != p.UID {
-		// Even operators: a step runs as the job's user.
-		s.log.Warn("denied: step in another user's job", zap.Uint32("uid", p.UID), zap.String("user", p.User),
-			zap.Uint64("job", uint64(j.ID)), zap.String("owner", j.User))
-		return nil, fmt.Errorf("%w: job %d belongs to %s", api.ErrPermission, j.ID, j.User)
+	if err := s.mayStartStep(p, op, j, &req.Spec); err != nil {
+		return nil, err
 	}
 	if j.State != api.StateRunning {
 		return nil, conflict("job %d is %s, not RUNNING", j.ID, j.State)

@@ -60,6 +60,13 @@ func TestLayoutStep(t *testing.T) {
 		{"too many per node", stepJob(2, 2, 0), api.StepSpec{NTasksPerNode: 3}, nil, "3 tasks per node exceed"},
 		{"ntasks and per node disagree", stepJob(2, 2, 0), api.StepSpec{NTasks: 3, NTasksPerNode: 2}, nil, "does not match"},
 		{"no nodes", &api.Job{ID: 9}, api.StepSpec{}, nil, "has no nodes"},
+		{"pty: one task on the first node", stepJob(2, 2, 0), api.StepSpec{Pty: true},
+			[]task{{"n1", 0, ""}}, ""},
+		{"pty on a named node", stepJob(2, 2, 0), api.StepSpec{Pty: true, Nodes: []string{"n2"}},
+			[]task{{"n2", 0, ""}}, ""},
+		{"pty over two nodes", stepJob(2, 2, 0), api.StepSpec{Pty: true, NTasksPerNode: 1}, nil, "a --pty step runs one task, not 2"},
+		{"overlap sees all the node's GPUs despite --gpus-per-task", stepJob(1, 2, 1, 0, 1), api.StepSpec{Overlap: true, Pty: true},
+			[]task{{"n1", 0, "0,1"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := layoutStep(tc.job, &tc.spec)

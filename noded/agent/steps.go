@@ -231,6 +231,13 @@ func StepTaskSpec(j *api.Job, st *api.Step, tk *api.StepTask, n *api.Node, grace
 		Stdout:    "/dev/null",
 		Stderr:    "/dev/null",
 	}
+	if st.Spec.Pty {
+		if st.Spec.IOAddr == "" || st.Spec.TermRows < 0 || st.Spec.TermRows > api.MaxTermSize ||
+			st.Spec.TermCols < 0 || st.Spec.TermCols > api.MaxTermSize {
+			return runtime.TaskSpec{}, fmt.Errorf("step %s: a terminal needs grun's address and a size in range", st.Key())
+		}
+		spec.TTY, spec.TTYRows, spec.TTYCols = true, uint16(st.Spec.TermRows), uint16(st.Spec.TermCols)
+	}
 	return spec, nil
 }
 

@@ -54,7 +54,23 @@ type StepSpec struct {
 	// KeepOnBadExit keeps the other tasks running when one fails
 	// (srun --kill-on-bad-exit=0); by default they are killed.
 	KeepOnBadExit bool `json:"keep_on_bad_exit,omitempty"`
+	// Pty runs the step's one task on a pseudo-terminal whose other end
+	// is grun's terminal (grun --pty): the task's input and window size
+	// come from grun over the I/O connection, its output goes back on it.
+	// TermRows and TermCols are the initial window size (0: unknown).
+	Pty      bool `json:"pty,omitempty"`
+	TermRows int  `json:"term_rows,omitempty"`
+	TermCols int  `json:"term_cols,omitempty"`
+	// Overlap (srun --overlap) marks a step that shares the job's
+	// resources with the job's own tasks instead of using some of them:
+	// each task sees all the job's GPUs on its node. An operator may
+	// start an Overlap step in another user's job (gattach); it runs as
+	// the job's user.
+	Overlap bool `json:"overlap,omitempty"`
 }
+
+// MaxTermSize bounds a step's terminal rows and columns.
+const MaxTermSize = 1<<16 - 1
 
 // StepTask is one task of a step: where it runs and how it ended.
 type StepTask struct {

@@ -110,6 +110,22 @@ killed.`},
 		"label":           {Text: `The prefix is the rank and ": ".`},
 		"kill-on-bad-exit": {Arg: `[\fB0\fR|\fB1\fR]`, Text: `The value is optional; a bare \-K means 1. As with srun, a value must be
 attached (\-K0, \-\-kill\-on\-bad\-exit=0).`},
+		"pty": {Text: `The task runs on a pseudo\-terminal in the job's container, and grun's
+terminal stands in for it: grun's terminal is put in raw mode, so that
+every key, Ctrl\-C and Ctrl\-Z included, travels to the remote terminal,
+whose line discipline acts on it (Ctrl\-C interrupts the remote foreground
+command, not grun); standard input is forwarded; the window size is sent
+at the start and again on every SIGWINCH. The terminal is restored when
+grun exits, and grun exits with the command's status. SIGTERM or SIGHUP to
+grun hangs the remote session up and ends the step. Outside a job the
+allocation is released afterwards, as for any step. Refused with \-n or
+\-\-ntasks\-per\-node above 1 and with \-\-label.`},
+		"overlap": {Text: `In gsched no step holds resources apart from its job's, so steps may
+always run beside the job's own tasks; \-\-overlap also gives the task all
+the job's GPUs on its node (instead of its own with \-\-gpus\-per\-task),
+and lets an operator start the step in another user's job, as
+.BR gattach (1)
+does; it runs as the job's user.`},
 		"io-host":  {Arg: "host", Text: `The nodes send the tasks' output there.`},
 		"chdir":    {Arg: "dir"},
 		"nodelist": {Arg: "hostlist"},
@@ -134,6 +150,11 @@ node unless \-n or \-\-ntasks\-per\-node say.`},
 		"qos":           {Arg: "qos"},
 		"constraint":    {Arg: "features"},
 		"switches":      {Arg: `\fIn\fR[@\fItime\fR]`},
+	},
+	"gattach": {
+		"nodelist": {Arg: "node", Text: `One of the job's nodes, e.g.
+.BR n2 .`},
+		"io-host": {Arg: "host", Text: `The node connects there to relay the terminal.`},
 	},
 	"gqueue": {
 		"user": {Arg: "list"},

@@ -107,7 +107,7 @@ func TestEscape(t *testing.T) {
 // some page generates: a page renamed without its extras would otherwise
 // lose them silently.
 func TestManExtrasSections(t *testing.T) {
-	known := map[string]bool{"gsub": true, "grun": true, "gqueue": true, "gcancel": true, "ginfo": true,
+	known := map[string]bool{"gsub": true, "grun": true, "gattach": true, "gqueue": true, "gcancel": true, "ginfo": true,
 		"gacct": true, "gshare": true, "gcontrol": true, "ghostnames": true, "gsim run": true, "gsim gen": true,
 		"gctld": true, "gnoded": true}
 	for k := range ManExtras {

@@ -114,6 +114,11 @@ type TaskSpec struct {
 	IOAddr  string `json:",omitempty"`
 	IOToken string `json:",omitempty"`
 	Rank    int    `json:",omitempty"`
+	// TTY, with IOAddr, runs the step task on a pseudo-terminal relayed
+	// to grun (its input, output and window size); TTYRows and TTYCols
+	// are the initial window size (0: unset).
+	TTY              bool   `json:",omitempty"`
+	TTYRows, TTYCols uint16 `json:",omitempty"`
 
 	// TimeLimit, when non-zero, is enforced by the task's supervisor
 	// from Deadline: SIGTERM to every process, then SIGKILL after

@@ -1,6 +1,7 @@
 package stepio
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -16,6 +17,10 @@ import (
 // one connection to grun's [Server] carrying one task's output.
 type Client struct {
 	conn net.Conn
+	// in reads the server's input frames (DialTTY clients only).
+	in *bufio.Reader
+	// inBuf holds the data of the last input frame.
+	inBuf []byte
 
 	mu     sync.Mutex // serialises frames on conn
 	closed bool
@@ -28,6 +33,11 @@ type Client struct {
 // ctx bounds the dial and the handshake; it has no effect on the returned
 // Client.
 func Dial(ctx context.Context, addr, token string, rank int) (*Client, error) {
+	return dialMagic(ctx, Magic, addr, token, rank)
+}
+
+// dialMagic connects with the given handshake magic.
+func dialMagic(ctx context.Context, magic, addr, token string, rank int) (*Client, error) {
 	if len(token) != TokenLen {
 		return nil, fmt.Errorf("stepio: token has %d characters, want %d", len(token), TokenLen)
 	}
@@ -39,7 +49,7 @@ func Dial(ctx context.Context, addr, token string, rank int) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stepio: %w", err)
 	}
-	if err := handshake(ctx, conn, token, rank); err != nil {
+	if err := handshake(ctx, conn, magic, token, rank); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -48,7 +58,7 @@ func Dial(ctx context.Context, addr, token string, rank int) (*Client, error) {
 
 // handshake sends the handshake on conn and waits for the acceptance byte,
 // giving up when ctx ends.
-func handshake(ctx context.Context, conn net.Conn, token string, rank int) error {
+func handshake(ctx context.Context, conn net.Conn, magic, token string, rank int) error {
 	if dl, ok := ctx.Deadline(); ok {
 		if err := conn.SetDeadline(dl); err != nil {
 			return fmt.Errorf("stepio: %w", err)
@@ -58,7 +68,7 @@ func handshake(ctx context.Context, conn net.Conn, token string, rank int) error
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 
 	var hs [handshakeLen]byte
-	copy(hs[:], Magic)
+	copy(hs[:], magic)
 	copy(hs[len(Magic):], token)
 	binary.BigEndian.PutUint32(hs[len(Magic)+TokenLen:], uint32(rank))
 	_, err := conn.Write(hs[:])

@@ -25,7 +25,10 @@
 // byte 'K'; otherwise it closes the connection without replying. The
 // handshake must complete within [HandshakeTimeout].
 //
-// After 'K' the client sends frames, and the server sends nothing more:
+// After 'K' the client sends frames, and the server sends nothing more
+// (except on a terminal connection, opened with [MagicTTY] instead of the
+// magic: see tty.go; the server then also sends stdin, window-size and
+// end-of-input frames):
 //
 //	stream  1 byte   1 stdout, 2 stderr, 0 end
 //	length  4 bytes  uint32, number of data bytes, at most MaxFrameSize

@@ -35,9 +35,20 @@ func referenceParse(data []byte) (stdout, stderr []byte) {
 // feed runs one server, sends a valid handshake followed by data, and
 // returns what the server wrote once it has finished with the connection.
 func feed(t *testing.T, label bool, data []byte) (stdout, stderr []byte) {
+	stdout, stderr, _ = feedMagic(t, label, Magic, data)
+	return stdout, stderr
+}
+
+// feedMagic is feed with the given handshake magic; it also returns what
+// the server sent after its acceptance byte. For MagicTTY the server has a
+// window size of 24x80 to send.
+func feedMagic(t *testing.T, label bool, magic string, data []byte) (stdout, stderr, sent []byte) {
 	s, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if magic == MagicTTY {
+		s.Resize(24, 80)
 	}
 	var so, se lockedBuffer
 	served := make(chan error, 1)
@@ -49,14 +60,15 @@ func feed(t *testing.T, label bool, data []byte) (stdout, stderr []byte) {
 		}
 	}()
 
-	conn := rawHandshake(t, s, 0)
+	conn := rawHandshakeMagic(t, s, magic, 0)
 	defer conn.Close()
 	// Read in the background so that a server that closes early (and
 	// resets the connection) cannot leave the write below stuck.
 	closed := make(chan error, 1)
+	var got bytes.Buffer
 	go func() {
 		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, err := io.Copy(io.Discard, conn)
+		_, err := io.Copy(&got, conn)
 		closed <- err
 	}()
 	if _, err := conn.Write(data); err == nil {
@@ -71,7 +83,7 @@ func feed(t *testing.T, label bool, data []byte) (stdout, stderr []byte) {
 		}
 	}
 	waitHandlers(t, s)
-	return so.Bytes(), se.Bytes()
+	return so.Bytes(), se.Bytes(), got.Bytes()
 }
 
 // waitHandlers waits until the server has no connection left.
@@ -152,6 +164,16 @@ func FuzzServerConn(f *testing.F) {
 		}
 		if n, max := bytes.Count(so, []byte("\n")), bytes.Count(wantOut, []byte("\n"))+1+len(wantOut)/MaxLineSize; n > max {
 			t.Fatalf("labelled stdout has %d lines, at most %d expected", n, max)
+		}
+
+		// A terminal connection's frames are read the same way; the
+		// server sends it the window size and nothing else.
+		so, se, sent := feedMagic(t, false, MagicTTY, data)
+		if !bytes.Equal(so, wantOut) || !bytes.Equal(se, wantErr) {
+			t.Fatalf("terminal: stdout %q stderr %q, want %q %q", so, se, wantOut, wantErr)
+		}
+		if want := appendResize(nil, 24, 80); len(sent) != 0 && !bytes.Equal(sent, want) {
+			t.Fatalf("terminal: server sent %q, want nothing or %q", sent, want)
 		}
 	})
 }

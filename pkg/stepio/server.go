@@ -50,6 +50,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	in *input // a terminal step's input (tty.go)
 }
 
 // Listen listens on addr (e.g. ":0" or "127.0.0.1:0") and makes a fresh random
@@ -77,6 +79,7 @@ func Listen(addr string) (*Server, error) {
 		kick:             make(chan struct{}, 1),
 		closing:          make(chan struct{}),
 		done:             make(chan int, doneBuffer),
+		in:               newInput(),
 	}
 	s.wg.Add(1)
 	go s.pump()
@@ -312,18 +315,32 @@ func (s *Server) serveConn(conn net.Conn, out *output) (clean bool, rank int) {
 	if _, err := io.ReadFull(br, hs[:]); err != nil {
 		return false, 0
 	}
-	magicOK := bytes.Equal(hs[:len(Magic)], []byte(Magic))
+	tty := bytes.Equal(hs[:len(MagicTTY)], []byte(MagicTTY))
+	magicOK := tty || bytes.Equal(hs[:len(Magic)], []byte(Magic))
 	tokenOK := subtle.ConstantTimeCompare(hs[len(Magic):len(Magic)+TokenLen], s.tokenBytes) == 1
 	r := binary.BigEndian.Uint32(hs[len(Magic)+TokenLen:])
 	if !magicOK || !tokenOK || r > maxRank {
 		return false, 0
 	}
 	rank = int(r)
+	if tty {
+		if !s.claimInput() {
+			return false, rank
+		}
+		defer s.releaseInput()
+	}
 	if _, err := conn.Write([]byte{acceptByte}); err != nil {
 		return false, rank
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		return false, rank
+	}
+	if tty {
+		// The feeder is the only writer on conn from here on; it is
+		// done before the connection is closed.
+		stop, fed := make(chan struct{}), make(chan struct{})
+		go func() { defer close(fed); s.feedInput(conn, stop) }()
+		defer func() { close(stop); <-fed }()
 	}
 
 	cs := out.newConnState(rank)

@@ -619,11 +619,17 @@ func TestDialContextEndsHandshake(t *testing.T) {
 // rawHandshake opens a connection and performs a valid handshake by hand.
 func rawHandshake(t *testing.T, s *Server, rank uint32) net.Conn {
 	t.Helper()
+	return rawHandshakeMagic(t, s, Magic, rank)
+}
+
+// rawHandshakeMagic is rawHandshake with the given magic (Magic or MagicTTY).
+func rawHandshakeMagic(t *testing.T, s *Server, magic string, rank uint32) net.Conn {
+	t.Helper()
 	conn, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := append([]byte(Magic+s.Token()), 0, 0, 0, 0)
+	hs := append([]byte(magic+s.Token()), 0, 0, 0, 0)
 	binary.BigEndian.PutUint32(hs[len(hs)-4:], rank)
 	if _, err := conn.Write(hs); err != nil {
 		t.Fatal(err)

@@ -105,6 +105,7 @@ func Completions(apps []*ucli.App) []clidoc.Completion {
 			"jobid": jobs, "chdir": files, "kill-on-bad-exit": {"0", "1"},
 			"cpu-bind": {"none"}, "mpi": {"none"},
 		}, Args: [][]string{{clidoc.Commands}}},
+		"gattach":    {Args: [][]string{jobs, {clidoc.Commands}}},
 		"gqueue":     {Values: map[string][]string{"states": append(append([]string(nil), states...), "all"), "jobs": jobs}},
 		"gcancel":    {Values: map[string][]string{"state": states, "signal": signals}, Args: repeat(jobs, 8), Permute: true},
 		"gacct":      {Values: map[string][]string{"state": states}},

@@ -48,6 +48,12 @@ func buildProcess(ts runtime.TaskSpec, noFile uint64) (*specs.Process, error) {
 		return nil, fmt.Errorf("cwd %q is not absolute", ts.Cwd)
 	}
 	args := []string{initPath, initStepFlag, "-cwd", ts.Cwd, "-kill-grace", ts.KillGrace.String()}
+	if ts.TTY {
+		if ts.IOAddr == "" {
+			return nil, errors.New("step: a terminal needs grun's address")
+		}
+		args = append(args, initTTYFlag)
+	}
 	if ts.IOAddr == "" {
 		args = append(args, "-stdout", ts.Stdout, "-stderr", ts.Stderr)
 		if ts.Append {
@@ -55,7 +61,13 @@ func buildProcess(ts runtime.TaskSpec, noFile uint64) (*specs.Process, error) {
 		}
 	}
 	args = append(append(args, "--"), ts.Argv...)
+	var console *specs.Box
+	if ts.TTY && ts.TTYRows > 0 && ts.TTYCols > 0 {
+		console = &specs.Box{Height: uint(ts.TTYRows), Width: uint(ts.TTYCols)}
+	}
 	return &specs.Process{
+		Terminal:        ts.TTY,
+		ConsoleSize:     console,
 		User:            specs.User{UID: ts.UID, GID: ts.GID, AdditionalGids: append([]uint32(nil), ts.Groups...)},
 		Args:            args,
 		Env:             append([]string(nil), ts.Env...),
@@ -94,6 +106,9 @@ func (s *shim) runExec(wake <-chan os.Signal) runtime.Status {
 	}
 	if err := s.waitContainer(wake); err != nil {
 		return s.failExec(st, nil, "step", err)
+	}
+	if s.spec.TTY {
+		return s.runExecTTY(wake, st)
 	}
 	var outW, errW io.Writer = io.Discard, io.Discard
 	var ioc *stepio.Client

@@ -77,12 +77,16 @@ func initMain(args []string) int {
 	cwd := fs.String("cwd", "/", "working directory")
 	step := fs.Bool(initStepFlag[1:], false, "run a job step's command (not pid 1)")
 	grace := fs.String("kill-grace", "10s", "step mode: SIGTERM-to-SIGKILL time")
+	tty := fs.Bool(initTTYFlag[1:], false, "step mode: on a terminal, become the command")
 	if err := fs.Parse(args); err != nil {
 		return initFail(2, "usage: %v", err)
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {
 		return initFail(2, "usage: no script")
+	}
+	if *step && *tty {
+		return ttyInit(argv, *cwd)
 	}
 	var files []uintptr
 	var err error
