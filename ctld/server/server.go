@@ -149,6 +149,8 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathStepWait, s.waitStep)
 	rpc.Handle(s.userSrv, api.PathStepCancel, s.cancelStep)
 	rpc.Handle(s.userSrv, api.PathToken, s.issueToken)
+	rpc.Handle(s.userSrv, api.PathJobControl, s.controlJobs)
+	rpc.Handle(s.userSrv, api.PathUpdateJob, s.updateJobs)
 
 	// Remote users: the same calls over TCP, each request signed with a
 	// token that the controller issued (see auth.TokenAuthority).

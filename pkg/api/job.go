@@ -328,6 +328,12 @@ type Job struct {
 	// Restarts counts how often the job was requeued; each run is an
 	// attempt with that number, and reports of older attempts are stale.
 	Restarts int `json:"restarts,omitempty"`
+	// HoldAdmin marks a hold (Spec.Hold) an operator placed
+	// (JobHeldAdmin): the job's user cannot release it.
+	HoldAdmin bool `json:"hold_admin,omitempty"`
+	// RequeueReason, with Requeue, is the pending reason the job gets
+	// once stopped (gcontrol requeue: JobRequeued; "" = Preempted).
+	RequeueReason string `json:"requeue_reason,omitempty"`
 	// Signals holds signals the user asked to deliver (gcancel -s), not
 	// yet acknowledged by the node. Each has a sequence number.
 	Signals []SignalRequest `json:"signals,omitempty"`

@@ -32,6 +32,11 @@ const (
 	CmdStepEnd      CmdType = "step_end"
 	CmdStepCancel   CmdType = "step_cancel"
 	CmdNodeState    CmdType = "node_state"
+	// Job control (jobctl.go).
+	CmdHold      CmdType = "hold"
+	CmdRelease   CmdType = "release"
+	CmdRequeue   CmdType = "requeue"
+	CmdUpdateJob CmdType = "update_job"
 )
 
 // Command is one raft log entry.
@@ -58,6 +63,10 @@ type Command struct {
 	StepEnd    *StepEndCmd   `json:"step_end,omitempty"`
 	StepCancel *api.StepRef  `json:"step_cancel,omitempty"`
 	NodeState  *NodeStateCmd `json:"node_state,omitempty"`
+	// Jobs names the jobs of CmdHold, CmdRelease and CmdRequeue;
+	// UpdateJob carries CmdUpdateJob's changes (see jobctl.go).
+	Jobs      *JobsCmd      `json:"jobs,omitempty"`
+	UpdateJob *UpdateJobCmd `json:"update_job,omitempty"`
 }
 
 // NodeStateCmd is an operator's change of nodes' states: DRAIN (running

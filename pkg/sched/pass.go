@@ -389,6 +389,9 @@ func (p *pass) run() {
 		j := e.job
 		p.plan.Stats.Considered++
 		switch {
+		case j.Spec.Hold && j.HoldAdmin:
+			p.plan.Reasons[j.ID] = api.ReasonHeldAdmin
+			continue
 		case j.Spec.Hold:
 			p.plan.Reasons[j.ID] = api.ReasonHeld
 			continue

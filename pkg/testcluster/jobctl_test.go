@@ -1,0 +1,113 @@
+package testcluster
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsched/gsched/pkg/api"
+)
+
+// gcontrol hold, release, update job= and requeue, by a user on their own
+// jobs and by an operator: a user's hold is JobHeldUser, an operator's
+// JobHeldAdmin, which the user cannot release; a user may lower a time
+// limit but not raise it; another user's job is refused; a requeued
+// running job runs again with SLURM_RESTART_COUNT=1 and its output
+// appended; a finished job can be requeued too.
+func TestGcontrolHoldReleaseUpdateRequeue(t *testing.T) {
+	c := Start(t, Options{CPUsPerNode: 1})
+	dir := c.WorkDir(nobody, nobody)
+	a := gsubID(t, c, dir, "-o", "a.out", "--wrap", "echo run $SLURM_RESTART_COUNT; exec sleep 300")
+	c.WaitFor(a, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning })
+	b := gsubID(t, c, dir, "-t", "10:00", "--wrap", "true")
+	gc := func(uid int, args ...string) Result {
+		t.Helper()
+		return c.CLI(uid, uid, dir, "gcontrol", args...)
+	}
+	ok := func(r Result) {
+		t.Helper()
+		if r.Code != 0 {
+			t.Fatalf("gcontrol: exit %d: %s", r.Code, r.Stderr)
+		}
+	}
+	reason := func(id api.JobID, want string) {
+		t.Helper()
+		c.WaitFor(id, 10*time.Second, func(j api.Job) bool { return j.State == api.StatePending && j.Reason == want })
+	}
+
+	ok(gc(nobody, "hold", b.String()))
+	reason(b, api.ReasonHeld)
+	ok(gc(nobody, "release", b.String()))
+	reason(b, api.ReasonResources)
+	ok(gc(0, "hold", b.String()))
+	reason(b, api.ReasonHeldAdmin)
+	if r := gc(nobody, "release", b.String()); r.Code != 1 || !strings.Contains(r.Stderr, "only an operator can release it") {
+		t.Fatalf("user release of an operator's hold: %d %q", r.Code, r.Stderr)
+	}
+	reason(b, api.ReasonHeldAdmin)
+
+	// Updates: lower the limit (user), raise it (refused; operator).
+	ok(gc(nobody, "update", "jobid="+b.String(), "TimeLimit=5:00", "Comment=shorter", "JobName=bee"))
+	if j := c.Job(b); j.Spec.TimeLimit != 300 || j.Spec.Comment != "shorter" || j.Spec.Name != "bee" {
+		t.Fatalf("after update: limit %d comment %q name %q", j.Spec.TimeLimit, j.Spec.Comment, j.Spec.Name)
+	}
+	if r := gc(nobody, "update", "job="+b.String(), "timelimit=20:00"); r.Code != 1 || !strings.Contains(r.Stderr, "only operators may raise") {
+		t.Fatalf("user raising the limit: %d %q", r.Code, r.Stderr)
+	}
+	if r := gc(nobody, "update", "job="+b.String(), "partition=nosuch"); r.Code != 1 || !strings.Contains(r.Stderr, "invalid partition") {
+		t.Fatalf("update to an unknown partition: %d %q", r.Code, r.Stderr)
+	}
+	if r := gc(nobody, "update", "job="+a.String(), "timelimit=1:00"); r.Code != 1 || !strings.Contains(r.Stderr, "not pending") {
+		t.Fatalf("update of a running job: %d %q", r.Code, r.Stderr)
+	}
+	ok(gc(0, "update", "job="+b.String(), "timelimit=20:00"))
+	if j := c.Job(b); j.Spec.TimeLimit != 1200 {
+		t.Fatalf("operator's update: limit %d", j.Spec.TimeLimit)
+	}
+
+	// Another user's job: refused, unchanged.
+	root := c.Submit(api.JobSpec{WorkDir: dir, Hold: true, Script: "#!/bin/sh\ntrue\n"})
+	if r := gc(nobody, "release", root.String()); r.Code != 1 || !strings.Contains(r.Stderr, "permission denied") {
+		t.Fatalf("release of root's job by nobody: %d %q", r.Code, r.Stderr)
+	}
+	reason(root, api.ReasonHeld)
+
+	// Requeue the running job (b stays held by the operator).
+	out := filepath.Join(dir, "a.out")
+	waitFile(t, out, "run 0\n")
+	ok(gc(nobody, "requeue", a.String()))
+	c.WaitFor(a, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && j.Restarts == 1 })
+	waitFile(t, out, "run 0\nrun 1\n")
+	// Requeue it once it has ended: a finished batch job goes back too.
+	if r := c.CLI(nobody, nobody, dir, "gcancel", a.String()); r.Code != 0 {
+		t.Fatalf("gcancel: %d %q", r.Code, r.Stderr)
+	}
+	c.WaitJob(a, 30*time.Second)
+	ok(gc(nobody, "requeue", a.String()))
+	c.WaitFor(a, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning && j.Restarts == 2 })
+	waitFile(t, out, "run 0\nrun 1\nrun 2\n")
+	if r := gc(nobody, "requeue", b.String()); r.Code != 1 || !strings.Contains(r.Stderr, "nothing to requeue") {
+		t.Fatalf("requeue of a pending job: %d %q", r.Code, r.Stderr)
+	}
+	if r := gc(nobody, "hold", a.String()+"_3"); r.Code != 1 || !strings.Contains(r.Stderr, "no array task") {
+		t.Fatalf("hold of a task of a job that is no array: %d %q", r.Code, r.Stderr)
+	}
+}
+
+// waitFile waits until the file holds want.
+func waitFile(t *testing.T, path, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if string(b) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %q, want %q", path, b, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
