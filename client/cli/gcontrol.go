@@ -246,6 +246,9 @@ func JobRecord(j *api.Job, now time.Time) []kv {
 		{"WorkDir", s.WorkDir}, lineBreak,
 		{"StdOut", s.Output}, lineBreak,
 	}
+	if s.NodeList != "" || s.Exclude != "" {
+		rec = append(rec, kv{"ReqNodeList", orNone(s.NodeList)}, kv{"ExcNodeList", orNone(s.Exclude)}, lineBreak)
+	}
 	if s.Constraint != "" || s.Exclusive {
 		rec = append(rec, kv{"Features", orNone(s.Constraint)}, kv{"Exclusive", strconv.FormatBool(s.Exclusive)}, lineBreak)
 	}

@@ -72,6 +72,10 @@ type SubmitOptions struct {
 	Begin            string
 	MemPerCPU        string
 	Comment          string
+	// Named nodes (--nodelist, --exclude) and mail (--mail-type,
+	// --mail-user): gsubcompat.go.
+	NodeList, Exclude  string
+	MailType, MailUser string
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -330,6 +334,8 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.Begin = str("begin")
 	o.MemPerCPU = str("mem-per-cpu")
 	o.Comment = str("comment")
+	o.NodeList, o.Exclude = str("nodelist"), str("exclude")
+	o.MailType, o.MailUser = str("mail-type"), str("mail-user")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
@@ -456,6 +462,9 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		spec.MemBytes = per * int64(n)
 	}
 	if err := memPerCPU(o, &spec); err != nil {
+		return spec, err
+	}
+	if err := namedNodes(o, &spec); err != nil {
 		return spec, err
 	}
 	spec.Comment = o.Comment

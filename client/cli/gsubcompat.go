@@ -11,6 +11,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/hostlist"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -32,8 +33,6 @@ var noEquivalent = map[string]string{
 // silent loss would run the job somewhere it must not run.
 var refused = map[string]string{
 	"reservation": "gsched has no advance reservations: remove --reservation (or run in a partition set aside for it)",
-	"nodelist":    "gsched does not place batch jobs on named nodes yet: give the nodes a feature and use --constraint",
-	"exclude":     "gsched does not exclude named nodes yet: drain the node (gcontrol update) or use --constraint",
 	"test-only":   "gsched cannot yet predict a start without submitting: use --print-spec to check the options, gsub --hold and gqueue --start",
 }
 
@@ -50,8 +49,8 @@ func compatFlags() []ucli.Flag {
 		s("signal", "", "accepted for sbatch scripts; no early signal is sent (warning)"),
 		s("deadline", "", "accepted for sbatch scripts; not enforced (warning)"),
 		s("reservation", "", "refused: gsched has no advance reservations"),
-		s("nodelist", "w", "refused for batch jobs (not yet supported): use --constraint"),
-		s("exclude", "x", "refused (not yet supported): use --constraint"),
+		s("nodelist", "w", "nodes that must all be in the allocation, in hostlist syntax (n[1-3],gpu7); the node count is raised to their number"),
+		s("exclude", "x", "nodes never to use, in hostlist syntax"),
 		&ucli.BoolFlag{Name: "test-only", Usage: "refused (not yet supported): use --print-spec"},
 		&ucli.BoolFlag{Name: "print-spec", Usage: "print the job specification gsub would submit, as JSON, without contacting the controller"},
 	}
@@ -149,5 +148,27 @@ func memPerCPU(o SubmitOptions, spec *api.JobSpec) error {
 		return fmt.Errorf("--mem-per-cpu: %s per CPU for %d CPUs is too much memory", strings.TrimSpace(o.MemPerCPU), cpus)
 	}
 	spec.MemBytes = per * cpus
+	return nil
+}
+
+// namedNodes checks --nodelist and --exclude (hostlist syntax; the
+// controller checks the names) and sets them in spec.
+func namedNodes(o SubmitOptions, spec *api.JobSpec) error {
+	for _, f := range []struct {
+		flag, v string
+		dst     *string
+	}{{"nodelist", o.NodeList, &spec.NodeList}, {"exclude", o.Exclude, &spec.Exclude}} {
+		v := strings.TrimSpace(f.v)
+		if v == "" {
+			continue
+		}
+		if strings.Contains(v, "/") {
+			return fmt.Errorf("--%s: %s looks like a file name; give the node names (hostlist syntax)", f.flag, cutRunes(v, 40))
+		}
+		if _, err := hostlist.Expand(v); err != nil {
+			return fmt.Errorf("--%s: %w", f.flag, err)
+		}
+		*f.dst = v
+	}
 	return nil
 }

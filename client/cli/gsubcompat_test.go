@@ -56,7 +56,8 @@ func TestGsubCompatOptions(t *testing.T) {
 		want string
 	}{
 		{[]string{"gsub", "--reservation=maint", "--wrap", "true"}, "no advance reservations"},
-		{[]string{"gsub", "-w", "n1", "--wrap", "true"}, "--nodelist: gsched does not place"},
+		{[]string{"gsub", "-w", "n[1-", "--wrap", "true"}, "--nodelist: "},
+		{[]string{"gsub", "-x", "./nodes.txt", "--wrap", "true"}, "--exclude: ./nodes.txt looks like a file name"},
 		{[]string{"gsub", "--test-only", "--wrap", "true"}, "--test-only: gsched cannot yet"},
 		{[]string{"gsub", "--mem=1G", "--mem-per-cpu=1G", "--wrap", "true"}, "only one of --mem, --mem-per-cpu"},
 		{[]string{"gsub", "--print-spec", "--array=5-1", "--wrap", "true"}, "ends before it starts"},
@@ -74,5 +75,22 @@ func TestGsubCompatOptions(t *testing.T) {
 	}
 	if n := fs.count(api.PathSubmit); n != 1 {
 		t.Fatalf("%d submissions reached the controller, want 1 (the warned one)", n)
+	}
+}
+
+// --nodelist and --exclude, from directives or the command line, go into
+// the spec as written (the controller checks the names).
+func TestGsubNamedNodes(t *testing.T) {
+	te := newTestEnv(t, "/nonexistent/ctld.sock")
+	script := te.writeScript(t, "job.sh", "#!/bin/sh\n#SBATCH -w gpu[01-02] --exclude=gpu07\ntrue\n")
+	if code := te.Gsub([]string{"gsub", "--print-spec", "-x", "gpu[07-08]", script}); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, te.stderr)
+	}
+	var got PrintedSpec
+	if err := json.Unmarshal(te.stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.NodeList != "gpu[01-02]" || got.Spec.Exclude != "gpu[07-08]" {
+		t.Fatalf("nodelist %q exclude %q", got.Spec.NodeList, got.Spec.Exclude)
 	}
 }

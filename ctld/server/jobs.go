@@ -185,6 +185,10 @@ func (s *Server) checkJob(p auth.Peer, op bool, in *api.JobSpec, self api.JobID)
 	if err := s.checkArrayDeps(snap, &spec); err != nil {
 		return nil, err
 	}
+	excluded, err := namedNodes(snap, &spec, &part)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.shapeJob(snap, &spec, &part); err != nil {
 		return nil, err
 	}
@@ -217,7 +221,7 @@ func (s *Server) checkJob(p auth.Peer, op bool, in *api.JobSpec, self api.JobID)
 	// Reject what no node of the partition could ever hold (nodes known).
 	known, ever := 0, 0
 	for _, n := range snap.Nodes() {
-		if !sched.InPartition(n, &part) {
+		if !sched.InPartition(n, &part) || excluded[n.Name] {
 			continue
 		}
 		known++
@@ -237,6 +241,9 @@ func (s *Server) checkJob(p auth.Peer, op bool, in *api.JobSpec, self api.JobID)
 			what += " with features " + strings.Join(f, "&")
 		}
 		return nil, invalid("requested node configuration is not available: no node of partition %s has %s", part.Name, what)
+	}
+	if err := checkListed(snap, job); err != nil {
+		return nil, err
 	}
 	return job, nil
 }

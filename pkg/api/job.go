@@ -192,6 +192,11 @@ type JobSpec struct {
 	Begin time.Time `json:"begin,omitempty"`
 	// Comment (--comment) is kept with the job for the user.
 	Comment string `json:"comment,omitempty"`
+	// NodeList (--nodelist) names nodes that must all be in the job's
+	// allocation; Exclude (--exclude) nodes it must never use. Both in
+	// hostlist syntax ("n[1-3],gpu7").
+	NodeList string `json:"nodelist,omitempty"`
+	Exclude  string `json:"exclude,omitempty"`
 }
 
 // NodeCount is Nodes, at least 1.

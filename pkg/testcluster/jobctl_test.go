@@ -111,3 +111,35 @@ func waitFile(t *testing.T, path, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// gsub --nodelist and --exclude place jobs on named nodes only: a listed
+// node is used (a two-node job takes it and another one not excluded), an
+// excluded one never; an unknown name is refused at submission; a listed
+// node that is drained keeps the job waiting with ReqNodeNotAvail until it
+// is resumed.
+func TestNodelistAndExclude(t *testing.T) {
+	c := Start(t, Options{Nodes: 3})
+	dir := c.WorkDir(nobody, nobody)
+	a := gsubID(t, c, dir, "-w", "n3", "--wrap", "true")
+	b := gsubID(t, c, dir, "--exclude=n[1-2]", "--wrap", "true")
+	g := gsubID(t, c, dir, "-N", "2", "--nodelist=n2", "-x", "n1", "--wrap", "true")
+	for id, want := range map[api.JobID]string{a: "n3", b: "n3", g: "n[2-3]"} {
+		if j := c.WaitJob(id, 30*time.Second); j.State != api.StateCompleted || j.NodeList() != want {
+			t.Fatalf("job %d: %s on %s, want COMPLETED on %s", id, j.State, j.NodeList(), want)
+		}
+	}
+	if r := c.CLI(nobody, nobody, dir, "gsub", "-w", "n[3-4]", "--wrap", "true"); r.Code == 0 || !strings.Contains(r.Stderr, "invalid node name specified: n4") {
+		t.Fatalf("gsub -w n[3-4]: %d %q", r.Code, r.Stderr)
+	}
+	if r := c.CLI(0, 0, dir, "gcontrol", "update", "nodename=n1", "state=drain", "reason=test"); r.Code != 0 {
+		t.Fatalf("drain: %d %q", r.Code, r.Stderr)
+	}
+	d := gsubID(t, c, dir, "-w", "n1", "--wrap", "true")
+	c.WaitFor(d, 10*time.Second, func(j api.Job) bool { return j.State == api.StatePending && j.Reason == api.ReasonNodeNotAvail })
+	if r := c.CLI(0, 0, dir, "gcontrol", "update", "nodename=n1", "state=resume"); r.Code != 0 {
+		t.Fatalf("resume: %d %q", r.Code, r.Stderr)
+	}
+	if j := c.WaitJob(d, 30*time.Second); j.State != api.StateCompleted || j.NodeList() != "n1" {
+		t.Fatalf("job %d after resume: %s on %s", d, j.State, j.NodeList())
+	}
+}
