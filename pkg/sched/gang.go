@@ -31,10 +31,11 @@ const maxGangTimes = 256
 type gangCand struct {
 	ni int32
 	en *eligNode // nil without requirements
-	// must: a listed node (--nodelist) the gang must include.
-	must bool
 	d  demand    // the demand on this node (whole node for --exclusive)
 	at int64     // earliest start on the node alone (reservations only)
+
+	// must: a listed node (--nodelist) the gang must include.
+	must bool
 }
 
 // gang decides a gang job (see above).

@@ -33,11 +33,11 @@ func TestNamedNodes(t *testing.T) {
 				want:  []sched.Placement{place(1, "n3", 1, gib)},
 			},
 			scenario{
-				name:  mode + "excluded nodes are passed over",
-				cfg:   cfg,
-				nodes: three(),
-				jobs:  []*api.Job{job(1, exclude("n[1-2]")), job(2, exclude("n[1-3]"))},
-				want:  []sched.Placement{place(1, "n3", 1, gib)},
+				name:    mode + "excluded nodes are passed over",
+				cfg:     cfg,
+				nodes:   three(),
+				jobs:    []*api.Job{job(1, exclude("n[1-2]")), job(2, exclude("n[1-3]"))},
+				want:    []sched.Placement{place(1, "n3", 1, gib)},
 				reasons: reasons{2: api.ReasonNodeNotAvail},
 			},
 			scenario{
