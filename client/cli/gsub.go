@@ -76,6 +76,7 @@ type SubmitOptions struct {
 	// --mail-user): gsubcompat.go.
 	NodeList, Exclude  string
 	MailType, MailUser string
+	TestOnly           bool
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -202,6 +203,9 @@ func (e *Env) gsubAction(c *ucli.Context) error {
 	cl, err := e.connect(c)
 	if err != nil {
 		return err
+	}
+	if opts.TestOnly {
+		return e.testOnly(c, cl, spec)
 	}
 	var resp api.SubmitResponse
 	if err := call(c.Context, cl, api.PathSubmit, api.SubmitRequest{Spec: spec}, &resp); err != nil {
@@ -339,6 +343,12 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
+			break
+		}
+	}
+	for _, c := range ctxs {
+		if c.IsSet("test-only") {
+			o.TestOnly = c.Bool("test-only")
 			break
 		}
 	}

@@ -33,7 +33,6 @@ var noEquivalent = map[string]string{
 // silent loss would run the job somewhere it must not run.
 var refused = map[string]string{
 	"reservation": "gsched has no advance reservations: remove --reservation (or run in a partition set aside for it)",
-	"test-only":   "gsched cannot yet predict a start without submitting: use --print-spec to check the options, gsub --hold and gqueue --start",
 }
 
 // compatFlags are gsub's flags for these options and --print-spec.
@@ -51,7 +50,7 @@ func compatFlags() []ucli.Flag {
 		s("reservation", "", "refused: gsched has no advance reservations"),
 		s("nodelist", "w", "nodes that must all be in the allocation, in hostlist syntax (n[1-3],gpu7); the node count is raised to their number"),
 		s("exclude", "x", "nodes never to use, in hostlist syntax"),
-		&ucli.BoolFlag{Name: "test-only", Usage: "refused (not yet supported): use --print-spec"},
+		&ucli.BoolFlag{Name: "test-only", Usage: "check the job and print where and when it would start, without submitting it"},
 		&ucli.BoolFlag{Name: "print-spec", Usage: "print the job specification gsub would submit, as JSON, without contacting the controller"},
 	}
 }
@@ -170,5 +169,24 @@ func namedNodes(o SubmitOptions, spec *api.JobSpec) error {
 		}
 		*f.dst = v
 	}
+	return nil
+}
+
+// testOnly asks the controller where and when the job would start
+// (gsub --test-only) and prints it as sbatch does, on standard error:
+// "gsub: Job 0 to start at 2026-11-21T10:00:00 using 4 processors on
+// nodes n1 in partition main". Without a predicted start it says why and
+// fails.
+func (e *Env) testOnly(c *ucli.Context, cl Caller, spec api.JobSpec) error {
+	var resp api.TestJobResponse
+	if err := call(c.Context, cl, api.PathTestJob, api.SubmitRequest{Spec: spec}, &resp); err != nil {
+		return fmt.Errorf("test-only: %w", err)
+	}
+	if resp.Start.IsZero() {
+		fmt.Fprintf(e.Stderr, "gsub: Job 0 has no expected start in partition %s (reason: %s)\n", resp.Partition, resp.Reason)
+		return &exitError{ExitFailure}
+	}
+	fmt.Fprintf(e.Stderr, "gsub: Job 0 to start at %s using %d processors on nodes %s in partition %s\n",
+		resp.Start.Local().Format("2006-01-02T15:04:05"), resp.CPUs, resp.Nodes, resp.Partition)
 	return nil
 }

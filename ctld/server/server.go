@@ -151,6 +151,7 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathToken, s.issueToken)
 	rpc.Handle(s.userSrv, api.PathJobControl, s.controlJobs)
 	rpc.Handle(s.userSrv, api.PathUpdateJob, s.updateJobs)
+	rpc.Handle(s.userSrv, api.PathTestJob, s.testJob)
 
 	// Remote users: the same calls over TCP, each request signed with a
 	// token that the controller issued (see auth.TokenAuthority).

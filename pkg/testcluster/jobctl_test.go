@@ -143,3 +143,30 @@ func TestNodelistAndExclude(t *testing.T) {
 		t.Fatalf("job %d after resume: %s on %s", d, j.State, j.NodeList())
 	}
 }
+
+// gsub --test-only on a busy node: the job would start when the running
+// job's time limit ends (rounded up to bf_resolution, a minute here), on
+// that node; on an idle cluster, now. Nothing is submitted.
+func TestGsubTestOnly(t *testing.T) {
+	c := Start(t, Options{CPUsPerNode: 1})
+	dir := c.WorkDir(nobody, nobody)
+	r := c.CLI(nobody, nobody, dir, "gsub", "--test-only", "--wrap", "true")
+	if r.Code != 0 || !strings.HasPrefix(r.Stderr, "gsub: Job 0 to start at ") ||
+		!strings.HasSuffix(r.Stderr, " using 1 processors on nodes n1 in partition main\n") || r.Stdout != "" {
+		t.Fatalf("idle cluster: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	busy := gsubID(t, c, dir, "-t", "2:00", "--wrap", "exec sleep 300")
+	j := c.WaitFor(busy, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning })
+	want := j.Deadline.Truncate(time.Minute)
+	if want.Before(j.Deadline) {
+		want = want.Add(time.Minute)
+	}
+	r = c.CLI(nobody, nobody, dir, "gsub", "--test-only", "-t", "1:00", "--wrap", "true")
+	line := "gsub: Job 0 to start at " + want.Local().Format("2006-01-02T15:04:05") + " using 1 processors on nodes n1 in partition main\n"
+	if r.Code != 0 || r.Stderr != line {
+		t.Fatalf("busy cluster: %d %q, want %q (the running job ends %s)", r.Code, r.Stderr, line, j.Deadline)
+	}
+	if next := gsubID(t, c, dir, "--hold", "--wrap", "true"); next != busy+1 {
+		t.Fatalf("a dry run took a job ID: the next job is %d, want %d", next, busy+1)
+	}
+}
