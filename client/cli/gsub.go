@@ -477,6 +477,9 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 	if err := namedNodes(o, &spec); err != nil {
 		return spec, err
 	}
+	if err := mailOptions(o, &spec); err != nil {
+		return spec, err
+	}
 	spec.Comment = o.Comment
 	if o.Time != "" {
 		secs, unlimited, err := units.ParseTimeLimit(o.Time)

@@ -19,8 +19,6 @@ import (
 // that existing scripts run, and gsub says on standard error what it does
 // instead. None of them changes where or whether the job runs.
 var noEquivalent = map[string]string{
-	"mail-type":   "gsched sends no mail yet; watch the job with gqueue or gsub --wait",
-	"mail-user":   "gsched sends no mail yet; watch the job with gqueue or gsub --wait",
 	"hint":        "gsched places tasks itself (NUMA-aware for GPUs); the hint is ignored",
 	"gpu-bind":    "each task sees its own GPUs with --gpus-per-task (CUDA_VISIBLE_DEVICES); other bindings are ignored",
 	"signal":      "gsched sends no early warning signal: at its time limit a job gets SIGTERM, then SIGKILL after the controller's kill_wait",
@@ -41,8 +39,8 @@ func compatFlags() []ucli.Flag {
 	return []ucli.Flag{
 		s("mem-per-cpu", "", "memory per allocated CPU (instead of --mem): a size as for --mem"),
 		s("comment", "", "a comment kept with the job (gacct Comment)"),
-		s("mail-type", "", "accepted for sbatch scripts; gsched sends no mail yet (warning)"),
-		s("mail-user", "", "accepted for sbatch scripts; gsched sends no mail yet (warning)"),
+		s("mail-type", "", "mail on job events: NONE, BEGIN, END, FAIL, REQUEUE, ALL, TIME_LIMIT, TIME_LIMIT_90, TIME_LIMIT_80, TIME_LIMIT_50, ARRAY_TASKS (comma list; sent when the site sets controller.mail_program)"),
+		s("mail-user", "", "who gets the job's mail (default: you)"),
 		s("hint", "", "accepted for sbatch scripts; ignored with a warning"),
 		s("gpu-bind", "", "accepted for sbatch scripts; use --gpus-per-task for per-task GPUs (warning)"),
 		s("signal", "", "accepted for sbatch scripts; no early signal is sent (warning)"),
@@ -147,6 +145,25 @@ func memPerCPU(o SubmitOptions, spec *api.JobSpec) error {
 		return fmt.Errorf("--mem-per-cpu: %s per CPU for %d CPUs is too much memory", strings.TrimSpace(o.MemPerCPU), cpus)
 	}
 	spec.MemBytes = per * cpus
+	return nil
+}
+
+// mailOptions checks --mail-type and --mail-user and sets them in spec
+// (the controller fills in the default recipient).
+func mailOptions(o SubmitOptions, spec *api.JobSpec) error {
+	if o.MailType != "" {
+		ev, err := api.ParseMailType(o.MailType)
+		if err != nil {
+			return err
+		}
+		spec.MailType = ev.String()
+	}
+	if u := strings.TrimSpace(o.MailUser); u != "" {
+		if !api.ValidMailUser(u) {
+			return fmt.Errorf("invalid --mail-user %s: give a user name or an address", shortQuote(u))
+		}
+		spec.MailUser = u
+	}
 	return nil
 }
 

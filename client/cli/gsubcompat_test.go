@@ -33,8 +33,8 @@ func TestGsubPrintSpec(t *testing.T) {
 	if d := got.Dependency; d == nil || !d.Any || len(d.Conds) != 2 || d.Conds[1].Jobs[0].Task != 2 {
 		t.Fatalf("dependency %+v", got.Dependency)
 	}
-	if got.ScriptBytes == 0 || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "--mail-type=END: gsched sends no mail") {
-		t.Fatalf("script bytes %d, warnings %q", got.ScriptBytes, got.Warnings)
+	if got.ScriptBytes == 0 || len(got.Warnings) != 0 || s.MailType != "END" || s.MailUser != "" {
+		t.Fatalf("script bytes %d, warnings %q, mail %q to %q", got.ScriptBytes, got.Warnings, s.MailType, s.MailUser)
 	}
 }
 
@@ -60,6 +60,8 @@ func TestGsubCompatOptions(t *testing.T) {
 		{[]string{"gsub", "-w", "n[1-", "--wrap", "true"}, "--nodelist: "},
 		{[]string{"gsub", "-x", "./nodes.txt", "--wrap", "true"}, "--exclude: ./nodes.txt looks like a file name"},
 		{[]string{"gsub", "--mem=1G", "--mem-per-cpu=1G", "--wrap", "true"}, "only one of --mem, --mem-per-cpu"},
+		{[]string{"gsub", "--mail-type=sometimes", "--wrap", "true"}, "invalid --mail-type"},
+		{[]string{"gsub", "--mail-type=END", "--mail-user=a b", "--wrap", "true"}, "invalid --mail-user"},
 		{[]string{"gsub", "--print-spec", "--array=5-1", "--wrap", "true"}, "ends before it starts"},
 		{[]string{"gsub", "--print-spec", "--dependency=afterok:x", "--wrap", "true"}, "not a job ID"},
 		{[]string{"gsub", "--kill-on-invalid-dep=maybe", "--wrap", "true"}, "use yes or no"},

@@ -214,6 +214,9 @@ func (s *Server) checkJob(p auth.Peer, op bool, in *api.JobSpec, self api.JobID)
 		return nil, invalid("time limit %s exceeds partition %s's maximum of %s",
 			units.FormatTimeLimit(spec.TimeLimit), part.Name, units.FormatTimeLimit(part.MaxTime))
 	}
+	if err := checkMail(&spec, p.User); err != nil {
+		return nil, err
+	}
 	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
 	if err := s.pol.checkAccountQOS(snap, job, &part, op, self); err != nil {
 		return nil, err

@@ -72,6 +72,7 @@ type Server struct {
 	// the leader (nil without TLS).
 	forwardTLS *tls.Config
 	obs        observability // metrics and run-time log level (metrics.go)
+	mail       *mailer       // nil: no controller.mail_program (mail.go)
 }
 
 // useTLS puts the TCP listeners behind TLS: mutual for node daemons (and
@@ -130,6 +131,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.raft = rn
+	s.mail = newMailer(opts.Config.Controller.MailProgram, opts.Log.Named("mail"))
 	start := s.now()
 	for _, n := range store.Snapshot().Nodes() {
 		s.lastSeen[n.Name] = start // every known node gets a full timeout after a restart
@@ -295,7 +297,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics, s.mailLoop}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()

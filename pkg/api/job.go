@@ -197,6 +197,11 @@ type JobSpec struct {
 	// hostlist syntax ("n[1-3],gpu7").
 	NodeList string `json:"nodelist,omitempty"`
 	Exclude  string `json:"exclude,omitempty"`
+	// MailType (--mail-type) lists the events the controller mails
+	// about (canonical, see ParseMailType); MailUser (--mail-user) is the
+	// recipient, the submitting user by default.
+	MailType string `json:"mail_type,omitempty"`
+	MailUser string `json:"mail_user,omitempty"`
 }
 
 // NodeCount is Nodes, at least 1.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/config"
 )
 
 // gcontrol hold, release, update job= and requeue, by a user on their own
@@ -168,5 +169,50 @@ func TestGsubTestOnly(t *testing.T) {
 	}
 	if next := gsubID(t, c, dir, "--hold", "--wrap", "true"); next != busy+1 {
 		t.Fatalf("a dry run took a job ID: the next job is %d, want %d", next, busy+1)
+	}
+}
+
+// --mail-type mails through controller.mail_program (here a script that
+// appends its standard input to a file): BEGIN and END to the submitting
+// user by default, FAIL to --mail-user.
+func TestMailNotifications(t *testing.T) {
+	tmp := t.TempDir()
+	box := filepath.Join(tmp, "mailbox")
+	prog := filepath.Join(tmp, "sendmail")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n[ \"$1\" = -t ] || exit 2\ncat >> "+box+"\necho . >> "+box+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := Start(t, Options{Configure: func(cfg *config.Config) { cfg.Controller.MailProgram = prog + " -t" }})
+	dir := c.WorkDir(nobody, nobody)
+	ok := gsubID(t, c, dir, "--mail-type=BEGIN,END", "-J", "hello", "--wrap", "true")
+	bad := gsubID(t, c, dir, "--mail-type=fail", "--mail-user=ops@example.org", "-J", "oops", "--wrap", "exit 3")
+	c.WaitJob(ok, 30*time.Second)
+	c.WaitJob(bad, 30*time.Second)
+	want := []string{
+		"To: nobody\nSubject: gsched Job_id=" + ok.String() + " Name=hello Began, Queued time 00:00:0",
+		"To: nobody\nSubject: gsched Job_id=" + ok.String() + " Name=hello Ended, Run time 00:00:0",
+		", COMPLETED, ExitCode 0\n\nJob:",
+		"To: ops@example.org\nSubject: gsched Job_id=" + bad.String() + " Name=oops Failed, Run time 00:00:0",
+		", FAILED, ExitCode 3\n\nJob:",
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, _ := os.ReadFile(box)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			if n := strings.Count(string(b), "\n.\n"); n != 3 {
+				t.Fatalf("%d mails, want 3:\n%s", n, b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mailbox lacks %q:\n%s", missing, b)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
