@@ -31,7 +31,7 @@ func (e *Env) Gcontrol(args []string) int {
 		helpFlag(false),
 	}
 	app := e.newApp("gcontrol", "show and change cluster state (scontrol)",
-		"show job|node|partition [NAME] | show hostnames [HOSTLIST] | update nodename=HOSTLIST state=drain|resume|down [reason=TEXT] | token [username=NAME] [lifespan=SECONDS] [host=HOST] | setdebug LEVEL [all|controller|nodes]",
+		"show job|node|partition [NAME] | show hostnames [HOSTLIST] | update nodename=HOSTLIST state=drain|resume|down [reason=TEXT] | update job=JOBLIST KEY=VALUE... | hold|release|requeue JOBLIST | token [username=NAME] [lifespan=SECONDS] [host=HOST] | setdebug LEVEL [all|controller|nodes]",
 		flags, e.gcontrolAction)
 	if len(args) > 1 {
 		args = append(args[:1:1], expandShortOptions(args[1:], flags, true)...)
@@ -42,7 +42,7 @@ func (e *Env) Gcontrol(args []string) int {
 func (e *Env) gcontrolAction(c *ucli.Context) error {
 	args := c.Args().Slice()
 	if len(args) == 0 {
-		return usagef("no command given: show, update or token")
+		return usagef("no command given: show, update, hold, release, requeue or token")
 	}
 	switch strings.ToLower(args[0]) {
 	case "show":
@@ -51,13 +51,18 @@ func (e *Env) gcontrolAction(c *ucli.Context) error {
 		}
 		return e.gcontrolShow(c, strings.ToLower(args[1]), args[2:])
 	case "update":
+		if isJobUpdate(args[1:]) {
+			return e.gcontrolUpdateJob(c, args[1:])
+		}
 		return e.gcontrolUpdate(c, args[1:])
+	case api.ActionHold, api.ActionRelease, api.ActionRequeue:
+		return e.gcontrolJobs(c, strings.ToLower(args[0]), args[1:])
 	case "token":
 		return e.gcontrolToken(c, args[1:])
 	case "setdebug":
 		return e.gcontrolSetdebug(c, args[1:])
 	}
-	return usagef("unknown command %q: use show, update or token", args[0])
+	return usagef("unknown command %q: use show, update, hold, release, requeue or token", args[0])
 }
 
 func (e *Env) gcontrolShow(c *ucli.Context, what string, rest []string) error {
@@ -241,6 +246,9 @@ func JobRecord(j *api.Job, now time.Time) []kv {
 		{"WorkDir", s.WorkDir}, lineBreak,
 		{"StdOut", s.Output}, lineBreak,
 	}
+	if s.NodeList != "" || s.Exclude != "" {
+		rec = append(rec, kv{"ReqNodeList", orNone(s.NodeList)}, kv{"ExcNodeList", orNone(s.Exclude)}, lineBreak)
+	}
 	if s.Constraint != "" || s.Exclusive {
 		rec = append(rec, kv{"Features", orNone(s.Constraint)}, kv{"Exclusive", strconv.FormatBool(s.Exclusive)}, lineBreak)
 	}
@@ -385,8 +393,6 @@ func ParseNodeUpdate(args []string) (api.NodeUpdateRequest, error) {
 			req.State = v
 		case "reason":
 			req.Reason = v
-		case "jobid", "job":
-			return req, usagef("update: only nodes can be updated (nodename=...)")
 		default:
 			return req, usagef("update: unknown key %q (use nodename, state and reason)", k)
 		}

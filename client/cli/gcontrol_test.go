@@ -37,7 +37,7 @@ func TestGcontrolUpdate(t *testing.T) {
 		{"bad state", []string{"update", "nodename=n1", "state=sleepy"}, api.NodeUpdateRequest{}, "unknown state"},
 		{"bad hostlist", []string{"update", "nodename=n[2-1]", "state=resume"}, api.NodeUpdateRequest{}, "nodename"},
 		{"not key=value", []string{"update", "n1"}, api.NodeUpdateRequest{}, "not KEY=VALUE"},
-		{"job update", []string{"update", "jobid=4", "timelimit=5"}, api.NodeUpdateRequest{}, "only nodes"},
+		{"job and node keys", []string{"update", "jobid=4", "nodename=n1"}, api.NodeUpdateRequest{}, "node key"},
 		{"twice", []string{"update", "state=drain", "state=down"}, api.NodeUpdateRequest{}, "given twice"},
 		{"unknown command", []string{"reboot"}, api.NodeUpdateRequest{}, "unknown command"},
 		{"show nothing", []string{"show"}, api.NodeUpdateRequest{}, "show what"},

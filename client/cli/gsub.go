@@ -76,6 +76,11 @@ type SubmitOptions struct {
 	Image           string
 	ContainerMounts string
 	Mounts          []string
+	// Named nodes (--nodelist, --exclude) and mail (--mail-type,
+	// --mail-user): gsubcompat.go.
+	NodeList, Exclude  string
+	MailType, MailUser string
+	TestOnly           bool
 }
 
 // SubmitInput is what gsub knows besides the options.
@@ -202,6 +207,9 @@ func (e *Env) gsubAction(c *ucli.Context) error {
 	cl, err := e.connect(c)
 	if err != nil {
 		return err
+	}
+	if opts.TestOnly {
+		return e.testOnly(c, cl, spec)
 	}
 	var resp api.SubmitResponse
 	if err := call(c.Context, cl, api.PathSubmit, api.SubmitRequest{Spec: spec}, &resp); err != nil {
@@ -340,9 +348,17 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	o.MemPerCPU = str("mem-per-cpu")
 	o.Comment = str("comment")
 	mergeImageOptions(&o, ctxs)
+	o.NodeList, o.Exclude = str("nodelist"), str("exclude")
+	o.MailType, o.MailUser = str("mail-type"), str("mail-user")
 	for _, c := range ctxs {
 		if c.IsSet("hold") {
 			o.Hold = c.Bool("hold")
+			break
+		}
+	}
+	for _, c := range ctxs {
+		if c.IsSet("test-only") {
+			o.TestOnly = c.Bool("test-only")
 			break
 		}
 	}
@@ -471,6 +487,12 @@ func BuildSpec(o SubmitOptions, in SubmitInput) (api.JobSpec, error) {
 		spec.MemBytes = per * int64(n)
 	}
 	if err := memPerCPU(o, &spec); err != nil {
+		return spec, err
+	}
+	if err := namedNodes(o, &spec); err != nil {
+		return spec, err
+	}
+	if err := mailOptions(o, &spec); err != nil {
 		return spec, err
 	}
 	spec.Comment = o.Comment

@@ -11,6 +11,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/hostlist"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -18,8 +19,6 @@ import (
 // that existing scripts run, and gsub says on standard error what it does
 // instead. None of them changes where or whether the job runs.
 var noEquivalent = map[string]string{
-	"mail-type":   "gsched sends no mail yet; watch the job with gqueue or gsub --wait",
-	"mail-user":   "gsched sends no mail yet; watch the job with gqueue or gsub --wait",
 	"hint":        "gsched places tasks itself (NUMA-aware for GPUs); the hint is ignored",
 	"gpu-bind":    "each task sees its own GPUs with --gpus-per-task (CUDA_VISIBLE_DEVICES); other bindings are ignored",
 	"signal":      "gsched sends no early warning signal: at its time limit a job gets SIGTERM, then SIGKILL after the controller's kill_wait",
@@ -32,9 +31,6 @@ var noEquivalent = map[string]string{
 // silent loss would run the job somewhere it must not run.
 var refused = map[string]string{
 	"reservation": "gsched has no advance reservations: remove --reservation (or run in a partition set aside for it)",
-	"nodelist":    "gsched does not place batch jobs on named nodes yet: give the nodes a feature and use --constraint",
-	"exclude":     "gsched does not exclude named nodes yet: drain the node (gcontrol update) or use --constraint",
-	"test-only":   "gsched cannot yet predict a start without submitting: use --print-spec to check the options, gsub --hold and gqueue --start",
 }
 
 // compatFlags are gsub's flags for these options and --print-spec.
@@ -43,16 +39,16 @@ func compatFlags() []ucli.Flag {
 	return []ucli.Flag{
 		s("mem-per-cpu", "", "memory per allocated CPU (instead of --mem): a size as for --mem"),
 		s("comment", "", "a comment kept with the job (gacct Comment)"),
-		s("mail-type", "", "accepted for sbatch scripts; gsched sends no mail yet (warning)"),
-		s("mail-user", "", "accepted for sbatch scripts; gsched sends no mail yet (warning)"),
+		s("mail-type", "", "mail on job events: NONE, BEGIN, END, FAIL, REQUEUE, ALL, TIME_LIMIT, TIME_LIMIT_90, TIME_LIMIT_80, TIME_LIMIT_50, ARRAY_TASKS (comma list; sent when the site sets controller.mail_program)"),
+		s("mail-user", "", "who gets the job's mail (default: you)"),
 		s("hint", "", "accepted for sbatch scripts; ignored with a warning"),
 		s("gpu-bind", "", "accepted for sbatch scripts; use --gpus-per-task for per-task GPUs (warning)"),
 		s("signal", "", "accepted for sbatch scripts; no early signal is sent (warning)"),
 		s("deadline", "", "accepted for sbatch scripts; not enforced (warning)"),
 		s("reservation", "", "refused: gsched has no advance reservations"),
-		s("nodelist", "w", "refused for batch jobs (not yet supported): use --constraint"),
-		s("exclude", "x", "refused (not yet supported): use --constraint"),
-		&ucli.BoolFlag{Name: "test-only", Usage: "refused (not yet supported): use --print-spec"},
+		s("nodelist", "w", "nodes that must all be in the allocation, in hostlist syntax (n[1-3],gpu7); the node count is raised to their number"),
+		s("exclude", "x", "nodes never to use, in hostlist syntax"),
+		&ucli.BoolFlag{Name: "test-only", Usage: "check the job and print where and when it would start, without submitting it"},
 		&ucli.BoolFlag{Name: "print-spec", Usage: "print the job specification gsub would submit, as JSON, without contacting the controller"},
 	}
 }
@@ -149,5 +145,65 @@ func memPerCPU(o SubmitOptions, spec *api.JobSpec) error {
 		return fmt.Errorf("--mem-per-cpu: %s per CPU for %d CPUs is too much memory", strings.TrimSpace(o.MemPerCPU), cpus)
 	}
 	spec.MemBytes = per * cpus
+	return nil
+}
+
+// mailOptions checks --mail-type and --mail-user and sets them in spec
+// (the controller fills in the default recipient).
+func mailOptions(o SubmitOptions, spec *api.JobSpec) error {
+	if o.MailType != "" {
+		ev, err := api.ParseMailType(o.MailType)
+		if err != nil {
+			return err
+		}
+		spec.MailType = ev.String()
+	}
+	if u := strings.TrimSpace(o.MailUser); u != "" {
+		if !api.ValidMailUser(u) {
+			return fmt.Errorf("invalid --mail-user %s: give a user name or an address", shortQuote(u))
+		}
+		spec.MailUser = u
+	}
+	return nil
+}
+
+// namedNodes checks --nodelist and --exclude (hostlist syntax; the
+// controller checks the names) and sets them in spec.
+func namedNodes(o SubmitOptions, spec *api.JobSpec) error {
+	for _, f := range []struct {
+		flag, v string
+		dst     *string
+	}{{"nodelist", o.NodeList, &spec.NodeList}, {"exclude", o.Exclude, &spec.Exclude}} {
+		v := strings.TrimSpace(f.v)
+		if v == "" {
+			continue
+		}
+		if strings.Contains(v, "/") {
+			return fmt.Errorf("--%s: %s looks like a file name; give the node names (hostlist syntax)", f.flag, cutRunes(v, 40))
+		}
+		if _, err := hostlist.Expand(v); err != nil {
+			return fmt.Errorf("--%s: %w", f.flag, err)
+		}
+		*f.dst = v
+	}
+	return nil
+}
+
+// testOnly asks the controller where and when the job would start
+// (gsub --test-only) and prints it as sbatch does, on standard error:
+// "gsub: Job 0 to start at 2026-11-21T10:00:00 using 4 processors on
+// nodes n1 in partition main". Without a predicted start it says why and
+// fails.
+func (e *Env) testOnly(c *ucli.Context, cl Caller, spec api.JobSpec) error {
+	var resp api.TestJobResponse
+	if err := call(c.Context, cl, api.PathTestJob, api.SubmitRequest{Spec: spec}, &resp); err != nil {
+		return fmt.Errorf("test-only: %w", err)
+	}
+	if resp.Start.IsZero() {
+		fmt.Fprintf(e.Stderr, "gsub: Job 0 has no expected start in partition %s (reason: %s)\n", resp.Partition, resp.Reason)
+		return &exitError{ExitFailure}
+	}
+	fmt.Fprintf(e.Stderr, "gsub: Job 0 to start at %s using %d processors on nodes %s in partition %s\n",
+		resp.Start.Local().Format("2006-01-02T15:04:05"), resp.CPUs, resp.Nodes, resp.Partition)
 	return nil
 }

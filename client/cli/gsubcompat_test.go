@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gsched/gsched/pkg/api"
 )
@@ -32,8 +33,8 @@ func TestGsubPrintSpec(t *testing.T) {
 	if d := got.Dependency; d == nil || !d.Any || len(d.Conds) != 2 || d.Conds[1].Jobs[0].Task != 2 {
 		t.Fatalf("dependency %+v", got.Dependency)
 	}
-	if got.ScriptBytes == 0 || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "--mail-type=END: gsched sends no mail") {
-		t.Fatalf("script bytes %d, warnings %q", got.ScriptBytes, got.Warnings)
+	if got.ScriptBytes == 0 || len(got.Warnings) != 0 || s.MailType != "END" || s.MailUser != "" {
+		t.Fatalf("script bytes %d, warnings %q, mail %q to %q", got.ScriptBytes, got.Warnings, s.MailType, s.MailUser)
 	}
 }
 
@@ -56,9 +57,11 @@ func TestGsubCompatOptions(t *testing.T) {
 		want string
 	}{
 		{[]string{"gsub", "--reservation=maint", "--wrap", "true"}, "no advance reservations"},
-		{[]string{"gsub", "-w", "n1", "--wrap", "true"}, "--nodelist: gsched does not place"},
-		{[]string{"gsub", "--test-only", "--wrap", "true"}, "--test-only: gsched cannot yet"},
+		{[]string{"gsub", "-w", "n[1-", "--wrap", "true"}, "--nodelist: "},
+		{[]string{"gsub", "-x", "./nodes.txt", "--wrap", "true"}, "--exclude: ./nodes.txt looks like a file name"},
 		{[]string{"gsub", "--mem=1G", "--mem-per-cpu=1G", "--wrap", "true"}, "only one of --mem, --mem-per-cpu"},
+		{[]string{"gsub", "--mail-type=sometimes", "--wrap", "true"}, "invalid --mail-type"},
+		{[]string{"gsub", "--mail-type=END", "--mail-user=a b", "--wrap", "true"}, "invalid --mail-user"},
 		{[]string{"gsub", "--print-spec", "--array=5-1", "--wrap", "true"}, "ends before it starts"},
 		{[]string{"gsub", "--print-spec", "--dependency=afterok:x", "--wrap", "true"}, "not a job ID"},
 		{[]string{"gsub", "--kill-on-invalid-dep=maybe", "--wrap", "true"}, "use yes or no"},
@@ -74,5 +77,52 @@ func TestGsubCompatOptions(t *testing.T) {
 	}
 	if n := fs.count(api.PathSubmit); n != 1 {
 		t.Fatalf("%d submissions reached the controller, want 1 (the warned one)", n)
+	}
+}
+
+// --nodelist and --exclude, from directives or the command line, go into
+// the spec as written (the controller checks the names).
+func TestGsubNamedNodes(t *testing.T) {
+	te := newTestEnv(t, "/nonexistent/ctld.sock")
+	script := te.writeScript(t, "job.sh", "#!/bin/sh\n#SBATCH -w gpu[01-02] --exclude=gpu07\ntrue\n")
+	if code := te.Gsub([]string{"gsub", "--print-spec", "-x", "gpu[07-08]", script}); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, te.stderr)
+	}
+	var got PrintedSpec
+	if err := json.Unmarshal(te.stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.NodeList != "gpu[01-02]" || got.Spec.Exclude != "gpu[07-08]" {
+		t.Fatalf("nodelist %q exclude %q", got.Spec.NodeList, got.Spec.Exclude)
+	}
+}
+
+// --test-only asks the controller for a dry run and prints sbatch's line
+// on standard error; nothing is submitted. Without a predicted start it
+// says why and exits 1.
+func TestGsubTestOnly(t *testing.T) {
+	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.Local)
+	for _, tc := range []struct {
+		answer api.TestJobResponse
+		code   int
+		want   string
+	}{
+		{api.TestJobResponse{Start: start, Nodes: "n[1-2]", CPUs: 4, Partition: "main"}, 0,
+			"gsub: Job 0 to start at 2026-11-21T10:00:00 using 4 processors on nodes n[1-2] in partition main\n"},
+		{api.TestJobResponse{Partition: "gpu", Reason: "ReqNodeNotAvail"}, 1,
+			"gsub: Job 0 has no expected start in partition gpu (reason: ReqNodeNotAvail)\n"},
+	} {
+		fs := newFakeServer(t)
+		fs.answer(api.PathTestJob, tc.answer)
+		te := newTestEnv(t, fs.sock)
+		script := te.writeScript(t, "job.sh", "#!/bin/sh\n#SBATCH --test-only -c 2\ntrue\n")
+		if code := te.Gsub([]string{"gsub", script}); code != tc.code || te.stderr.String() != tc.want || te.stdout.Len() != 0 {
+			t.Fatalf("exit %d stdout %q stderr %q, want %d and %q", code, te.stdout, te.stderr, tc.code, tc.want)
+		}
+		var req api.SubmitRequest
+		fs.decode(t, api.PathTestJob, 0, &req)
+		if req.Spec.CPUsPerTask != 2 || fs.count(api.PathSubmit) != 0 {
+			t.Fatalf("request %+v, %d submissions", req.Spec, fs.count(api.PathSubmit))
+		}
 	}
 }

@@ -115,6 +115,12 @@ func checkLine(what, v string, max int) error {
 // newJob validates a spec and fills in defaults; the identity comes from
 // the kernel, never from the request.
 func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error) {
+	return s.checkJob(p, op, in, 0)
+}
+
+// checkJob is newJob for a spec that job self (0: none), already queued,
+// would have: self does not count against its own QOS's job limits.
+func (s *Server) checkJob(p auth.Peer, op bool, in *api.JobSpec, self api.JobID) (*api.Job, error) {
 	spec := *in
 	if spec.Script == "" {
 		return nil, invalid("the job has no script")
@@ -218,6 +224,10 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 	if err := s.checkArrayDeps(snap, &spec); err != nil {
 		return nil, err
 	}
+	excluded, err := namedNodes(snap, &spec, &part)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.shapeJob(snap, &spec, &part); err != nil {
 		return nil, err
 	}
@@ -243,14 +253,17 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 		return nil, invalid("time limit %s exceeds partition %s's maximum of %s",
 			units.FormatTimeLimit(spec.TimeLimit), part.Name, units.FormatTimeLimit(part.MaxTime))
 	}
+	if err := checkMail(&spec, p.User); err != nil {
+		return nil, err
+	}
 	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
-	if err := s.pol.checkAccountQOS(snap, job, &part, op); err != nil {
+	if err := s.pol.checkAccountQOS(snap, job, &part, op, self); err != nil {
 		return nil, err
 	}
 	// Reject what no node of the partition could ever hold (nodes known).
 	known, ever := 0, 0
 	for _, n := range snap.Nodes() {
-		if !sched.InPartition(n, &part) {
+		if !sched.InPartition(n, &part) || excluded[n.Name] {
 			continue
 		}
 		known++
@@ -270,6 +283,9 @@ func (s *Server) newJob(p auth.Peer, op bool, in *api.JobSpec) (*api.Job, error)
 			what += " with features " + strings.Join(f, "&")
 		}
 		return nil, invalid("requested node configuration is not available: no node of partition %s has %s", part.Name, what)
+	}
+	if err := checkListed(snap, job); err != nil {
+		return nil, err
 	}
 	return job, nil
 }
@@ -468,30 +484,7 @@ func (s *Server) cancel(ctx context.Context, req *api.CancelRequest) (any, error
 	var targets []*api.Job
 	byID := len(req.IDs) > 0 || len(req.Tasks) > 0
 	if byID {
-		indices := map[api.JobID][]int{}
-		for _, id := range req.IDs {
-			j := snap.Job(nil, id)
-			switch {
-			case j == nil:
-				resp.Errors = append(resp.Errors, api.CancelError{JobID: id, Code: api.CodeNotFound, Message: "invalid job id specified"})
-			case j.IsArrayHead():
-				targets = append(targets, arrayTasks(snap, j, indices)...) // the whole array, as scancel
-			default:
-				targets = append(targets, j)
-			}
-		}
-		for _, ref := range req.Tasks {
-			var t *api.Job
-			if head := snap.Job(nil, ref.Array); head != nil && head.IsArrayHead() {
-				t = arrayTask(snap, head, ref.Task, indices)
-			}
-			if t == nil {
-				resp.Errors = append(resp.Errors, api.CancelError{JobID: ref.Array, Code: api.CodeNotFound,
-					Message: fmt.Sprintf("invalid job id specified: no array task %s", ref)})
-				continue
-			}
-			targets = append(targets, t)
-		}
+		targets, resp.Errors = jobTargets(snap, req.IDs, req.Tasks)
 	} else {
 		f := &api.JobFilter{States: req.States}
 		if req.User != "" {

@@ -97,8 +97,9 @@ func (p *policy) qosNamed(name string) (api.QOS, bool) {
 }
 
 // checkAccountQOS fills in and checks the job's account, QOS and nice.
-// Jobs that could never run under the limits are refused here.
-func (p *policy) checkAccountQOS(snap *state.Snapshot, job *api.Job, part *api.Partition, op bool) error {
+// Jobs that could never run under the limits are refused here. Job self
+// (0: none) is the queued job being changed, not counted in the limits.
+func (p *policy) checkAccountQOS(snap *state.Snapshot, job *api.Job, part *api.Partition, op bool, self api.JobID) error {
 	spec := &job.Spec
 	if p.tree != nil {
 		if spec.Account == "" {
@@ -149,7 +150,7 @@ func (p *policy) checkAccountQOS(snap *state.Snapshot, job *api.Job, part *api.P
 	if q.MaxSubmitJobsPerUser > 0 {
 		n := 0
 		for _, j := range snap.JobsBy(nil, state.IndexUser, job.User) {
-			if !j.State.Final() && j.Spec.QOS == q.Name {
+			if !j.State.Final() && j.Spec.QOS == q.Name && j.ID != self {
 				n++
 			}
 		}

@@ -41,6 +41,7 @@ var userPaths = []string{
 	api.PathSubmit, api.PathListJobs, api.PathCancel, api.PathWaitJob, api.PathListNodes, api.PathUpdateNodes,
 	api.PathWhoAmI, api.PathPriority, api.PathShares, api.PathStepStart, api.PathStepWait, api.PathStepCancel,
 	api.PathSubmitBatch,
+	api.PathJobControl, api.PathUpdateJob, api.PathTestJob,
 }
 
 var nodePaths = []string{api.PathNodeRegister, api.PathNodeSync}
@@ -313,6 +314,11 @@ func FuzzUserRPC(f *testing.F) {
 	seed(9, 0, api.StepStartRequest{JobID: 1, Spec: api.StepSpec{Argv: []string{"hostname"}, NTasks: 2, Nodes: []string{"n2"}}})
 	seed(10, 0, api.StepWaitRequest{JobID: 1, Step: 0, TimeoutMs: 5})
 	seed(11, 2, api.StepRef{JobID: 1, Step: 0})
+	seed(12, 0, api.JobControlRequest{Action: api.ActionRequeue, IDs: []api.JobID{1}})
+	seed(12, 2, api.JobControlRequest{Action: api.ActionHold, IDs: []api.JobID{1, 2}})
+	tl, name := int64(60), "renamed"
+	seed(13, 0, api.JobUpdateRequest{IDs: []api.JobID{1}, Set: api.JobUpdate{TimeLimit: &tl, Name: &name}})
+	seed(14, 1, api.SubmitRequest{Spec: ok})
 	h := newFuzzCtlHolder(f)
 	f.Fuzz(func(t *testing.T, call, who uint8, body []byte) {
 		c := h.get(t)
@@ -365,6 +371,22 @@ func FuzzUserRPC(f *testing.F) {
 				if j := snap.Job(nil, id); j == nil || j.UID != peer.UID && peer.UID != 0 {
 					t.Fatalf("%s cancelled or signalled job %d of another user", peer.User, id)
 				}
+			}
+		case api.PathJobControl, api.PathUpdateJob:
+			var resp api.JobControlResponse
+			decodeAnswer(t, path, a, &resp)
+			for _, id := range resp.Done {
+				if j := snap.Job(nil, id); j == nil || j.UID != peer.UID && peer.UID != 0 {
+					t.Fatalf("%s changed job %d of another user (%s)", peer.User, id, path)
+				}
+			}
+			if err := c.s.schedulePass(); err != nil {
+				t.Fatalf("scheduling pass after %s: %v", path, err)
+			}
+		case api.PathTestJob:
+			decodeAnswer(t, path, a, new(api.TestJobResponse))
+			if a.committed != 0 {
+				t.Fatalf("a dry run committed %d entries", a.committed)
 			}
 		case api.PathUpdateNodes:
 			if peer.UID != 0 {

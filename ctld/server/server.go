@@ -73,6 +73,7 @@ type Server struct {
 	forwardTLS *tls.Config
 	obs        observability // metrics and run-time log level (metrics.go)
 	web        *webShared    // REST API and dashboard (rest.go, dashboard.go)
+	mail       *mailer       // nil: no controller.mail_program (mail.go)
 }
 
 // useTLS puts the TCP listeners behind TLS: mutual for node daemons (and
@@ -131,6 +132,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.raft = rn
+	s.mail = newMailer(opts.Config.Controller.MailProgram, opts.Log.Named("mail"))
 	start := s.now()
 	for _, n := range store.Snapshot().Nodes() {
 		s.lastSeen[n.Name] = start // every known node gets a full timeout after a restart
@@ -151,6 +153,9 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathStepWait, s.waitStep)
 	rpc.Handle(s.userSrv, api.PathStepCancel, s.cancelStep)
 	rpc.Handle(s.userSrv, api.PathToken, s.issueToken)
+	rpc.Handle(s.userSrv, api.PathJobControl, s.controlJobs)
+	rpc.Handle(s.userSrv, api.PathUpdateJob, s.updateJobs)
+	rpc.Handle(s.userSrv, api.PathTestJob, s.testJob)
 
 	// Remote users: the same calls over TCP, each request signed with a
 	// token that the controller issued (see auth.TokenAuthority).
@@ -299,7 +304,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics, s.ctlHooksLoop}
+	loops := []func(context.Context){s.scheduleLoop, s.livenessLoop, s.purgeLoop, s.leadershipLoop, s.serveMetrics, s.ctlHooksLoop, s.mailLoop}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()

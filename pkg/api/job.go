@@ -204,6 +204,16 @@ type JobSpec struct {
 	// ChdirSet records that --chdir was given: an image job starts in
 	// WorkDir then, else in the image's WorkingDir when it has one.
 	ChdirSet bool `json:"chdir_set,omitempty"`
+	// NodeList (--nodelist) names nodes that must all be in the job's
+	// allocation; Exclude (--exclude) nodes it must never use. Both in
+	// hostlist syntax ("n[1-3],gpu7").
+	NodeList string `json:"nodelist,omitempty"`
+	Exclude  string `json:"exclude,omitempty"`
+	// MailType (--mail-type) lists the events the controller mails
+	// about (canonical, see ParseMailType); MailUser (--mail-user) is the
+	// recipient, the submitting user by default.
+	MailType string `json:"mail_type,omitempty"`
+	MailUser string `json:"mail_user,omitempty"`
 }
 
 // NodeCount is Nodes, at least 1.
@@ -356,6 +366,12 @@ type Job struct {
 	// Restarts counts how often the job was requeued; each run is an
 	// attempt with that number, and reports of older attempts are stale.
 	Restarts int `json:"restarts,omitempty"`
+	// HoldAdmin marks a hold (Spec.Hold) an operator placed
+	// (JobHeldAdmin): the job's user cannot release it.
+	HoldAdmin bool `json:"hold_admin,omitempty"`
+	// RequeueReason, with Requeue, is the pending reason the job gets
+	// once stopped (gcontrol requeue: JobRequeued; "" = Preempted).
+	RequeueReason string `json:"requeue_reason,omitempty"`
 	// Signals holds signals the user asked to deliver (gcancel -s), not
 	// yet acknowledged by the node. Each has a sequence number.
 	Signals []SignalRequest `json:"signals,omitempty"`

@@ -28,6 +28,14 @@ const (
 	PathNodeSync     = "/v1/node/sync"
 )
 
+// Job control (gcontrol hold/release/requeue/update job=) and dry runs
+// (gsub --test-only): see jobctl.go.
+const (
+	PathJobControl = "/v1/jobs/control"
+	PathUpdateJob  = "/v1/jobs/update"
+	PathTestJob    = "/v1/jobs/test"
+)
+
 // Size limits.
 const (
 	// MaxRequestBytes bounds any RPC body.

@@ -124,6 +124,11 @@ type ControllerConfig struct {
 	Epilog        string   `toml:"epilog"`
 	PrologTimeout Duration `toml:"prolog_timeout"`
 	EpilogTimeout Duration `toml:"epilog_timeout"`
+	// MailProgram is the sendmail-compatible command the leader runs to
+	// mail users about their jobs (--mail-type), the message with To: and
+	// Subject: headers on its standard input, e.g. "/usr/sbin/sendmail -t"
+	// ("" = no mail).
+	MailProgram string `toml:"mail_program"`
 }
 
 // PeerConfig is one controller of an HA set, as the others reach it.
@@ -469,6 +474,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Controller.ScheduleInterval.Duration <= 0 {
 		bad("controller.schedule_interval must be positive")
+	}
+	if mp := strings.Fields(c.Controller.MailProgram); len(mp) > 0 && !filepath.IsAbs(mp[0]) {
+		bad("controller.mail_program must start with an absolute path, got %q", mp[0])
 	}
 	if c.Controller.KillWait.Duration < 0 {
 		bad("controller.kill_wait must not be negative")

@@ -35,6 +35,11 @@ const (
 	// CmdPrologFailed requeues a job whose node prolog failed and drains
 	// the node (nodeops.go).
 	CmdPrologFailed CmdType = "prolog_failed"
+	// Job control (jobctl.go).
+	CmdHold      CmdType = "hold"
+	CmdRelease   CmdType = "release"
+	CmdRequeue   CmdType = "requeue"
+	CmdUpdateJob CmdType = "update_job"
 )
 
 // Command is one raft log entry.
@@ -63,6 +68,10 @@ type Command struct {
 	NodeState  *NodeStateCmd `json:"node_state,omitempty"`
 	// PrologFailed carries a node's failed-prolog report.
 	PrologFailed *PrologFailedCmd `json:"prolog_failed,omitempty"`
+	// Jobs names the jobs of CmdHold, CmdRelease and CmdRequeue;
+	// UpdateJob carries CmdUpdateJob's changes (see jobctl.go).
+	Jobs      *JobsCmd      `json:"jobs,omitempty"`
+	UpdateJob *UpdateJobCmd `json:"update_job,omitempty"`
 }
 
 // NodeStateCmd is an operator's change of nodes' states: DRAIN (running

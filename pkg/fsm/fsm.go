@@ -81,6 +81,10 @@ func (f *FSM) ApplyCommand(c *Command) (any, error) {
 			err = applyNodeState(t, c)
 		case CmdPrologFailed:
 			err = applyPrologFailed(t, c)
+		case CmdHold, CmdRelease, CmdRequeue:
+			res, err = applyJobs(t, c)
+		case CmdUpdateJob:
+			res, err = applyUpdateJob(t, c)
 		default:
 			err = fmt.Errorf("unknown command type %q", c.Type)
 		}
@@ -349,7 +353,7 @@ func finalize(t *state.Txn, nj *api.Job, c *Command, end time.Time) error {
 		return err
 	}
 	if nj.Requeue {
-		return requeue(t, nj, c, end, api.ReasonPreempted)
+		return requeue(t, nj, c, end, requeueReason(nj))
 	}
 	nj.State, nj.Reason = nj.EndState, nj.EndReason
 	if nj.State == "" || !nj.State.Final() {
@@ -387,14 +391,21 @@ func requeue(t *state.Txn, j *api.Job, c *Command, end time.Time, reason string)
 		return err
 	}
 	nj := *j
+	backToQueue(&nj, reason)
+	return t.PutJob(&nj)
+}
+
+// backToQueue turns a stopped or finished run of j into a new attempt
+// waiting in the queue with the reason given.
+func backToQueue(nj *api.Job, reason string) {
 	nj.State, nj.Reason = api.StatePending, reason
 	nj.Allocs, nj.Billing, nj.Signals, nj.MasterPort = nil, 0, nil, 0
 	nj.EndState, nj.EndReason = "", ""
 	nj.StartTime, nj.EndTime, nj.Deadline = time.Time{}, time.Time{}, time.Time{}
 	nj.ExitCode, nj.Signal = 0, 0
 	nj.Requeue, nj.Preempted, nj.CancelRequested, nj.KillGrace = false, false, false, 0
+	nj.RequeueReason = ""
 	nj.Restarts++
-	return t.PutJob(&nj)
 }
 
 func applyPreempt(t *state.Txn, c *Command) error {
@@ -573,7 +584,7 @@ func applyNodeDown(t *state.Txn, c *Command) error {
 		if j.Requeue || (j.State == api.StateRunning && !j.CancelRequested && !j.Spec.NoRequeue) {
 			reason := api.ReasonNodeDown
 			if j.Requeue {
-				reason = api.ReasonPreempted
+				reason = requeueReason(j)
 			}
 			if err := requeue(t, j, c, c.Time, reason); err != nil {
 				return err

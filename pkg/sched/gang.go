@@ -33,6 +33,9 @@ type gangCand struct {
 	en *eligNode // nil without requirements
 	d  demand    // the demand on this node (whole node for --exclusive)
 	at int64     // earliest start on the node alone (reservations only)
+
+	// must: a listed node (--nodelist) the gang must include.
+	must bool
 }
 
 // gang decides a gang job (see above).
@@ -55,13 +58,15 @@ func (p *pass) gang(e *entry, d *demand) {
 	maxLeaves := p.switchBound(j)
 	sh := p.gangShape(e, d, nn, maxLeaves)
 	cands := sh.cands
-	if len(cands) < nn {
-		// Not enough nodes could ever take it: it blocks nothing.
+	must := mustOf(d.req)
+	if len(cands) < nn || must > 0 && pickMust(cands, nn, must) == nil {
+		// Not enough nodes (or not every listed one) could ever take
+		// it: it blocks nothing.
 		p.wait(e, api.ReasonNodeNotAvail)
 		return
 	}
 	if !sh.noNow {
-		if allocs := p.gangNow(e, cands, nn, maxLeaves); allocs != nil {
+		if allocs := p.gangNow(e, cands, nn, maxLeaves, must); allocs != nil {
 			p.placed(e, allocs)
 			return
 		}
@@ -83,7 +88,7 @@ func (p *pass) gang(e *entry, d *demand) {
 	if sh.never {
 		return
 	}
-	at, chosen := p.gangEarliest(cands, nn, maxLeaves)
+	at, chosen := p.gangEarliest(cands, nn, maxLeaves, must)
 	if chosen == nil {
 		sh.never = true
 		return // beyond the window: no reservation
@@ -165,7 +170,7 @@ func (p *pass) gangCands(e *entry, d *demand) []gangCand {
 		if en != nil && d.req.gpu && int(en.total) < d.gpus {
 			return
 		}
-		out = append(out, gangCand{ni: ni, en: en, d: dn})
+		out = append(out, gangCand{ni: ni, en: en, d: dn, must: d.req != nil && d.req.names.must[n.node.Name]})
 	}
 	if d.req != nil {
 		elig := p.eligible(d.req, e.part)
@@ -195,14 +200,14 @@ func (p *pass) gangFitsNow(c *gangCand) bool {
 
 // gangNow places the gang now if enough nodes can take it, and returns its
 // allocations (head node first), or nil.
-func (p *pass) gangNow(e *entry, cands []gangCand, nn, maxLeaves int) []api.Allocation {
+func (p *pass) gangNow(e *entry, cands []gangCand, nn, maxLeaves, must int) []api.Allocation {
 	var ok []gangCand
 	for i := range cands {
 		if p.gangFitsNow(&cands[i]) {
 			ok = append(ok, cands[i])
 		}
 	}
-	chosen := p.pickNodes(ok, nn, maxLeaves)
+	chosen := p.pickNodes(ok, nn, maxLeaves, must)
 	if chosen == nil {
 		return nil
 	}
@@ -215,10 +220,14 @@ func (p *pass) gangNow(e *entry, cands []gangCand, nn, maxLeaves int) []api.Allo
 }
 
 // pickNodes chooses nn of the candidates through the network topology, in
-// name order; nil if it cannot within maxLeaves leaf switches.
-func (p *pass) pickNodes(cands []gangCand, nn, maxLeaves int) []gangCand {
+// name order; nil if it cannot within maxLeaves leaf switches. With must
+// listed nodes to include, pickMust chooses instead.
+func (p *pass) pickNodes(cands []gangCand, nn, maxLeaves, must int) []gangCand {
 	if len(cands) < nn {
 		return nil
+	}
+	if must > 0 {
+		return pickMust(cands, nn, must)
 	}
 	if p.in.Network == nil && maxLeaves == 0 {
 		return cands[:nn]
@@ -251,7 +260,7 @@ func (p *pass) pickNodes(cands []gangCand, nn, maxLeaves int) []gangCand {
 // earliest start; the times tried are the nn-th earliest node start and
 // every later step start of the candidates' timelines (at most
 // maxGangTimes of them).
-func (p *pass) gangEarliest(cands []gangCand, nn, maxLeaves int) (int64, []gangCand) {
+func (p *pass) gangEarliest(cands []gangCand, nn, maxLeaves, must int) (int64, []gangCand) {
 	live := cands[:0:0]
 	for i := range cands {
 		c := cands[i]
@@ -306,7 +315,7 @@ func (p *pass) gangEarliest(cands []gangCand, nn, maxLeaves int) (int64, []gangC
 				ok = append(ok, *c)
 			}
 		}
-		if chosen := p.pickNodes(ok, nn, maxLeaves); chosen != nil {
+		if chosen := p.pickNodes(ok, nn, maxLeaves, must); chosen != nil {
 			return t, chosen
 		}
 	}

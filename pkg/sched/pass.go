@@ -389,6 +389,9 @@ func (p *pass) run() {
 		j := e.job
 		p.plan.Stats.Considered++
 		switch {
+		case j.Spec.Hold && j.HoldAdmin:
+			p.plan.Reasons[j.ID] = api.ReasonHeldAdmin
+			continue
 		case j.Spec.Hold:
 			p.plan.Reasons[j.ID] = api.ReasonHeld
 			continue
@@ -413,7 +416,7 @@ func (p *pass) run() {
 		if tl := j.Spec.TimeLimit; tl > 0 && tl < inf/int64(time.Second) {
 			d.dur = tl * int64(time.Second)
 		}
-		if s := &j.Spec; s.Constraint != "" || d.gpus > 0 && (s.GPUType != "" || s.GPUMemMin > 0) {
+		if s := &j.Spec; hasRequirement(s, d.gpus) {
 			d.req = p.requirement(s, d.gpus)
 		}
 		switch {

@@ -7,7 +7,8 @@ import (
 )
 
 // Job requirements beyond counts: a GPU model (JobSpec.GPUType), a least
-// GPU memory (JobSpec.GPUMemMin) and node features (JobSpec.Constraint).
+// GPU memory (JobSpec.GPUMemMin), node features (JobSpec.Constraint) and
+// named nodes (JobSpec.NodeList, JobSpec.Exclude: see nodelist.go).
 // Jobs without any keep the fast path (fit tree, heap); jobs with some are
 // a minority and scan their partition's eligible nodes in name order.
 //
@@ -23,6 +24,13 @@ type reqKey struct {
 	gpuType    string
 	gpuMem     int64
 	constraint string
+	nodes      nodesKey
+}
+
+// hasRequirement reports whether a job with spec s and gpus GPUs per node
+// has a requirement set.
+func hasRequirement(s *api.JobSpec, gpus int) bool {
+	return s.Constraint != "" || s.NodeList != "" || s.Exclude != "" || gpus > 0 && (s.GPUType != "" || s.GPUMemMin > 0)
 }
 
 // req is one requirement set of the pass.
@@ -33,6 +41,7 @@ type req struct {
 	features []string     // from Constraint
 	elig     [][]eligNode // per partition (index in pass.parts), built on first use
 	built    []bool
+	names    nodeNames // named nodes (nodelist.go)
 }
 
 // eligNode is a node of a partition that has the requirement's features,
@@ -46,7 +55,7 @@ type eligNode struct {
 
 // requirement returns the job's requirement set, nil if it has none.
 func (p *pass) requirement(s *api.JobSpec, gpus int) *req {
-	k := reqKey{constraint: s.Constraint}
+	k := reqKey{constraint: s.Constraint, nodes: nodesKeyOf(s)}
 	if gpus > 0 {
 		k.gpuType, k.gpuMem = s.GPUType, max(s.GPUMemMin, 0)
 	}
@@ -61,7 +70,7 @@ func (p *pass) requirement(s *api.JobSpec, gpus int) *req {
 	}
 	r := &req{id: int32(len(p.reqs) + 1), match: api.JobSpec{GPUType: k.gpuType, GPUMemMin: k.gpuMem},
 		gpu: k.gpuType != "" || k.gpuMem > 0, features: s.Features(),
-		elig: make([][]eligNode, len(p.parts)), built: make([]bool, len(p.parts))}
+		elig: make([][]eligNode, len(p.parts)), built: make([]bool, len(p.parts)), names: newNodeNames(k.nodes)}
 	p.reqs[k] = r
 	return r
 }
@@ -77,7 +86,7 @@ func (p *pass) eligible(r *req, part int32) []eligNode {
 	var out []eligNode
 	for _, ni := range p.parts[part].members {
 		nd := p.nodes[ni].node
-		if !nd.HasFeatures(r.features) {
+		if !nd.HasFeatures(r.features) || !r.names.allows(nd.Name) {
 			continue
 		}
 		en := eligNode{ni: ni, total: int32(len(nd.GPUs))}

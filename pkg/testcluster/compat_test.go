@@ -40,8 +40,11 @@ func TestSlurmCompatWrappers(t *testing.T) {
 	if r := c.Run(nobody, nobody, dir, wrap("scontrol"), "show", "hostnames", "gpu[01-02]"); r.Code != 0 || r.Stdout != "gpu01\ngpu02\n" {
 		t.Fatalf("scontrol show hostnames: %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
-	if r := c.Run(nobody, nobody, dir, wrap("scontrol"), "update", "job=1"); r.Code != 2 || !strings.Contains(r.Stderr, "only") {
+	if r := c.Run(nobody, nobody, dir, wrap("scontrol"), "suspend", "1"); r.Code != 2 || !strings.Contains(r.Stderr, "unknown command") {
 		t.Fatalf("unsupported scontrol: %d %q", r.Code, r.Stderr)
+	}
+	if r := c.Run(nobody, nobody, dir, wrap("scontrol"), "update", "job=1"); r.Code != 2 || !strings.Contains(r.Stderr, "nothing to change") {
+		t.Fatalf("scontrol update job= without a change: %d %q", r.Code, r.Stderr)
 	}
 	held := c.Submit(api.JobSpec{Hold: true, Script: "#!/bin/sh\ntrue\n"})
 	if r := c.Run(0, 0, dir, wrap("scancel"), held.String()); r.Code != 0 {
