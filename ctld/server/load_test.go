@@ -193,6 +193,16 @@ func TestControllerUnderLoad(t *testing.T) {
 // no node daemons; stop ends it and returns what Run returned.
 func startLoadController(t testing.TB) (*Server, string, func() error) {
 	t.Helper()
+	srv, sock, _, stop := startController(t, nil)
+	return srv, sock, stop
+}
+
+// startController runs a controller (real raft and bbolt) in a fresh
+// directory, with configure's changes to its configuration, and returns
+// it, its socket, its cluster key (for simulated node daemons) and a stop
+// function.
+func startController(t testing.TB, configure func(*config.Config)) (*Server, string, []byte, func() error) {
+	t.Helper()
 	// Not t.TempDir: other users' clients must reach the socket, and the
 	// directory above t.TempDir's is private.
 	dir, err := os.MkdirTemp("", "gsched-load-")
@@ -209,6 +219,9 @@ func startLoadController(t testing.TB) (*Server, string, func() error) {
 	cfg.Controller.StateDir = filepath.Join(dir, "ctld")
 	cfg.Controller.ScheduleInterval = config.Duration{Duration: time.Second}
 	cfg.Partitions = []config.PartitionConfig{{Name: "main", Default: true, MaxTime: "1-00:00:00", State: "UP"}}
+	if configure != nil {
+		configure(cfg)
+	}
 	key := make([]byte, 32)
 	if _, err := crand.Read(key); err != nil {
 		t.Fatal(err)
@@ -246,7 +259,7 @@ func startLoadController(t testing.TB) (*Server, string, func() error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return srv, cfg.Controller.Socket, stop
+	return srv, cfg.Controller.Socket, key, stop
 }
 
 // dialAs connects to the Unix socket as uid (gid the same number), so that

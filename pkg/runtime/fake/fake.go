@@ -28,6 +28,9 @@ type state struct {
 	starts   []runtime.TaskSpec
 	failNext map[string]string // id -> Error for its next Start
 	startErr error             // returned by every Start while set
+	// exitAfter, when set, ends every task started since SetExitAfter
+	// with exit status 0 that long after its start (benchmarks).
+	exitAfter *time.Duration
 	changed  chan struct{}     // closed and replaced on every change
 }
 
@@ -84,6 +87,15 @@ func (r *Runtime) Start(_ context.Context, spec runtime.TaskSpec) error {
 	if msg, ok := s.failNext[spec.ID]; ok {
 		delete(s.failNext, spec.ID)
 		s.end(t, runtime.Status{ExitCode: 1, Error: msg, StartedAt: time.Time{}})
+	} else if s.exitAfter != nil {
+		id := spec.ID
+		t.timer = time.AfterFunc(*s.exitAfter, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if t := s.tasks[id]; t != nil && t.status.Running {
+				s.end(t, runtime.Status{})
+			}
+		})
 	} else if !spec.Deadline.IsZero() {
 		id := spec.ID
 		t.timer = time.AfterFunc(time.Until(spec.Deadline), func() {
@@ -232,6 +244,15 @@ func (r *Runtime) Finish(id string, st runtime.Status) error {
 // Exit ends a running task with an exit code.
 func (r *Runtime) Exit(id string, code int) error {
 	return r.Finish(id, runtime.Status{ExitCode: code})
+}
+
+// SetExitAfter makes every task started from now on end by itself, with
+// exit status 0, d after its start: a node that runs trivial jobs, for
+// benchmarks of the controller's launch path.
+func (r *Runtime) SetExitAfter(d time.Duration) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	r.s.exitAfter = &d
 }
 
 // FailStart makes the next Start of id record the task as ended at once

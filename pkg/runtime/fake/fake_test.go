@@ -124,3 +124,17 @@ func TestAddAndWaitStarted(t *testing.T) {
 		t.Fatalf("WaitStarted = %+v", s)
 	}
 }
+
+// SetExitAfter: tasks started afterwards end with status 0 by themselves.
+func TestSetExitAfter(t *testing.T) {
+	r := fake.New()
+	ctx := context.Background()
+	r.SetExitAfter(10 * time.Millisecond)
+	if err := r.Start(ctx, runtime.TaskSpec{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.Wait(ctx, "a")
+	if err != nil || st.Running || st.ExitCode != 0 || st.Killed || st.FinishedAt.Before(st.StartedAt.Add(10*time.Millisecond)) {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+}
