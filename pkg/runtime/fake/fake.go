@@ -31,7 +31,7 @@ type state struct {
 	// exitAfter, when set, ends every task started since SetExitAfter
 	// with exit status 0 that long after its start (benchmarks).
 	exitAfter *time.Duration
-	changed  chan struct{}     // closed and replaced on every change
+	changed   chan struct{} // closed and replaced on every change
 }
 
 type task struct {
