@@ -148,3 +148,31 @@ func TestGPUUsageInNodeList(t *testing.T) {
 		}
 	}
 }
+
+// checkGPUUsage checks the GPU usage the controller keeps (after any
+// sync): only known nodes' registered GPUs, each once and in order, with
+// figures in range.
+func checkGPUUsage(t *testing.T, s *Server) {
+	t.Helper()
+	snap := s.Snapshot()
+	s.gpuUse.mu.Lock()
+	defer s.gpuUse.mu.Unlock()
+	for name, u := range s.gpuUse.m {
+		n := snap.Node(name)
+		if n == nil || len(u.gpus) == 0 {
+			t.Fatalf("usage kept for node %q (known: %v): %+v", name, n != nil, u.gpus)
+		}
+		prev := -1
+		for _, g := range u.gpus {
+			known := false
+			for _, ng := range n.GPUs {
+				known = known || ng.Index == g.Index
+			}
+			if !known || g.Index <= prev || g.Utilization < 0 || g.Utilization > 1 || g.MemUsed < 0 ||
+				!g.HasUtilization && g.Utilization != 0 || !g.HasMemUsed && g.MemUsed != 0 {
+				t.Fatalf("node %s: bad usage entry %+v in %+v", name, g, u.gpus)
+			}
+			prev = g.Index
+		}
+	}
+}
