@@ -29,7 +29,7 @@ func TestGPUUsageReport(t *testing.T) {
 	s := &countingSampler{samples: []gpu.Sample{
 		{Index: 0, Utilization: 0.73, HasUtilization: true, MemUsed: 12 << 30, MemTotal: 80 << 30, HasMem: true},
 		{Index: 1, MemUsed: 1 << 30, MemTotal: 80 << 30, HasMem: true}, // MIG: no utilisation
-		{Index: 2, Utilization: 0.5, HasUtilization: true},              // no memory figures
+		{Index: 2, Utilization: 0.5, HasUtilization: true},             // no memory figures
 		{Index: 3, Utilization: 1, HasUtilization: true, MemUsed: 5, HasMem: true},
 	}}
 	// GPU 3 is reserved for the host: not offered to jobs, not reported.
