@@ -288,6 +288,7 @@ func NodeRecord(n *api.NodeInfo) []kv {
 	if n.Health != nil {
 		rec = append(rec, lineBreak, kv{"Health", healthField(n.Health)})
 	}
+	rec = append(rec, gpuUsageFields(n)...)
 	rec = append(rec, reservedFields(n.Reserved)...)
 	return rec
 }

@@ -70,6 +70,11 @@ type gpuSlot struct {
 	Index int
 	Model string
 	Job   api.JobID // 0: free
+	// Use is the GPU's utilisation and memory use ("73% · 12G"), "n/a"
+	// when its node reported neither (gpuUseText); Pct is the
+	// utilisation in percent, -1 when unknown.
+	Use string
+	Pct int
 }
 
 // gpuSlots lists a node's GPUs with the job holding each.
@@ -89,9 +94,17 @@ func gpuSlots(n api.NodeInfo, jobs []api.Job) []gpuSlot {
 			holder[g] = 0
 		}
 	}
+	use := map[int]*api.GPUUsage{}
+	for i := range n.GPUUsage {
+		use[n.GPUUsage[i].Index] = &n.GPUUsage[i]
+	}
 	out := make([]gpuSlot, 0, len(n.GPUs))
 	for _, g := range n.GPUs {
-		s := gpuSlot{Index: g.Index, Model: g.Model, Job: holder[g.Index]}
+		s := gpuSlot{Index: g.Index, Model: g.Model, Job: holder[g.Index], Pct: -1}
+		s.Use = gpuUseText(use[g.Index])
+		if u := use[g.Index]; u != nil && u.HasUtilization {
+			s.Pct = utilPct(u.Utilization)
+		}
 		out = append(out, s)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Index < out[b].Index })

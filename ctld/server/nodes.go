@@ -132,6 +132,7 @@ func (s *Server) registerNode(ctx context.Context, req *api.RegisterRequest) (an
 		return nil, err
 	}
 	s.touch(n.Name)
+	s.gpuUse.forget(n.Name) // a restarted daemon's figures start afresh
 	s.log.Info("node registered", zap.String("node", n.Name), zap.Int("cpus", n.CPUs),
 		zap.Int64("mem_bytes", n.MemBytes), zap.Int("gpus", len(n.GPUs)), zap.String("gpu_source", n.GPUSource))
 	s.Kick()
@@ -153,6 +154,7 @@ func (s *Server) syncNode(ctx context.Context, req *api.SyncRequest) (any, error
 	// A node held DOWN by an operator syncs as usual: it has no jobs, so
 	// it stops whatever it still runs, and it stays DOWN.
 	s.touch(req.Node)
+	s.recordGPUUsage(n, req.GPUUsage)
 	if err := s.applyHealth(req.Node, req.Health); err != nil {
 		return nil, err
 	}
@@ -278,9 +280,12 @@ func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 	snap := s.store.Snapshot()
 	usage := snap.Usage()
 	out := &api.NodeList{Nodes: []api.NodeInfo{}, Partitions: s.pol.parts}
+	known := map[string]bool{}
 	for _, n := range snap.Nodes() {
 		u := usage[n.Name]
 		info := api.NodeInfo{Node: *n, Alloc: u, DisplayState: api.DisplayState(n, u)}
+		known[n.Name] = true
+		info.GPUUsage, info.GPUUsageTime = s.nodeGPUUsage(n)
 		s.mu.Lock()
 		info.LastHeartbeat = s.lastSeen[n.Name]
 		s.mu.Unlock()
@@ -293,6 +298,7 @@ func (s *Server) listNodes(ctx context.Context, _ *struct{}) (any, error) {
 		}
 		out.Nodes = append(out.Nodes, info)
 	}
+	s.gpuUse.retain(known)
 	sort.Slice(out.Nodes, func(a, b int) bool { return out.Nodes[a].Name < out.Nodes[b].Name })
 	return out, nil
 }

@@ -425,6 +425,8 @@ func FuzzNodeRPC(f *testing.F) {
 	seed(1, api.SyncRequest{Node: "n2", Reports: []api.TaskReport{{JobID: 1, State: api.TaskExited, ExitCode: 3}}})
 	seed(1, api.SyncRequest{Node: "n1", StepReports: []api.StepReport{{JobID: 1, Step: 1, Rank: 0, ExitCode: 1}},
 		StepTasks: []string{"1.1.0"}, StepKilling: []string{"1.1.1"}})
+	seed(1, api.SyncRequest{Node: "n1", GPUUsage: []api.GPUUsage{{Index: 0, Utilization: 0.5, HasUtilization: true, MemUsed: 1 << 30,
+		HasMemUsed: true}, {Index: 3, Utilization: 2}, {Index: 7, HasMemUsed: true, MemUsed: -1}}})
 	h := newFuzzCtlHolder(f)
 	f.Fuzz(func(t *testing.T, call uint8, body []byte) {
 		c := h.get(t)
@@ -452,6 +454,7 @@ func FuzzNodeRPC(f *testing.F) {
 		case api.PathNodeSync:
 			var resp api.SyncResponse
 			decodeAnswer(t, path, a, &resp)
+			checkGPUUsage(t, c.s)
 		}
 		checkState(t, snap)
 	})

@@ -74,6 +74,7 @@ type Server struct {
 	obs        observability // metrics and run-time log level (metrics.go)
 	web        *webShared    // REST API and dashboard (rest.go, dashboard.go)
 	mail       *mailer       // nil: no controller.mail_program (mail.go)
+	gpuUse     gpuUsageStore // nodes' latest GPU usage, in memory only (gpuusage.go)
 }
 
 // useTLS puts the TCP listeners behind TLS: mutual for node daemons (and

@@ -53,6 +53,11 @@ type Options struct {
 	Launched func(kind string, d time.Duration, err error)
 	// Hooks are the health check, prolog and epilog (hooks.go).
 	Hooks Hooks
+	// GPUUsage, when set, gives the GPUs' latest usage figures, sent
+	// with every sync (NVML GPUs only). It is called once per sync, so
+	// it must be cheap: the daemon's reads NVML at most every few
+	// seconds.
+	GPUUsage func() []api.GPUUsage
 }
 
 // Agent runs one node.
@@ -221,6 +226,9 @@ func (a *Agent) syncOnce(ctx context.Context) (reregister bool, err error) {
 	}()
 	req := &api.SyncRequest{Node: a.opts.Node.Name, BootID: a.opts.Node.BootID, Reports: reports, WaitMs: a.opts.Heartbeat.Milliseconds(),
 		StepReports: steps.reports, StepTasks: steps.running, StepKilling: steps.killing, Health: a.currentHealth()}
+	if a.opts.GPUUsage != nil {
+		req.GPUUsage = a.opts.GPUUsage()
+	}
 	var resp api.SyncResponse
 	if err := a.opts.Controller.Call(pctx, api.PathNodeSync, req, &resp); err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.Canceled) {

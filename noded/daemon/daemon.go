@@ -133,6 +133,7 @@ func New(cfg *config.Config, key []byte, log *zap.Logger, opts ...Option) (*Daem
 		Level:            o.level,
 		Launched:         obs.met.Launch,
 		Hooks:            agentHooks(cfg, hc),
+		GPUUsage:         obs.gpuUsageFunc(),
 	})
 	log.Info("node described", zap.Int("cpus", node.CPUs),
 		zap.Int64("mem_bytes", node.MemBytes), zap.Int("gpus", len(node.GPUs)),

@@ -25,28 +25,32 @@ type options struct {
 // (gcontrol setdebug reaches node daemons with their next heartbeat).
 func WithLevel(l *zap.AtomicLevel) Option { return func(o *options) { o.level = l } }
 
-// observability is the node daemon's metrics endpoint.
+// observability is the node daemon's metrics endpoint and its GPU usage
+// sampler.
 type observability struct {
-	met     *metrics.Node
-	reg     *prometheus.Registry
-	http    *metrics.Server
-	sampler *gpu.Sampler // NVML GPUs only
+	met  *metrics.Node
+	reg  *prometheus.Registry
+	http *metrics.Server
+	// usage samples NVML GPUs (nil for declared ones), for the metrics
+	// and the heartbeat both.
+	usage *gpuUsage
 }
 
-// newObservability builds the metrics when node.metrics_listen is set.
+// newObservability opens the GPU usage sampler when the GPUs come from
+// NVML, and builds the metrics when node.metrics_listen is set.
 // a returns the agent (created after the metrics, which it reports to).
 func newObservability(cfg *config.Config, node *api.Node, a func() *agent.Agent, log *zap.Logger) (*observability, error) {
 	o := &observability{}
-	if cfg.Node.MetricsListen == "" {
-		return o, nil
-	}
 	if node.GPUSource == "nvml" {
 		s, err := gpu.OpenSampler()
 		if err != nil {
-			log.Warn("no GPU utilisation metrics", zap.Error(err))
+			log.Warn("no GPU utilisation figures", zap.Error(err))
 		} else {
-			o.sampler = s
+			o.usage = newGPUUsage(s, node)
 		}
+	}
+	if cfg.Node.MetricsListen == "" {
+		return o, nil
 	}
 	o.met = metrics.NewNode(metrics.NodeOptions{
 		Tasks: func() (int, bool) {
@@ -80,9 +84,9 @@ func (o *observability) gpuStats(node *api.Node, alloc []int) []metrics.GPUStat 
 		held[g] = true
 	}
 	var samples map[int]gpu.Sample
-	if o.sampler != nil {
+	if o.usage != nil {
 		samples = map[int]gpu.Sample{}
-		for _, s := range o.sampler.Sample() {
+		for _, s := range o.usage.samples() {
 			samples[s.Index] = s
 		}
 	}
@@ -109,9 +113,17 @@ func (o *observability) serve(ctx context.Context, log *zap.Logger) {
 }
 
 func (o *observability) close() {
-	if o.sampler != nil {
-		o.sampler.Close()
+	if o.usage != nil {
+		o.usage.close()
 	}
+}
+
+// gpuUsageFunc is the agent's GPUUsage option: nil without a sampler.
+func (o *observability) gpuUsageFunc() func() []api.GPUUsage {
+	if o.usage == nil {
+		return nil
+	}
+	return o.usage.report
 }
 
 // MetricsAddr is the /metrics address really bound ("" when off).

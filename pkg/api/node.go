@@ -96,6 +96,12 @@ type NodeInfo struct {
 	Node
 	Alloc        NodeUsage `json:"alloc"`
 	DisplayState string    `json:"display_state"`
+	// GPUUsage is the GPUs' utilisation and memory use from the node's
+	// latest heartbeat (NVML GPUs only; absent when the node sent none,
+	// is DOWN, or its report is older than three heartbeats), and
+	// GPUUsageTime when the controller received it.
+	GPUUsage     []GPUUsage `json:"gpu_usage,omitempty"`
+	GPUUsageTime time.Time  `json:"gpu_usage_time,omitzero"`
 }
 
 // DisplayState is the sinfo-style state: DOWN, DRAIN, IDLE, MIXED or ALLOCATED.

@@ -233,6 +233,9 @@ type SyncRequest struct {
 	WaitMs      int64    `json:"wait_ms"`
 	// Health is the node's latest health-check result (nil: none).
 	Health *NodeHealth `json:"health,omitempty"`
+	// GPUUsage is the node's latest NVML sample of its GPUs'
+	// utilisation and memory use (none for declared GPUs).
+	GPUUsage []GPUUsage `json:"gpu_usage,omitempty"`
 }
 
 // TaskRef names one run of a job: its ID and attempt.

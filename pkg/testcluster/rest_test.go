@@ -187,6 +187,9 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	c.WaitFor(sub.JobID, 30*time.Second, func(j api.Job) bool { return j.State == api.StateRunning })
 	held := c.Submit(api.JobSpec{Name: "held-job", Hold: true, Script: "#!/bin/sh\ntrue\n"})
+	// A node with NVML GPUs reports their usage; n1's declared GPUs have none.
+	nvmlNode(t, c, "nv1", 2, []api.GPUUsage{{Index: 0, Utilization: 0.73, HasUtilization: true, MemUsed: 12 << 30, HasMemUsed: true},
+		{Index: 1, MemUsed: 1 << 30, HasMemUsed: true}})
 
 	link := func(next string) string {
 		var l api.LoginLink
@@ -201,7 +204,9 @@ func TestDashboardInChromium(t *testing.T) {
 		want []string
 	}{
 		{"overview", "/ui/", []string{`data-live="ok"`, `data-job="` + sub.JobID.String() + `"`, "dash-job", `data-job="` + held.String() + `"`,
-			"JobHeldUser", `data-node="n1"`, `class="gpu busy"`, "live · updated", "nobody"}},
+			"JobHeldUser", `data-node="n1"`, `class="gpu busy"`, "live · updated", "nobody",
+			`<span class="use">n/a</span>`, `data-node="nv1"`, `<span class="use">73% · 12G</span><span class="fill"><span data-pct="73" style="width: 73%;">`,
+			`<span class="use">n/a · 1G</span></span>`}},
 		{"job", "/ui/jobs/" + sub.JobID.String(), []string{`data-live="ok"`, "Job " + sub.JobID.String(), "dash-job", "RUNNING", "sleep 60", "GPUs"}},
 	}
 	for _, p := range pages {

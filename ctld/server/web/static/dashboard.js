@@ -36,6 +36,11 @@
     body.replaceChildren(...(rows.length ? rows : [el("tr", { class: "empty" }, el("td", { colspan: cols }, empty))]));
   };
   const setSum = (k, v) => { const e = document.querySelector('[data-sum="' + k + '"]'); if (e) e.textContent = v; };
+  // gpuUse writes a GPU's usage as the server does (gpuUseText in gpuusage.go).
+  const gpuUse = (u) => {
+    if (!u || (!u.has_utilization && !u.has_mem_used)) return "n/a";
+    return (u.has_utilization ? Math.round(u.utilization * 100) + "%" : "n/a") + (u.has_mem_used ? " · " + (u.mem_used > 0 ? mem(u.mem_used) : "0") : "");
+  };
   const bars = () => document.querySelectorAll("[data-pct]").forEach((b) => { b.style.width = b.dataset.pct + "%"; });
 
   function overview() {
@@ -67,7 +72,10 @@
         td((nd.alloc.gpus || []).length + " / " + (nd.gpus || []).length),
         el("td", { class: "gpus" }, ...(nd.gpus || []).map((g) => {
           const busy = (nd.alloc.gpus || []).includes(g.index), job = holder[nd.name + "/" + g.index];
-          return el("span", { class: "gpu " + (busy ? "busy" : "free"), title: "GPU " + g.index + " " + (g.model || "") + (busy ? ": job " + (job || "?") : ": free") }, g.index);
+          const u = (nd.gpu_usage || []).find((x) => x.index === g.index), use = gpuUse(u);
+          const fillBar = u && u.has_utilization ? [el("span", { class: "fill" }, el("span", { "data-pct": Math.round(u.utilization * 100) }))] : [];
+          return el("span", { class: "gpu " + (busy ? "busy" : "free"), title: "GPU " + g.index + " " + (g.model || "") + (busy ? ": job " + (job || "?") : ": free") + "; use " + use },
+            g.index, el("span", { class: "use" }, use), ...fillBar);
         })),
         td((nd.partitions || []).join(", ")))), 7, "No nodes registered.");
       fill("share-rows", shares.rows.map((r) => el("tr", null, el("td", { class: "depth-" + r.depth }, r.account), td(r.user || ""),
