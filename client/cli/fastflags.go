@@ -16,7 +16,7 @@ type fastString struct {
 	names []string
 }
 
-func (f *fastString) Names() []string  { return f.names }
+func (f *fastString) Names() []string   { return f.names }
 func (f *fastString) Unwrap() ucli.Flag { return f.StringFlag }
 
 // fastBool is a BoolFlag with its names computed once.
@@ -25,7 +25,7 @@ type fastBool struct {
 	names []string
 }
 
-func (f *fastBool) Names() []string  { return f.names }
+func (f *fastBool) Names() []string   { return f.names }
 func (f *fastBool) Unwrap() ucli.Flag { return f.BoolFlag }
 
 var (
