@@ -185,7 +185,7 @@ func (e *Env) newApp(name, usage, argsUsage string, flags []ucli.Flag, action uc
 		HelpName:              name,
 		Usage:                 usage,
 		ArgsUsage:             argsUsage,
-		Flags:                 flags,
+		Flags:                 fastFlags(flags),
 		HideHelp:              true,
 		HideHelpCommand:       true,
 		HideVersion:           true,

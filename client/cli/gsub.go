@@ -280,7 +280,7 @@ func parseOptionArgs(args []string) (*ucli.Context, error) {
 	flags := gsubFlags()
 	var got *ucli.Context
 	app := &ucli.App{
-		Name: "gsub", Flags: flags, HideHelp: true, HideHelpCommand: true, HideVersion: true,
+		Name: "gsub", Flags: fastFlags(flags), HideHelp: true, HideHelpCommand: true, HideVersion: true,
 		Writer: io.Discard, ErrWriter: io.Discard,
 		OnUsageError:   func(_ *ucli.Context, err error, _ bool) error { return err },
 		ExitErrHandler: func(*ucli.Context, error) {},

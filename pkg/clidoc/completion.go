@@ -60,6 +60,9 @@ func (c Completion) flags() []compFlag {
 // takesFile tells whether f's value is a file name (urfave/cli's
 // TakesFile, which only some flag types have).
 func takesFile(f ucli.Flag) bool {
+	if w, ok := f.(interface{ Unwrap() ucli.Flag }); ok {
+		f = w.Unwrap() // client/cli's fastFlags
+	}
 	switch f := f.(type) {
 	case *ucli.StringFlag:
 		return f.TakesFile

@@ -5,6 +5,7 @@
 //
 //	gbench submit  [-n 100000] [-batch 1000] [-clients 4]
 //	gbench pending [-levels 10000,100000,1000000] [-batch 5000] [-clients 4]
+//	gbench pipeline [-n 1000] [-batch 100]
 //
 // It talks to the controller over its Unix socket ($GSCHED_CONF's
 // controller.socket, or -socket), as the user running it. Jobs are
@@ -35,7 +36,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: gbench submit|pending [options] (gbench CMD -h for the options)")
+		fmt.Fprintln(os.Stderr, "usage: gbench submit|pending|pipeline [options] (gbench CMD -h for the options)")
 		os.Exit(2)
 	}
 	var err error
@@ -44,8 +45,10 @@ func main() {
 		err = submitCmd(os.Args[2:])
 	case "pending":
 		err = pendingCmd(os.Args[2:])
+	case "pipeline":
+		err = pipelineCmd(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: use submit or pending", os.Args[1])
+		err = fmt.Errorf("unknown command %q: use submit, pending or pipeline", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gbench:", err)
@@ -85,7 +88,14 @@ func (t *target) resolve() error {
 // heldSpec is the job gbench submits: held, so that nothing runs and the
 // figures are the controller's alone.
 func heldSpec(dir string) api.JobSpec {
-	return api.JobSpec{Name: "gbench", Hold: true, Script: "#!/bin/sh\ntrue\n", WorkDir: dir, Output: "/dev/null",
+	s := runSpec(dir)
+	s.Hold = true
+	return s
+}
+
+// runSpec is a trivial job: /bin/sh running true, one CPU.
+func runSpec(dir string) api.JobSpec {
+	return api.JobSpec{Name: "gbench", CPUsPerTask: 1, MemBytes: 256 << 20, Script: "#!/bin/sh\ntrue\n", WorkDir: dir, Output: "/dev/null",
 		Env: []string{"PATH=/usr/bin:/bin", "HOME=" + dir}}
 }
 
@@ -288,4 +298,99 @@ func rssBytes(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
+}
+
+// pipelineCmd submits n trivial jobs through the batch API, in requests
+// of batch, and waits until none is pending or running: the launch
+// throughput of the cluster (real runc containers) without the CLI's
+// process start-up, and the host CPU time each job cost (all processes:
+// controller, node daemons, supervisors, runc).
+func pipelineCmd(args []string) error {
+	fs := flag.NewFlagSet("gbench pipeline", flag.ExitOnError)
+	t := targetFlags(fs)
+	n := fs.Int("n", 1000, "jobs")
+	batch := fs.Int("batch", 100, "jobs per request")
+	fs.Parse(args)
+	if err := t.resolve(); err != nil {
+		return err
+	}
+	if *n < 1 || *batch < 1 || *batch > api.MaxSubmitBatch {
+		return errors.New("want -n ≥ 1 and 1 ≤ -batch ≤ 10000")
+	}
+	dir, _ := os.Getwd()
+	spec := runSpec(dir)
+	ctx := context.Background()
+	cl := rpc.Dial(t.socket)
+	defer cl.Close()
+	cpu0, err := hostCPUSeconds()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var ids []api.JobID
+	for len(ids) < *n {
+		req := api.SubmitBatchRequest{Specs: make([]api.JobSpec, min(*batch, *n-len(ids)))}
+		for i := range req.Specs {
+			req.Specs[i] = spec
+		}
+		var resp api.SubmitBatchResponse
+		if err := cl.Call(ctx, api.PathSubmitBatch, req, &resp); err != nil {
+			return err
+		}
+		ids = append(ids, resp.JobIDs...)
+	}
+	submitted := time.Since(start)
+	live := api.JobFilter{IDs: ids, States: []api.JobState{api.StatePending, api.StateRunning, api.StateCompleting}}
+	for {
+		var jl api.JobList
+		if err := cl.Call(ctx, api.PathListJobs, live, &jl); err != nil {
+			return err
+		}
+		if len(jl.Jobs) == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	cpu1, err := hostCPUSeconds()
+	if err != nil {
+		return err
+	}
+	var jl api.JobList
+	if err := cl.Call(ctx, api.PathListJobs, api.JobFilter{IDs: ids}, &jl); err != nil {
+		return err
+	}
+	states := map[api.JobState]int{}
+	for _, j := range jl.Jobs {
+		states[j.State]++
+	}
+	fmt.Printf("%d jobs: submitted in %.3f s, all ended after %.3f s: %.1f jobs/s; host CPU %.1f ms per job; states %v\n",
+		len(ids), submitted.Seconds(), elapsed.Seconds(), float64(len(ids))/elapsed.Seconds(), (cpu1-cpu0)*1000/float64(len(ids)), states)
+	return nil
+}
+
+// hostCPUSeconds is the CPU time the host has spent outside idle and
+// iowait, from /proc/stat.
+func hostCPUSeconds() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, errors.New("/proc/stat: no cpu line")
+	}
+	var busy int64
+	for i, v := range f[1:8] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		x, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		busy += x
+	}
+	return float64(busy) / 100, nil // USER_HZ
 }

@@ -75,7 +75,7 @@ func FuzzParse(f *testing.F) {
 			if !strings.HasPrefix(r.Path, "/") || strings.Contains("/"+r.Path+"/", "/../") {
 				t.Fatalf("bad local path in %+v", r)
 			}
-			if r.Tag != "" && !tagRE.MatchString(r.Tag) && !(r.Transport == DockerArchive && dockerTagRE.MatchString(r.Tag)) {
+			if r.Tag != "" && !tagRE().MatchString(r.Tag) && !(r.Transport == DockerArchive && dockerTagRE().MatchString(r.Tag)) {
 				t.Fatalf("bad tag in %+v", r)
 			}
 		default:
