@@ -350,7 +350,7 @@ func TestGqueue(t *testing.T) {
 	}
 	var f api.JobFilter
 	fs.decode(t, api.PathListJobs, 0, &f)
-	wantF := api.JobFilter{Users: []string{"alice"}, Partitions: []string{"gpu"}, States: []api.JobState{api.StatePending, api.StateRunning}}
+	wantF := api.JobFilter{Users: []string{"alice"}, Partitions: []string{"gpu"}, States: []api.JobState{api.StatePending, api.StateRunning}, Brief: true}
 	if !reflect.DeepEqual(f, wantF) {
 		t.Errorf("filter = %+v, want %+v", f, wantF)
 	}

@@ -96,6 +96,7 @@ func (e *Env) gacctAction(c *ucli.Context) error {
 			f.Users = []string{w.User}
 		}
 	}
+	f.Brief = !c.Bool("json")
 	list, err := listJobs(c.Context, cl, f, refs)
 	if err != nil {
 		return fmt.Errorf("list jobs: %w", err)

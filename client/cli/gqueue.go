@@ -111,6 +111,7 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 		}
 		f.Users = []string{w.User}
 	}
+	f.Brief = !c.Bool("json") // the table shows no script or environment
 	list, err := listJobs(c.Context, cl, f, refs)
 	if err != nil {
 		return fmt.Errorf("list jobs: %w", err)

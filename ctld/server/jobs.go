@@ -458,7 +458,11 @@ func (s *Server) listJobs(ctx context.Context, f *api.JobFilter) (any, error) {
 	out := &api.JobList{Now: s.now(), Jobs: []api.Job{}}
 	for _, j := range candidates(snap, f) {
 		if matches(j, f) {
-			out.Jobs = append(out.Jobs, s.view(j, p, op))
+			v := s.view(j, p, op)
+			if f.Brief {
+				v.Spec.Script, v.Spec.Args, v.Spec.Env = "", nil, nil
+			}
+			out.Jobs = append(out.Jobs, v)
 		}
 	}
 	sort.Slice(out.Jobs, func(a, b int) bool { return out.Jobs[a].ID < out.Jobs[b].ID })

@@ -324,10 +324,10 @@ type Job struct {
 	Priority int64  `json:"priority"`
 
 	SubmitTime time.Time `json:"submit_time"`
-	StartTime  time.Time `json:"start_time,omitempty"`
-	EndTime    time.Time `json:"end_time,omitempty"`
+	StartTime  time.Time `json:"start_time,omitzero"`
+	EndTime    time.Time `json:"end_time,omitzero"`
 	// Deadline is StartTime + time limit; zero for unlimited jobs.
-	Deadline time.Time `json:"deadline,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero"`
 
 	// Allocs are the job's nodes and what it holds on each, in node
 	// order: the batch script runs on the first (the head node), as in
@@ -347,7 +347,7 @@ type Job struct {
 	Billing float64 `json:"billing,omitempty"`
 	// ExpectedStart is a waiting job's planned start under backfill (not
 	// stored: filled in from the latest scheduling pass).
-	ExpectedStart time.Time `json:"expected_start,omitempty"`
+	ExpectedStart time.Time `json:"expected_start,omitzero"`
 
 	// ExitCode and Signal describe how the job's script ended.
 	ExitCode int `json:"exit_code"`

@@ -71,7 +71,7 @@ type JobUpdateRequest struct {
 type TestJobResponse struct {
 	// Start is the expected start (Now when it would start at once);
 	// zero when no start can be predicted (see Reason).
-	Start time.Time `json:"start,omitempty"`
+	Start time.Time `json:"start,omitzero"`
 	Now   time.Time `json:"now"`
 	// Nodes are the nodes it would run on, in hostlist syntax.
 	Nodes     string `json:"nodes,omitempty"`

@@ -83,11 +83,15 @@ type JobFilter struct {
 	Partitions      []string   `json:"partitions,omitempty"`
 	Names           []string   `json:"names,omitempty"`
 	IncludeFinished bool       `json:"include_finished,omitempty"`
+	// Brief leaves each job's script, arguments and environment out of
+	// the answer: the bulk of a job's record, which listings (gqueue,
+	// gacct) do not show.
+	Brief bool `json:"brief,omitempty"`
 	// OnlyFinished returns only jobs in a final state (gacct).
 	OnlyFinished bool `json:"only_finished,omitempty"`
 	// Since keeps jobs that ended (or, if not ended, were submitted) at or
 	// after this time.
-	Since time.Time `json:"since,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 }
 
 // JobList is the answer to a job listing.
@@ -202,8 +206,8 @@ type TaskReport struct {
 	MaxRSS    int64     `json:"max_rss,omitempty"`
 	TimedOut  bool      `json:"timed_out,omitempty"`
 	Cancelled bool      `json:"cancelled,omitempty"`
-	StartTime time.Time `json:"start_time,omitempty"`
-	EndTime   time.Time `json:"end_time,omitempty"`
+	StartTime time.Time `json:"start_time,omitzero"`
+	EndTime   time.Time `json:"end_time,omitzero"`
 	Error     string    `json:"error,omitempty"`
 	// SignalSeq is the highest SignalRequest.Seq delivered.
 	SignalSeq uint64 `json:"signal_seq,omitempty"`

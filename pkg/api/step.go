@@ -106,7 +106,7 @@ type Step struct {
 	// (128+n for a signal), 0 when all succeeded.
 	ExitCode  int       `json:"exit_code"`
 	StartTime time.Time `json:"start_time"`
-	EndTime   time.Time `json:"end_time,omitempty"`
+	EndTime   time.Time `json:"end_time,omitzero"`
 }
 
 // Key is the step's "JOB.STEP" name (Slurm's notation).

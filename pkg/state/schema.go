@@ -22,12 +22,11 @@ const (
 	TableUsage = "usage"
 	TableSteps = "steps"
 
-	IndexID        = "id"
-	IndexState     = "state"
-	IndexUser      = "user"
-	IndexPartition = "partition"
-	IndexNode      = "node"
-	IndexJob       = "job"
+	IndexID    = "id"
+	IndexState = "state"
+	IndexUser  = "user"
+	IndexNode  = "node"
+	IndexJob   = "job"
 )
 
 // Meta is a named counter.
@@ -75,9 +74,9 @@ func jobsTable() *memdb.TableSchema {
 			IndexUser: {Name: IndexUser, Indexer: stringFunc(func(j *api.Job) (string, bool) {
 				return j.User, true
 			})},
-			IndexPartition: {Name: IndexPartition, Indexer: stringFunc(func(j *api.Job) (string, bool) {
-				return j.Spec.Partition, true
-			})},
+			// No partition index: nothing looks jobs up by partition
+			// often enough to pay its ~330 bytes per job (a listing by
+			// partition scans; docs/BENCHMARKS.md, controller memory).
 			// A job is on a node while its task there has not ended.
 			IndexNode: {Name: IndexNode, AllowMissing: true, Indexer: nodesIndex{}},
 		},

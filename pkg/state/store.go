@@ -140,8 +140,8 @@ func (s *Snapshot) Jobs() []*api.Job {
 	return collectJobs(it)
 }
 
-// JobsBy returns the jobs whose index (IndexState, IndexUser,
-// IndexPartition, IndexNode) equals value, in ID order.
+// JobsBy returns the jobs whose index (IndexState, IndexUser or
+// IndexNode) equals value, in ID order.
 func (s *Snapshot) JobsBy(ws memdb.WatchSet, index, value string) []*api.Job {
 	it, err := s.txn.Get(TableJobs, index, value)
 	if err != nil {

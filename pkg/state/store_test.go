@@ -94,7 +94,6 @@ func TestJobsBy(t *testing.T) {
 		{state.IndexUser, "alice", []api.JobID{1, 2, 3, 5, 6}},
 		{state.IndexUser, "bob", []api.JobID{4, 7, 300}},
 		{state.IndexUser, "carol", []api.JobID{}},
-		{state.IndexPartition, "gpu", []api.JobID{5, 6}},
 		{state.IndexNode, "n1", []api.JobID{3, 4}},
 		{state.IndexNode, "n2", []api.JobID{6}},
 		{state.IndexNode, "n3", []api.JobID{}},

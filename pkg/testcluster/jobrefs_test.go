@@ -46,3 +46,22 @@ func TestListByJobRefs(t *testing.T) {
 		}
 	}
 }
+
+// JobFilter.Brief leaves the script, arguments and environment out of a
+// listing, even of the caller's own jobs; without it they are there.
+func TestListBrief(t *testing.T) {
+	c := Start(t, Options{})
+	id := c.Submit(api.JobSpec{Hold: true, Script: "#!/bin/sh\ntrue\n", Args: []string{"a"}, Env: []string{"X=1"}})
+	cl := c.Client()
+	defer cl.Close()
+	for _, brief := range []bool{false, true} {
+		var list api.JobList
+		if err := cl.Call(context.Background(), api.PathListJobs, api.JobFilter{IDs: []api.JobID{id}, Brief: brief}, &list); err != nil || len(list.Jobs) != 1 {
+			t.Fatalf("brief %v: %v %+v", brief, err, list)
+		}
+		s := list.Jobs[0].Spec
+		if full := s.Script != "" && len(s.Args) == 1 && len(s.Env) > 0; full == brief {
+			t.Errorf("brief %v: script %q args %q env %q", brief, s.Script, s.Args, s.Env)
+		}
+	}
+}
