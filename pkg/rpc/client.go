@@ -37,6 +37,13 @@ type Client struct {
 	node   string
 }
 
+// MaxAnswerBytes bounds an answer a client reads (a listing of about
+// 350,000 jobs).
+const MaxAnswerBytes = 256 << 20
+
+// maxAnswer is MaxAnswerBytes, lowered by tests.
+var maxAnswer = MaxAnswerBytes
+
 // Dial returns a client for the controller's Unix socket. Nothing is sent
 // until the first Call.
 func Dial(socketPath string) *Client {
@@ -119,9 +126,13 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 		return fmt.Errorf("%w: cannot reach %s: %w", api.ErrUnavailable, c.target, err)
 	}
 	defer r.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))
+	data, err := io.ReadAll(io.LimitReader(r.Body, int64(maxAnswer)+1))
 	if err != nil {
 		return fmt.Errorf("%w: read answer from %s: %v", api.ErrUnavailable, c.target, err)
+	}
+	if len(data) > maxAnswer {
+		return fmt.Errorf("%w: the answer from %s is larger than %d bytes: ask for less (a user, states, partitions or job IDs)",
+			api.ErrInvalid, c.target, maxAnswer)
 	}
 	if r.StatusCode != http.StatusOK {
 		var eb errorBody

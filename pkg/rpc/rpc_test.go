@@ -236,6 +236,24 @@ func TestMaxRequestBytesIsAccepted(t *testing.T) {
 	}
 }
 
+// An answer over the client's limit is a clear error, not a truncated
+// JSON decode error.
+func TestAnswerTooLarge(t *testing.T) {
+	rpc.SetMaxAnswer(t, 1000)
+	for _, tg := range bothServers(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			var resp echoResp
+			err := tg.client.Call(context.Background(), pathEcho, &echoReq{Msg: strings.Repeat("a", 2000)}, &resp)
+			if !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "larger than 1000 bytes: ask for less") {
+				t.Fatalf("err %v", err)
+			}
+			if err := tg.client.Call(context.Background(), pathEcho, &echoReq{Msg: "small"}, &resp); err != nil || resp.Msg != "small" {
+				t.Fatalf("small answer: %v %+v", err, resp)
+			}
+		})
+	}
+}
+
 func TestOnlyPOST(t *testing.T) {
 	for _, tg := range bothServers(t) {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
