@@ -13,6 +13,19 @@ import (
 	"github.com/gsched/gsched/pkg/units"
 )
 
+// requestTargets checks that a request names at least one and at most
+// maxCancelIDs jobs, then resolves them as jobTargets does.
+func requestTargets(snap *state.Snapshot, ids []api.JobID, tasks []api.ArrayTaskRef) ([]*api.Job, []api.CancelError, error) {
+	if len(ids) == 0 && len(tasks) == 0 {
+		return nil, nil, invalid("no job id given")
+	}
+	if len(ids)+len(tasks) > maxCancelIDs {
+		return nil, nil, invalid("more than %d job ids in one request", maxCancelIDs)
+	}
+	targets, errs := jobTargets(snap, ids, tasks)
+	return targets, errs, nil
+}
+
 // jobTargets resolves job IDs (an array's ID stands for every task of
 // it, as scancel takes it) and array tasks ("123_7") to jobs, with an
 // error for each that names no job.
@@ -97,14 +110,11 @@ func (s *Server) controlJobs(ctx context.Context, req *api.JobControlRequest) (a
 	if !ok {
 		return nil, invalid("unknown job action %q (use hold, release or requeue)", truncate(req.Action, 32))
 	}
-	if len(req.IDs) == 0 && len(req.Tasks) == 0 {
-		return nil, invalid("no job id given")
-	}
-	if len(req.IDs)+len(req.Tasks) > maxCancelIDs {
-		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
-	}
 	snap := s.store.Snapshot()
-	targets, errs := jobTargets(snap, req.IDs, req.Tasks)
+	targets, errs, err := requestTargets(snap, req.IDs, req.Tasks)
+	if err != nil {
+		return nil, err
+	}
 	resp := &api.JobControlResponse{Done: []api.JobID{}, Errors: errs}
 	var ids []api.JobID
 	for _, j := range targets {
@@ -162,14 +172,11 @@ func (s *Server) updateJobs(ctx context.Context, req *api.JobUpdateRequest) (any
 	if req.Set.Empty() {
 		return nil, invalid("nothing to change")
 	}
-	if len(req.IDs) == 0 && len(req.Tasks) == 0 {
-		return nil, invalid("no job id given")
-	}
-	if len(req.IDs)+len(req.Tasks) > maxCancelIDs {
-		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
-	}
 	snap := s.store.Snapshot()
-	targets, errs := jobTargets(snap, req.IDs, req.Tasks)
+	targets, errs, err := requestTargets(snap, req.IDs, req.Tasks)
+	if err != nil {
+		return nil, err
+	}
 	resp := &api.JobControlResponse{Done: []api.JobID{}, Errors: errs}
 	cmd := &fsm.UpdateJobCmd{}
 	var ids []api.JobID

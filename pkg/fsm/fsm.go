@@ -697,16 +697,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 // their script and environment again, as they did before the snapshot
 // (which writes each task's spec in full).
 func shareArraySpecs(jobs []*api.Job) {
-	first := map[api.JobID]*api.JobSpec{}
-	for _, j := range jobs {
-		if j == nil || !j.IsArrayTask() {
-			continue // Replace refuses a nil job
-		}
-		f, ok := first[j.ArrayJobID]
-		if !ok {
-			first[j.ArrayJobID] = &j.Spec
-			continue
-		}
+	laterTasks(jobs, func(_ int, j *api.Job, f *api.JobSpec) {
 		if j.Spec.Script == f.Script {
 			j.Spec.Script = f.Script
 		}
@@ -716,7 +707,7 @@ func shareArraySpecs(jobs []*api.Job) {
 		if slices.Equal(j.Spec.Args, f.Args) {
 			j.Spec.Args = f.Args
 		}
-	}
+	})
 }
 
 type fsmSnapshot struct{ data snapshotData }

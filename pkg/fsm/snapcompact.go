@@ -18,20 +18,11 @@ import (
 // cleared, and the IDs cleared as ranges. jobs itself is not modified:
 // cleared tasks are copies.
 func compactArrays(jobs []*api.Job) ([]*api.Job, []idRange) {
-	first := map[api.JobID]*api.JobSpec{}
 	var out []*api.Job
 	var shared []idRange
-	for i, j := range jobs {
-		if j == nil || !j.IsArrayTask() {
-			continue
-		}
-		f, ok := first[j.ArrayJobID]
-		if !ok {
-			first[j.ArrayJobID] = &j.Spec
-			continue
-		}
+	laterTasks(jobs, func(i int, j *api.Job, f *api.JobSpec) {
 		if j.Spec.Script != f.Script || !slices.Equal(j.Spec.Env, f.Env) || !slices.Equal(j.Spec.Args, f.Args) {
-			continue // differs: written in full
+			return // differs: written in full
 		}
 		if out == nil {
 			out = slices.Clone(jobs)
@@ -44,7 +35,7 @@ func compactArrays(jobs []*api.Job) ([]*api.Job, []idRange) {
 		} else {
 			shared = append(shared, idRange{j.ID, j.ID})
 		}
-	}
+	})
 	if out == nil {
 		return jobs, nil
 	}
@@ -72,18 +63,25 @@ func expandArrays(jobs []*api.Job, shared []idRange) {
 		})
 		return found && k < len(shared)
 	}
+	laterTasks(jobs, func(_ int, j *api.Job, f *api.JobSpec) {
+		if in(j.ID) {
+			j.Spec.Script, j.Spec.Env, j.Spec.Args = f.Script, f.Env, f.Args
+		}
+	})
+}
+
+// laterTasks calls fn for every array task in jobs but the first of its
+// array (in jobs' order), with its index and the first task's spec.
+func laterTasks(jobs []*api.Job, fn func(i int, j *api.Job, first *api.JobSpec)) {
 	first := map[api.JobID]*api.JobSpec{}
-	for _, j := range jobs {
+	for i, j := range jobs {
 		if j == nil || !j.IsArrayTask() {
 			continue
 		}
-		f, ok := first[j.ArrayJobID]
-		if !ok {
+		if f, ok := first[j.ArrayJobID]; ok {
+			fn(i, j, f)
+		} else {
 			first[j.ArrayJobID] = &j.Spec
-			continue
-		}
-		if in(j.ID) {
-			j.Spec.Script, j.Spec.Env, j.Spec.Args = f.Script, f.Env, f.Args
 		}
 	}
 }
