@@ -9,7 +9,7 @@ export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
 export GOFLAGS := -buildvcs=false
 BIN       := bin
 CMDS      := gsub gqueue gcancel ginfo gacct gshare gsim ghostnames grun gattach gcontrol
-RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/... ./pkg/testcluster/...
+RACE_PKGS := ./ctld/... ./noded/... ./pkg/auth/... ./pkg/rpc/... ./pkg/state/... ./pkg/fsm/... ./pkg/runtime/... ./pkg/testcluster/... ./pkg/image/... ./pkg/hooks/... ./pkg/stepio/... ./pkg/metrics/... ./client/cli/
 
 PREFIX    ?= /usr/local
 SLURM_WRAPPERS := sbatch srun squeue scancel sinfo sacct sshare sprio scontrol
