@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+
+	gojson "github.com/goccy/go-json"
 	"io"
 	"os"
 	"testing"
@@ -22,6 +24,14 @@ func BenchmarkGqueueRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Run("decode-goccy", func(b *testing.B) {
+		for range b.N {
+			var l api.JobList
+			if err := gojson.Unmarshal(data, &l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("decode", func(b *testing.B) {
 		for range b.N {
 			var l api.JobList

@@ -154,7 +154,9 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 	if resp == nil {
 		return nil
 	}
-	if err := json.Unmarshal(data, resp); err != nil {
+	// Answers are decoded with goccy/go-json (answerjson.go); requests,
+	// which the server decodes strictly, stay with encoding/json.
+	if err := decodeAnswer(data, resp); err != nil {
 		return fmt.Errorf("decode answer from %s: %w", c.target, err)
 	}
 	return nil

@@ -217,7 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, path, err)
 		return
 	}
-	data, err := json.Marshal(resp)
+	data, err := encodeAnswer(resp)
 	if err != nil {
 		s.writeError(w, path, fmt.Errorf("encode answer: %w", err))
 		return
