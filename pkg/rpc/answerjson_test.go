@@ -17,7 +17,7 @@ func richJobs() any {
 	return api.JobList{Now: t0, Jobs: []api.Job{{
 		ID: 7, ArrayJobID: 5, ArrayTaskID: 2, User: "alice", UID: 1000, GID: 1000, State: api.StateRunning,
 		Reason: "None", Priority: 1234, SubmitTime: t0, StartTime: t0.Add(time.Second), Deadline: t0.Add(time.Hour),
-		Allocs: []api.Allocation{{Node: "n1", Addr: "10.0.0.1", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{0, 3}, MaxRSS: 5 << 20}},
+		Allocs:     []api.Allocation{{Node: "n1", Addr: "10.0.0.1", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{0, 3}, MaxRSS: 5 << 20}},
 		MasterPort: 29500, Restarts: 1,
 		Spec: api.JobSpec{Name: "train <&> \u00e9\u2028", Partition: "gpu", Nodes: 1, NTasks: 2, CPUsPerTask: 4, MemBytes: 32 << 30,
 			GPUsPerNode: 2, GPUType: "a100", TimeLimit: 3600, Output: "%x-%j.out", WorkDir: "/home/alice",
