@@ -310,14 +310,7 @@ func parseOptionArgs(args []string) (*ucli.Context, error) {
 // option winning. The three GPU options count as one: if any of them is
 // set in a context, the others of later contexts are ignored.
 func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
-	str := func(name string) string {
-		for _, c := range ctxs {
-			if c.IsSet(name) {
-				return c.String(name)
-			}
-		}
-		return ""
-	}
+	str := func(name string) string { return firstString(ctxs, name) }
 	var o SubmitOptions
 	o.JobName = str("job-name")
 	o.Partition = str("partition")
@@ -350,37 +343,44 @@ func MergeOptions(ctxs ...*ucli.Context) SubmitOptions {
 	mergeImageOptions(&o, ctxs)
 	o.NodeList, o.Exclude = str("nodelist"), str("exclude")
 	o.MailType, o.MailUser = str("mail-type"), str("mail-user")
-	for _, c := range ctxs {
-		if c.IsSet("hold") {
-			o.Hold = c.Bool("hold")
-			break
-		}
+	if c := firstSet(ctxs, "hold"); c != nil {
+		o.Hold = c.Bool("hold")
 	}
-	for _, c := range ctxs {
-		if c.IsSet("test-only") {
-			o.TestOnly = c.Bool("test-only")
-			break
-		}
+	if c := firstSet(ctxs, "test-only"); c != nil {
+		o.TestOnly = c.Bool("test-only")
 	}
-	for _, c := range ctxs {
-		if c.IsSet("no-requeue") || c.IsSet("requeue") {
-			o.NoRequeue = c.Bool("no-requeue")
-			break
-		}
+	if c := firstSet(ctxs, "no-requeue", "requeue"); c != nil {
+		o.NoRequeue = c.Bool("no-requeue")
 	}
-	for _, c := range ctxs {
-		if c.IsSet("exclusive") {
-			o.Exclusive, _ = exclusiveOption(c.String("exclusive")) // checked by sbatchWarnings
-			break
-		}
+	if c := firstSet(ctxs, "exclusive"); c != nil {
+		o.Exclusive, _ = exclusiveOption(c.String("exclusive")) // checked by sbatchWarnings
 	}
-	for _, c := range ctxs {
-		if c.IsSet("gpus") || c.IsSet("gpus-per-node") || c.IsSet("gres") {
-			o.GPUs, o.GPUsPerNode, o.Gres = c.String("gpus"), c.String("gpus-per-node"), c.String("gres")
-			break
-		}
+	if c := firstSet(ctxs, "gpus", "gpus-per-node", "gres"); c != nil {
+		o.GPUs, o.GPUsPerNode, o.Gres = c.String("gpus"), c.String("gpus-per-node"), c.String("gres")
 	}
 	return o
+}
+
+// firstSet returns the first of ctxs (command line first, then the
+// script's directives) that sets one of names, or nil: the context whose
+// value wins.
+func firstSet(ctxs []*ucli.Context, names ...string) *ucli.Context {
+	for _, c := range ctxs {
+		for _, n := range names {
+			if c.IsSet(n) {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// firstString is the winning value of a string option ("" if unset).
+func firstString(ctxs []*ucli.Context, name string) string {
+	if c := firstSet(ctxs, name); c != nil {
+		return c.String(name)
+	}
+	return ""
 }
 
 // BuildSpec turns options and input into the job spec gsub sends,

@@ -61,18 +61,13 @@ func compatWarnings(ctxs []*ucli.Context) ([]string, error) {
 		if noEquivalent[name] == "" {
 			continue
 		}
-		for _, c := range ctxs {
-			if c.IsSet(name) {
-				warn = append(warn, fmt.Sprintf("--%s=%s: %s", name, cutRunes(c.String(name), 40), noEquivalent[name]))
-				break
-			}
+		if c := firstSet(ctxs, name); c != nil {
+			warn = append(warn, fmt.Sprintf("--%s=%s: %s", name, cutRunes(c.String(name), 40), noEquivalent[name]))
 		}
 	}
 	for name, why := range refused {
-		for _, c := range ctxs {
-			if c.IsSet(name) {
-				return nil, fmt.Errorf("--%s: %s", name, why)
-			}
+		if firstSet(ctxs, name) != nil {
+			return nil, fmt.Errorf("--%s: %s", name, why)
 		}
 	}
 	return warn, nil

@@ -38,24 +38,11 @@ func imageFlags() []ucli.Flag {
 // mergeImageOptions reads the container options from ctxs, the first
 // that sets each one winning.
 func mergeImageOptions(o *SubmitOptions, ctxs []*ucli.Context) {
-	for _, c := range ctxs {
-		if c.IsSet("image") {
-			o.Image = c.String("image")
-			break
-		}
-	}
-	for _, c := range ctxs {
-		if c.IsSet("container-mounts") {
-			o.ContainerMounts = c.String("container-mounts")
-			break
-		}
-	}
-	for _, c := range ctxs {
-		if c.IsSet("mount") {
-			if r, ok := c.Generic("mount").(*repeated); ok {
-				o.Mounts = append([]string(nil), r.vals...)
-			}
-			break
+	o.Image = firstString(ctxs, "image")
+	o.ContainerMounts = firstString(ctxs, "container-mounts")
+	if c := firstSet(ctxs, "mount"); c != nil {
+		if r, ok := c.Generic("mount").(*repeated); ok {
+			o.Mounts = append([]string(nil), r.vals...)
 		}
 	}
 }

@@ -131,10 +131,8 @@ func sbatchFlags() []ucli.Flag {
 // ctxs, or refuses the first refused one.
 func sbatchWarnings(ctxs []*ucli.Context) ([]string, error) {
 	isSet := func(name string) (string, bool) {
-		for _, c := range ctxs {
-			if c.IsSet(name) {
-				return c.String(name), true
-			}
+		if c := firstSet(ctxs, name); c != nil {
+			return c.String(name), true
 		}
 		return "", false
 	}
