@@ -334,28 +334,11 @@ func FuzzUserRPC(f *testing.F) {
 		case api.PathSubmit:
 			var resp api.SubmitResponse
 			decodeAnswer(t, path, a, &resp)
-			j := snap.Job(nil, resp.JobID)
-			if j == nil || j.UID != peer.UID || j.User != peer.User || a.committed == 0 {
-				t.Fatalf("submit answered job %d, stored %+v, %d entries committed", resp.JobID, j, a.committed)
-			}
-			// What was accepted must also be schedulable without error.
-			if err := c.s.schedulePass(); err != nil {
-				t.Fatalf("scheduling pass after submitting %+v: %v", j.Spec, err)
-			}
+			checkSubmitted(t, c.s, snap, peer, []api.JobID{resp.JobID}, a.committed)
 		case api.PathSubmitBatch:
 			var resp api.SubmitBatchResponse
 			decodeAnswer(t, path, a, &resp)
-			if len(resp.JobIDs) == 0 || a.committed == 0 {
-				t.Fatalf("batch answered %v, %d entries committed", resp.JobIDs, a.committed)
-			}
-			for _, id := range resp.JobIDs {
-				if j := snap.Job(nil, id); j == nil || j.UID != peer.UID {
-					t.Fatalf("batch answered job %d, stored %+v", id, j)
-				}
-			}
-			if err := c.s.schedulePass(); err != nil {
-				t.Fatalf("scheduling pass after a batch: %v", err)
-			}
+			checkSubmitted(t, c.s, snap, peer, resp.JobIDs, a.committed)
 		case api.PathListJobs:
 			var resp api.JobList
 			decodeAnswer(t, path, a, &resp)
@@ -458,6 +441,23 @@ func FuzzNodeRPC(f *testing.F) {
 		}
 		checkState(t, snap)
 	})
+}
+
+// checkSubmitted: an accepted submission answered job IDs that are stored
+// as the caller's, committed to raft, and schedulable without error.
+func checkSubmitted(t *testing.T, s *Server, snap *state.Snapshot, peer auth.Peer, ids []api.JobID, committed uint64) {
+	t.Helper()
+	if len(ids) == 0 || committed == 0 {
+		t.Fatalf("submission answered %v, %d entries committed", ids, committed)
+	}
+	for _, id := range ids {
+		if j := snap.Job(nil, id); j == nil || j.UID != peer.UID || j.User != peer.User {
+			t.Fatalf("submission answered job %d, stored %+v", id, j)
+		}
+	}
+	if err := s.schedulePass(); err != nil {
+		t.Fatalf("scheduling pass after submitting %v: %v", ids, err)
+	}
 }
 
 // TestFuzzControllerRefusals pins the shape of refusals the fuzz targets
