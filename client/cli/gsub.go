@@ -248,15 +248,10 @@ func (e *Env) mergeOptions(c *ucli.Context, in SubmitInput) (SubmitOptions, []st
 		}
 		ctxs = append(ctxs, dc)
 	}
-	warnings, err := compatWarnings(ctxs)
+	warnings, err := sbatchWarnings(ctxs)
 	if err != nil {
 		return SubmitOptions{}, nil, &usageError{err}
 	}
-	more, err := sbatchWarnings(ctxs)
-	if err != nil {
-		return SubmitOptions{}, nil, &usageError{err}
-	}
-	warnings = append(warnings, more...)
 	return MergeOptions(ctxs...), warnings, nil
 }
 

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -15,24 +13,6 @@ import (
 	"github.com/gsched/gsched/pkg/units"
 )
 
-// sbatch options gsched accepts without an equivalent: each is taken so
-// that existing scripts run, and gsub says on standard error what it does
-// instead. None of them changes where or whether the job runs.
-var noEquivalent = map[string]string{
-	"hint":        "gsched places tasks itself (NUMA-aware for GPUs); the hint is ignored",
-	"gpu-bind":    "each task sees its own GPUs with --gpus-per-task (CUDA_VISIBLE_DEVICES); other bindings are ignored",
-	"signal":      "gsched sends no early warning signal: at its time limit a job gets SIGTERM, then SIGKILL after the controller's kill_wait",
-	"deadline":    "gsched does not remove jobs that cannot end by a deadline; the job may still start later",
-	"comment":     "",
-	"mem-per-cpu": "",
-}
-
-// refused are sbatch options whose meaning gsched cannot honour and whose
-// silent loss would run the job somewhere it must not run.
-var refused = map[string]string{
-	"reservation": "gsched has no advance reservations: remove --reservation (or run in a partition set aside for it)",
-}
-
 // compatFlags are gsub's flags for these options and --print-spec.
 func compatFlags() []ucli.Flag {
 	s := stringFlag
@@ -41,11 +21,6 @@ func compatFlags() []ucli.Flag {
 		s("comment", "", "a comment kept with the job (gacct Comment)"),
 		s("mail-type", "", "mail on job events: NONE, BEGIN, END, FAIL, REQUEUE, ALL, TIME_LIMIT, TIME_LIMIT_90, TIME_LIMIT_80, TIME_LIMIT_50, ARRAY_TASKS (comma list; sent when the site sets controller.mail_program)"),
 		s("mail-user", "", "who gets the job's mail (default: you)"),
-		s("hint", "", "accepted for sbatch scripts; ignored with a warning"),
-		s("gpu-bind", "", "accepted for sbatch scripts; use --gpus-per-task for per-task GPUs (warning)"),
-		s("signal", "", "accepted for sbatch scripts; no early signal is sent (warning)"),
-		s("deadline", "", "accepted for sbatch scripts; not enforced (warning)"),
-		s("reservation", "", "refused: gsched has no advance reservations"),
 		s("nodelist", "w", "nodes that must all be in the allocation, in hostlist syntax (n[1-3],gpu7); the node count is raised to their number"),
 		s("exclude", "x", "nodes never to use, in hostlist syntax"),
 		&ucli.BoolFlag{Name: "test-only", Usage: "check the job and print where and when it would start, without submitting it"},
@@ -53,25 +28,6 @@ func compatFlags() []ucli.Flag {
 	}
 }
 
-// compatWarnings checks the options without an equivalent: the warnings
-// to print, or an error for an option gsched must refuse.
-func compatWarnings(ctxs []*ucli.Context) ([]string, error) {
-	var warn []string
-	for _, name := range slices.Sorted(maps.Keys(noEquivalent)) {
-		if noEquivalent[name] == "" {
-			continue
-		}
-		if c := firstSet(ctxs, name); c != nil {
-			warn = append(warn, fmt.Sprintf("--%s=%s: %s", name, cutRunes(c.String(name), 40), noEquivalent[name]))
-		}
-	}
-	for name, why := range refused {
-		if firstSet(ctxs, name) != nil {
-			return nil, fmt.Errorf("--%s: %s", name, why)
-		}
-	}
-	return warn, nil
-}
 
 // PrintedSpec is what gsub --print-spec writes: the spec without the
 // script's text, and the array and dependency as parsed.

@@ -9,7 +9,7 @@ import (
 	"github.com/gsched/gsched/pkg/units"
 )
 
-// The rest of sbatch's options. Scripts written for Slurm — by hand or by
+// sbatch's options without an equivalent in gsched. Scripts written for Slurm — by hand or by
 // tools such as submitit, which writes --wckey and --signal into every
 // script — carry options that tune Slurm internals gsched does not have.
 // Each is accepted, so that the script runs unchanged, and gsub says on
@@ -47,10 +47,13 @@ var sbatchWarned = []sbatchOption{
 	{name: "cpu-freq", why: "gsched does not set CPU frequencies; ignored"},
 	{name: "delay-boot", why: whyNoPower},
 	{name: "distribution", short: "m", why: "tasks are laid out in blocks across the job's nodes; ignored"},
+	{name: "deadline", why: "gsched does not remove jobs that cannot end by a deadline; the job may still start later"},
 	{name: "extra-node-info", short: "B", why: whyPacking},
 	{name: "get-user-env", why: "the job gets the submitting environment (--export); ignored"},
+	{name: "gpu-bind", why: "each task sees its own GPUs with --gpus-per-task (CUDA_VISIBLE_DEVICES); other bindings are ignored"},
 	{name: "gpu-freq", why: "gsched does not set GPU clocks; ignored"},
 	{name: "gres-flags", why: "GPUs are placed topology-aware by default; ignored"},
+	{name: "hint", why: "gsched places tasks itself (NUMA-aware for GPUs); the hint is ignored"},
 	{name: "ignore-pbs", flag: true, why: "gsub reads no #PBS directives anyway"},
 	{name: "immediate", short: "I", why: "the job waits in the queue instead of failing when it cannot start at once"},
 	{name: "input", short: "i", why: "the batch script's standard input is /dev/null; ignored"},
@@ -70,6 +73,7 @@ var sbatchWarned = []sbatchOption{
 	{name: "propagate", why: "limits come from the job's cgroup; ignored"},
 	{name: "quiet", short: "Q", flag: true, why: whyVerbose},
 	{name: "reboot", flag: true, why: whyNoPower},
+	{name: "signal", why: "gsched sends no early warning signal: at its time limit a job gets SIGTERM, then SIGKILL after the controller's kill_wait"},
 	{name: "sockets-per-node", why: whyPacking},
 	{name: "spread-job", flag: true, why: whyPacking},
 	{name: "thread-spec", why: whyPacking},
@@ -83,6 +87,7 @@ var sbatchWarned = []sbatchOption{
 }
 
 var sbatchRefused = []sbatchOption{
+	{name: "reservation", why: "gsched has no advance reservations: remove --reservation (or run in a partition set aside for it)"},
 	{name: "uid", why: "jobs run as the user who submits them; submit as that user"},
 	{name: "gid", why: "jobs run with the submitting user's groups"},
 	{name: "burst-buffer", why: "gsched has no burst buffers"},
@@ -119,7 +124,7 @@ func sbatchFlags() []ucli.Flag {
 		flags = append(flags, &ucli.StringFlag{Name: o.name, Aliases: aliases, Usage: usage})
 	}
 	for _, o := range sbatchWarned {
-		add(o, "sbatch option accepted with a warning: "+o.why)
+		add(o, "accepted for sbatch scripts, with a warning: "+o.why)
 	}
 	for _, o := range sbatchRefused {
 		add(o, "refused: "+o.why)
