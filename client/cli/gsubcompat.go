@@ -28,7 +28,6 @@ func compatFlags() []ucli.Flag {
 	}
 }
 
-
 // PrintedSpec is what gsub --print-spec writes: the spec without the
 // script's text, and the array and dependency as parsed.
 type PrintedSpec struct {
