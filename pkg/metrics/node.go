@@ -87,12 +87,15 @@ func (n *Node) Launch(kind string, d time.Duration, err error) {
 	if n == nil {
 		return
 	}
-	n.launches.WithLabelValues(kind).Inc()
+	// The latency (or the failure) first, then the attempt: a scrape
+	// that sees the attempt mostly sees its outcome too (Gather reads
+	// the series one by one, so it is not a promise).
 	if err != nil {
 		n.failures.WithLabelValues(kind).Inc()
-		return
+	} else {
+		n.start.WithLabelValues(kind).Observe(d.Seconds())
 	}
-	n.start.WithLabelValues(kind).Observe(d.Seconds())
+	n.launches.WithLabelValues(kind).Inc()
 }
 
 // Describe implements prometheus.Collector.

@@ -28,7 +28,15 @@ func TestMetricsAndLogLevel(t *testing.T) {
 			}
 		}
 	}
+	// An RPC's duration is recorded once its answer is written, so the
+	// node daemon may hear back before the controller counts it.
 	ctl := c.ControllerMetrics()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); ctl = c.ControllerMetrics() {
+		if _, ok := ctl.Value("gsched_rpc_duration_seconds", "listener", "node", "path", api.PathNodeRegister, "code", "ok"); ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	check(ctl, "controller",
 		want{"gsched_node_cpus", []string{"node", "n1"}, 2},
 		want{"gsched_node_memory_bytes", []string{"node", "n1"}, 4 << 30},
@@ -57,7 +65,10 @@ func TestMetricsAndLogLevel(t *testing.T) {
 		nd := c.NodeMetrics(1)
 		gpus, _ := nd.Value("gsched_gpu_allocated", "node", "n1")
 		launches, _ := nd.Value("gsched_noded_task_launches_total", "kind", "job")
-		if gpus == 1 && launches == 1 {
+		// The launch counter and the start-latency histogram are two
+		// series; a scrape may fall between their updates.
+		starts, _ := nd.Value("gsched_noded_task_start_duration_seconds", "kind", "job")
+		if gpus == 1 && launches == 1 && starts == 1 {
 			check(nd, "node, job running",
 				want{"gsched_noded_tasks_running", []string{"node", "n1"}, 1},
 				want{"gsched_noded_task_launch_failures_total", []string{"kind", "job"}, 0},
@@ -70,7 +81,7 @@ func TestMetricsAndLogLevel(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node daemon never showed the job's GPU as allocated")
+			t.Fatalf("node daemon: GPUs allocated %v, launches %v, start latencies %v; want 1 each", gpus, launches, starts)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

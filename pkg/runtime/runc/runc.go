@@ -90,6 +90,9 @@ type Runtime struct {
 
 	mu    sync.Mutex
 	shims map[string]*shimProc // shims started by this process
+	// starting holds the tasks whose Start is under way: their dir
+	// exists before their shim does, and they are not orphans.
+	starting map[string]bool
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -163,6 +166,7 @@ func New(opts Options) (*Runtime, error) {
 		hostMounts: mounts,
 		noFile:     noFileLimit(),
 		shims:      make(map[string]*shimProc),
+		starting:   make(map[string]bool),
 	}
 	r.seccomp = r.probeSeccomp()
 	r.cleanupEndedImages()
@@ -226,6 +230,18 @@ func (r *Runtime) Start(ctx context.Context, spec runtime.TaskSpec) error {
 		return fmt.Errorf("start task %q: invalid id", spec.ID)
 	}
 	dir := r.taskDir(spec.ID)
+	r.mu.Lock()
+	if r.starting[spec.ID] {
+		r.mu.Unlock()
+		return fmt.Errorf("start task %s: %w", spec.ID, runtime.ErrExists)
+	}
+	r.starting[spec.ID] = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.starting, spec.ID)
+		r.mu.Unlock()
+	}()
 	if err := os.Mkdir(dir, 0o711); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("start task %s: %w", spec.ID, runtime.ErrExists)
@@ -516,6 +532,11 @@ func (r *Runtime) orphan(ctx context.Context, spec runtime.TaskSpec) (runtime.St
 	dir := r.taskDir(spec.ID)
 	if st, ok, err := readStatus(dir); ok || err != nil {
 		return st, err // the shim finished meanwhile
+	}
+	if r.starting[spec.ID] {
+		// Start has not handed it to a shim yet (a List or Status
+		// from another goroutine): under way, not lost.
+		return r.running(spec), nil
 	}
 	switch r.runcState(ctx, spec.ID) {
 	case "running", "paused":

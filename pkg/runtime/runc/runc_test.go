@@ -339,6 +339,55 @@ func TestStartFailureRecorded(t *testing.T) {
 	}
 }
 
+// TestStatusWhileStarting: List and Status from other goroutines (the
+// metrics scrape, the exit watchers) see a task whose Start is under way,
+// its dir there but its shim not yet, as running, never as an orphan
+// that lost its supervisor.
+func TestStatusWhileStarting(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options(t)
+	rt := e.newRuntime(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := e.dir(t, "case-", 0o777)
+	for i := 0; i < 5; i++ {
+		id := fmt.Sprintf("starting%d", i)
+		done := make(chan error, 1)
+		go func() { done <- rt.Start(ctx, spec(id, "exit 3", dir)) }()
+		seen := 0
+	poll:
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				break poll
+			default:
+			}
+			list, err := rt.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range list {
+				if st.ID == id {
+					seen++
+					if st.Lost || st.Error != "" {
+						t.Fatalf("%s while starting: %+v", id, st)
+					}
+				}
+			}
+		}
+		st, err := rt.Wait(ctx, id)
+		if err != nil || st.Lost || st.ExitCode != 3 {
+			t.Fatalf("%s ended %+v, %v; want exit 3 (seen %d times while starting)", id, st, err, seen)
+		}
+		if err := rt.Destroy(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func waitFile(ctx context.Context, t *testing.T, path string) {
 	t.Helper()
 	for {
