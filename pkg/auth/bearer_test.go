@@ -76,7 +76,13 @@ func FuzzAuthenticateBearer(f *testing.F) {
 	a, _ := authority()
 	tok := issue(f, a, alice, "", time.Hour)
 	j, sec, _ := strings.Cut(tok, "~")
-	f.Add(j+"~"+sec[:len(sec)-1]+"A", "h")
+	// The issued secret with its last character changed (to another
+	// canonical one: the secret's last character carries 4 bits).
+	last := "A"
+	if strings.HasSuffix(sec, "A") {
+		last = "E"
+	}
+	f.Add(j+"~"+sec[:len(sec)-1]+last, "h")
 	f.Add(j, "")
 	f.Add("~", "")
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0.~AAAA", "x")
