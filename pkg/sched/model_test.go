@@ -250,7 +250,9 @@ func modelSchedule(in sched.Input) sched.Plan {
 		if !basic {
 			e.prio = ctx.Compute(j).Priority
 		}
-		md.plan.Priorities[j.ID] = e.prio
+		if !j.Spec.Hold { // a held job waits with no priority
+			md.plan.Priorities[j.ID] = e.prio
+		}
 		queue = append(queue, e)
 	}
 	slices.SortFunc(queue, func(a, b qe) int {
@@ -577,9 +579,13 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 			if waits || placed[j.ID] || hasPrio {
 				t.Fatalf("non-pending job %d in the plan", j.ID)
 			}
-		case !hasPrio:
+		case j.Spec.Hold && hasPrio:
+			// Held jobs wait outside the queue, with no priority (as
+			// in Slurm, where a hold sets it to 0).
+			t.Fatalf("held job %d has a priority", j.ID)
+		case !j.Spec.Hold && !hasPrio:
 			t.Fatalf("job %d has no priority", j.ID)
-		case j.Spec.Hold && reason != api.ReasonHeld:
+		case j.Spec.Hold && reason != api.ReasonHeld && !(j.HoldAdmin && reason == api.ReasonHeldAdmin):
 			t.Fatalf("held job %d: reason %q", j.ID, reason)
 		case placed[j.ID] == waits:
 			t.Fatalf("job %d: placed=%v, reason %q: want exactly one", j.ID, placed[j.ID], reason)

@@ -338,6 +338,17 @@ func (p *pass) order() []entry {
 		if j.State != api.StatePending {
 			continue
 		}
+		if j.Spec.Hold {
+			// Decided without a priority or a place in the queue (a
+			// held job's priority is 0 in Slurm too): a million held
+			// jobs cost a pass no sorting.
+			p.plan.Stats.Considered++
+			p.plan.Reasons[j.ID] = api.ReasonHeld
+			if j.HoldAdmin {
+				p.plan.Reasons[j.ID] = api.ReasonHeldAdmin
+			}
+			continue
+		}
 		e := entry{job: j, prio: j.Priority, sec: j.SubmitTime.Unix(), nsec: j.SubmitTime.Nanosecond(),
 			part: p.partIndex(j.Spec.Partition)}
 		if ctx != nil {
@@ -389,12 +400,6 @@ func (p *pass) run() {
 		j := e.job
 		p.plan.Stats.Considered++
 		switch {
-		case j.Spec.Hold && j.HoldAdmin:
-			p.plan.Reasons[j.ID] = api.ReasonHeldAdmin
-			continue
-		case j.Spec.Hold:
-			p.plan.Reasons[j.ID] = api.ReasonHeld
-			continue
 		case p.in.Blocked[j.ID] != "":
 			p.plan.Reasons[j.ID] = p.in.Blocked[j.ID]
 			continue
