@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -40,7 +41,7 @@ var acctFields = []acctField{
 	{"ElapsedRaw", 10, func(j *api.Job, _ *acctCtx) string { return strconv.FormatInt(int64(acctElapsed(j)/time.Second), 10) }},
 	{"ExitCode", 8, func(j *api.Job, _ *acctCtx) string { return ExitCodeString(j) }},
 	{"GID", 6, func(j *api.Job, _ *acctCtx) string { return strconv.FormatUint(uint64(j.GID), 10) }},
-	{"Group", 9, func(j *api.Job, _ *acctCtx) string { return groupName(j.GID) }},
+	{"Group", 9, func(j *api.Job, _ *acctCtx) string { return queuefmt.GroupName(j.GID) }},
 	{"JobID", -12, func(j *api.Job, _ *acctCtx) string { return j.DisplayID() }},
 	{"JobIDRaw", -12, func(j *api.Job, _ *acctCtx) string { return j.ID.String() }},
 	{"JobName", 10, func(j *api.Job, _ *acctCtx) string { return j.Spec.Name }},
@@ -52,7 +53,7 @@ var acctFields = []acctField{
 	{"Partition", 10, func(j *api.Job, _ *acctCtx) string { return j.Spec.Partition }},
 	{"Priority", 10, func(j *api.Job, _ *acctCtx) string { return strconv.FormatInt(j.Priority, 10) }},
 	{"QOS", 10, func(j *api.Job, _ *acctCtx) string { return j.Spec.QOS }},
-	{"Reason", 20, func(j *api.Job, _ *acctCtx) string { return reasonOrNone(j.Reason) }},
+	{"Reason", 20, func(j *api.Job, _ *acctCtx) string { return queuefmt.ReasonOrNone(j.Reason) }},
 	{"ReqCPUS", 10, func(j *api.Job, _ *acctCtx) string { return strconv.Itoa(j.Spec.CPUsOnNode() * j.Spec.NodeCount()) }},
 	{"ReqMem", 10, func(j *api.Job, _ *acctCtx) string { return units.FormatMemory(j.Spec.MemBytes) }},
 	{"ReqNodes", 8, func(j *api.Job, _ *acctCtx) string { return strconv.Itoa(j.Spec.NodeCount()) }},
@@ -100,7 +101,7 @@ const (
 // acctColumn is one field of a parsed sacct format.
 type acctColumn struct {
 	Field *acctField
-	Col   column
+	Col   queuefmt.Column
 }
 
 // AcctFormat is a parsed sacct -o format.
@@ -121,24 +122,24 @@ func ParseAcctFormat(spec string) (AcctFormat, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := acctColumn{Field: f, Col: column{Width: abs(f.Width), Right: f.Width > 0}}
+		c := acctColumn{Field: f, Col: queuefmt.Column{Width: abs(f.Width), Right: f.Width > 0}}
 		if hasWidth {
 			digits, neg := strings.CutPrefix(strings.TrimSpace(width), "-")
 			if !isDigitsOnly(digits) {
-				return nil, fmt.Errorf("invalid format %s: width %s of %s is not a number (use Name%%20)", shortQuote(spec), shortQuote(width), f.Name)
+				return nil, fmt.Errorf("invalid format %s: width %s of %s is not a number (use Name%%20)", queuefmt.ShortQuote(spec), queuefmt.ShortQuote(width), f.Name)
 			}
-			n, err := parseWidth(digits, spec)
+			n, err := queuefmt.ParseWidth(digits, spec)
 			if err != nil {
 				return nil, err
 			}
 			if n > 0 { // %0 keeps the default, as sacct
-				c.Col = column{Width: n, Right: !neg}
+				c.Col = queuefmt.Column{Width: n, Right: !neg}
 			}
 		}
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("invalid format %s: no field names (e.g. JobID,State,ExitCode)", shortQuote(spec))
+		return nil, fmt.Errorf("invalid format %s: no field names (e.g. JobID,State,ExitCode)", queuefmt.ShortQuote(spec))
 	}
 	return out, nil
 }
@@ -175,13 +176,13 @@ func lookupAcctField(name, spec string) (*acctField, error) {
 	case 1:
 		return cands[0], nil
 	case 0:
-		return nil, fmt.Errorf("invalid format %s: unknown field %s (known: %s)", shortQuote(spec), shortQuote(name), acctFieldNames())
+		return nil, fmt.Errorf("invalid format %s: unknown field %s (known: %s)", queuefmt.ShortQuote(spec), queuefmt.ShortQuote(name), acctFieldNames())
 	}
 	names := make([]string, len(cands))
 	for i, f := range cands {
 		names[i] = f.Name
 	}
-	return nil, fmt.Errorf("invalid format %s: field %s is ambiguous (%s)", shortQuote(spec), shortQuote(name), strings.Join(names, ", "))
+	return nil, fmt.Errorf("invalid format %s: field %s is ambiguous (%s)", queuefmt.ShortQuote(spec), queuefmt.ShortQuote(name), strings.Join(names, ", "))
 }
 
 func acctFieldNames() string {
@@ -220,7 +221,7 @@ func RenderAcctFormat(w io.Writer, jobs []api.Job, f AcctFormat, mode int, heade
 				}
 				b.WriteString(s)
 			default:
-				b.WriteString(f[i].Col.sacct(s) + " ")
+				b.WriteString(f[i].Col.Sacct(s) + " ")
 			}
 		}
 		b.WriteByte('\n')
@@ -260,7 +261,7 @@ func renderAcctAuto(w io.Writer, jobs []api.Job, f AcctFormat, header bool, ac *
 	}
 	for i := range jobs {
 		j := &jobs[i]
-		row(func(c *acctColumn) string { return dash(c.Field.Value(j, ac)) })
+		row(func(c *acctColumn) string { return queuefmt.Dash(c.Field.Value(j, ac)) })
 	}
 	return tw.Flush()
 }

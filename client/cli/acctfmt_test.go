@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 )
 
 func TestParseAcctFormat(t *testing.T) {
@@ -105,7 +106,7 @@ func TestAcctFields(t *testing.T) {
 			}
 		}
 	}
-	if g := groupName(4294967) + groupName(0); g == "" {
+	if g := queuefmt.GroupName(4294967) + queuefmt.GroupName(0); g == "" {
 		t.Errorf("groupName gave nothing")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gsched/gsched/pkg/queuefmt"
 )
 
 // namedTimes are sbatch's words for times of day (--begin).
@@ -32,7 +34,7 @@ func ParseBeginTime(s string, now time.Time) (time.Time, error) {
 	case namedTimes[t] > 0 || t == "midnight":
 		return next(day.Add(time.Duration(namedTimes[t]) * time.Hour)), nil
 	case strings.HasPrefix(t, "now-"):
-		return time.Time{}, fmt.Errorf("invalid --begin %s: a begin time in the past is now: use now or now+N", shortQuote(s))
+		return time.Time{}, fmt.Errorf("invalid --begin %s: a begin time in the past is now: use now or now+N", queuefmt.ShortQuote(s))
 	}
 	if at, err := ParseStartTime(strings.TrimSpace(s), now); err == nil {
 		return at, nil
@@ -42,5 +44,5 @@ func ParseBeginTime(s string, now time.Time) (time.Time, error) {
 			return next(day.Add(time.Duration(tm.Hour())*time.Hour + time.Duration(tm.Minute())*time.Minute + time.Duration(tm.Second())*time.Second)), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("invalid --begin %s: use now+N{seconds,minutes,hours,days,weeks}, YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], today, tomorrow, midnight, noon or teatime", shortQuote(s))
+	return time.Time{}, fmt.Errorf("invalid --begin %s: use now+N{seconds,minutes,hours,days,weeks}, YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], today, tomorrow, midnight, noon or teatime", queuefmt.ShortQuote(s))
 }

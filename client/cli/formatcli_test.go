@@ -46,6 +46,12 @@ func serveJobs(fs *fakeServer, jobs []api.Job) {
 	})
 }
 
+// arrayTask builds task idx of array arr (whose job IDs run from arr).
+func arrayTask(arr api.JobID, idx int, st api.JobState, reason, spec string) api.Job {
+	return api.Job{ID: arr + api.JobID(idx), ArrayJobID: arr, ArrayTaskID: idx, State: st, Reason: reason,
+		User: "alice", Spec: api.JobSpec{Name: "sweep", Partition: "gpu", Array: spec}}
+}
+
 // arrayCluster: array 100 (tasks 0-3: 0 done, 1 running, 2-3 pending),
 // plain jobs 104 (alice, running) and 105 (bob, pending), all submitted
 // at t0-1h.

@@ -8,6 +8,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -109,7 +110,7 @@ func ParseJobUpdate(args []string) (api.JobUpdateRequest, error) {
 		case "numnodes", "nodes":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return req, usagef("update: numnodes: %q is not a positive number of nodes", cutRunes(v, 32))
+				return req, usagef("update: numnodes: %q is not a positive number of nodes", queuefmt.CutRunes(v, 32))
 			}
 			req.Set.Nodes = &n
 		case "qos":
@@ -117,7 +118,7 @@ func ParseJobUpdate(args []string) (api.JobUpdateRequest, error) {
 		case "nice":
 			n, err := strconv.Atoi(v)
 			if err != nil || n > 10_000_000 || n < -10_000_000 {
-				return req, usagef("update: nice: %q is not a number between -10000000 and 10000000", cutRunes(v, 32))
+				return req, usagef("update: nice: %q is not a number between -10000000 and 10000000", queuefmt.CutRunes(v, 32))
 			}
 			req.Set.Nice = &n
 		case "comment":
@@ -129,7 +130,7 @@ func ParseJobUpdate(args []string) (api.JobUpdateRequest, error) {
 		case "nodename", "node", "state", "reason":
 			return req, usagef("update: %s is a node key; update jobs or nodes, not both", k)
 		default:
-			return req, usagef("update: unknown job key %q (use timelimit, partition, numnodes, qos, nice, comment, jobname, account)", cutRunes(k, 32))
+			return req, usagef("update: unknown job key %q (use timelimit, partition, numnodes, qos, nice, comment, jobname, account)", queuefmt.CutRunes(k, 32))
 		}
 	}
 	if !hasJob {

@@ -10,6 +10,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -194,10 +195,10 @@ func RenderNodes(w io.Writer, list api.NodeList, header bool) error {
 			driver += "/" + n.CUDAVersion
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s/%s\t%d/%d\t%s\t%s\t%s\t%s\n",
-			n.Name, dash(strings.Join(shown, ",")), strings.ToLower(displayState(n)),
+			n.Name, queuefmt.Dash(strings.Join(shown, ",")), strings.ToLower(displayState(n)),
 			n.Alloc.CPUs, n.CPUs,
 			units.FormatMemoryHuman(n.Alloc.MemBytes), units.FormatMemoryHuman(n.MemBytes),
-			len(n.Alloc.GPUs), len(n.GPUs), dash(FreeGPUs(n)), dash(gpuModels(n)), dash(driver), dash(n.Reason))
+			len(n.Alloc.GPUs), len(n.GPUs), queuefmt.Dash(FreeGPUs(n)), queuefmt.Dash(gpuModels(n)), queuefmt.Dash(driver), queuefmt.Dash(n.Reason))
 	}
 	return tw.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -23,7 +24,7 @@ func RenderReasons(w io.Writer, list api.NodeList, header bool) error {
 		if n.State != api.NodeDrain && n.State != api.NodeDown {
 			continue
 		}
-		k := key{dash(n.Reason), reasonSource(&n.Node), strings.ToLower(displayState(n))}
+		k := key{queuefmt.Dash(n.Reason), reasonSource(&n.Node), strings.ToLower(displayState(n))}
 		groups[k] = append(groups[k], n.Name)
 	}
 	keys := make([]key, 0, len(groups))

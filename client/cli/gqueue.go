@@ -1,16 +1,21 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
+	"github.com/gsched/gsched/pkg/rpc"
 )
 
 func gqueueFlags() []ucli.Flag {
@@ -83,7 +88,7 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	view, err := e.queueView(c)
+	layout, err := e.queueLayout(c)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -111,6 +116,15 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 		}
 		f.Users = []string{w.User}
 	}
+	if !c.Bool("json") && !c.Bool("start") {
+		if text, ok, err := e.queueText(c, cl, f, refs, layout); ok || err != nil {
+			if err != nil {
+				return fmt.Errorf("list jobs: %w", err)
+			}
+			_, err = io.WriteString(e.Stdout, text)
+			return err
+		}
+	}
 	f.Brief = !c.Bool("json") // the table shows no script or environment
 	list, err := listJobs(c.Context, cl, f, refs)
 	if err != nil {
@@ -122,66 +136,120 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 	if c.Bool("start") {
 		return RenderStarts(e.Stdout, list.Jobs, !c.Bool("noheader"), e.Now().Location())
 	}
-	view.ctx.Now = list.Now
-	if view.ctx.Now.IsZero() {
-		view.ctx.Now = e.Now()
+	view := layout.view
+	view.Ctx.Now = list.Now
+	if view.Ctx.Now.IsZero() {
+		view.Ctx.Now = e.Now()
 	}
-	return view.render(e.Stdout, list.Jobs, !c.Bool("noheader"))
+	jobs := make([]*api.Job, len(list.Jobs))
+	for i := range list.Jobs {
+		jobs[i] = &list.Jobs[i]
+	}
+	return view.Render(e.Stdout, jobs, !c.Bool("noheader"))
 }
 
-// queueView is how gqueue lays out its rows: format, sort, folding.
-type queueView struct {
-	format QueueFormat // nil: the aligned default table
-	sort   []sortKey
-	fold   bool
-	// date prints the time first (squeue -l).
-	date bool
-	ctx  queueCtx
+// queueLayout is gqueue's -o, -S, -l and -r: parsed, and as typed for
+// the controller, which lays out the listing itself when it can.
+type queueLayout struct {
+	view         *queuefmt.View
+	format, sort string
 }
 
-// queueView reads -o, -S, -l and -r, with squeue's environment variables
+// queueText asks the controller for the listing as text (api.PathQueueText),
+// which spares a large queue's job records the trip and the decoding.
+// ok is false when the client must list the jobs and lay them out
+// itself: group names (%g) are resolved on this host; times of day need
+// this host's time zone by name; and an older controller does not know
+// the call.
+func (e *Env) queueText(c *ucli.Context, cl Caller, f api.JobFilter, refs []api.JobRef, l *queueLayout) (string, bool, error) {
+	v := l.view
+	if v.ShowsGroupNames() {
+		return "", false, nil
+	}
+	req := api.QueueTextRequest{Filter: f, Format: l.format, Sort: l.sort, Array: !v.Fold,
+		NoHeader: c.Bool("noheader"), Date: v.Date, BitstrLen: v.Ctx.BitstrLen}
+	req.Filter.Refs = refs
+	if v.ShowsLocalTimes() {
+		if req.TimeZone = zoneName(e.Getenv, v.Ctx.Loc, e.Now()); req.TimeZone == "" {
+			return "", false, nil
+		}
+	}
+	var out rpc.Raw
+	if err := call(c.Context, cl, api.PathQueueText, req, &out); err != nil {
+		var re *api.RemoteError
+		if errors.As(err, &re) && (re.Code == api.CodeNotFound || re.Code == api.CodeInvalid) {
+			return "", false, nil // the listing path reports what is wrong
+		}
+		return "", false, err
+	}
+	return string(out), true, nil
+}
+
+// zoneName is the IANA name of loc, the zone gqueue prints times in, as
+// the controller can load it: $TZ when it names a zone, else the target
+// of /etc/localtime. It is "" when neither names one (a POSIX rule in
+// $TZ, a copied zone file) or the name's zone differs from loc now.
+func zoneName(getenv func(string) string, loc *time.Location, now time.Time) string {
+	name := strings.TrimPrefix(getenv("TZ"), ":")
+	if name == "" {
+		target, err := os.Readlink("/etc/localtime")
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				return ""
+			}
+			target = "zoneinfo/UTC" // no file: UTC, for Go as for the C library
+		}
+		var ok bool
+		if _, name, ok = strings.Cut(target, "zoneinfo/"); !ok {
+			return ""
+		}
+	}
+	if filepath.IsAbs(name) {
+		return ""
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		return ""
+	}
+	n1, o1 := now.In(z).Zone()
+	n2, o2 := now.In(loc).Zone()
+	if n1 != n2 || o1 != o2 {
+		return ""
+	}
+	return name
+}
+
+// queueLayout reads -o, -S, -l and -r, with squeue's environment variables
 // SQUEUE_FORMAT and SQUEUE_SORT standing in for -o and -S.
-func (e *Env) queueView(c *ucli.Context) (*queueView, error) {
-	v := &queueView{fold: !c.Bool("array"), ctx: queueCtx{Loc: e.Now().Location(), BitstrLen: bitstrLen(e.Getenv)}}
+func (e *Env) queueLayout(c *ucli.Context) (*queueLayout, error) {
+	v := &queuefmt.View{Fold: !c.Bool("array"), Ctx: queuefmt.Ctx{Loc: e.Now().Location(), BitstrLen: queuefmt.BitstrLen(e.Getenv)}}
+	l := &queueLayout{view: v}
 	spec, from := c.String("format"), "--format"
 	if !c.IsSet("format") {
 		spec, from = e.Getenv("SQUEUE_FORMAT"), "$SQUEUE_FORMAT"
 	}
 	if !c.IsSet("format") && spec == "" && c.Bool("long") {
-		spec, v.date = SqueueLongFormat, true
+		spec, v.Date = queuefmt.SqueueLongFormat, true
 	}
 	if spec != "" || c.IsSet("format") {
-		f, err := ParseQueueFormat(spec)
+		f, err := queuefmt.ParseFormat(spec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", from, err)
 		}
-		v.format = f
+		v.Format, l.format = f, spec
 	}
 	spec, from = c.String("sort"), "--sort"
 	if !c.IsSet("sort") {
 		spec, from = e.Getenv("SQUEUE_SORT"), "$SQUEUE_SORT"
 	}
 	if spec != "" || c.IsSet("sort") {
-		keys, err := ParseQueueSort(spec)
+		keys, err := queuefmt.ParseSort(spec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", from, err)
 		}
-		v.sort = keys
+		v.Sort, l.sort = keys, spec
 	}
-	return v, nil
-}
-
-// render prints jobs as the view says.
-func (v *queueView) render(w io.Writer, jobs []api.Job, header bool) error {
-	rows := QueueRows(jobs, v.fold)
-	SortQueueRows(rows, v.sort, &v.ctx)
-	if v.format == nil {
-		return renderQueueTable(w, rows, header, &v.ctx)
-	}
-	if v.date && header {
-		fmt.Fprintln(w, v.ctx.Now.In(v.ctx.Loc).Format(time.ANSIC))
-	}
-	return RenderQueueFormat(w, rows, v.format, header, &v.ctx)
+	return l, nil
 }
 
 // RenderStarts prints pending jobs with their expected start as squeue
@@ -200,8 +268,8 @@ func RenderStarts(w io.Writer, jobs []api.Job, header bool, loc *time.Location) 
 		if !j.ExpectedStart.IsZero() {
 			start = formatTime(j.ExpectedStart, loc)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.DisplayID(), dash(j.Spec.Partition), dash(j.Spec.Name),
-			dash(j.User), j.State.Short(), start, nodeCount(j), NodeListOrReason(j))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.DisplayID(), queuefmt.Dash(j.Spec.Partition), queuefmt.Dash(j.Spec.Name),
+			queuefmt.Dash(j.User), j.State.Short(), start, queuefmt.NodeCount(j), queuefmt.NodeListOrReason(j))
 	}
 	return tw.Flush()
 }
@@ -215,65 +283,9 @@ func RenderPriorities(w io.Writer, pl api.PriorityList, header bool) error {
 	}
 	weighted := func(f float64, key string) int64 { return int64(f*float64(pl.Weights[key]) + 0.5) }
 	for _, r := range pl.Rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.JobID, dash(r.Partition), dash(r.User),
-			dash(r.Account), r.Priority, weighted(r.Age, "age"), weighted(r.FairShare, "fairshare"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.JobID, queuefmt.Dash(r.Partition), queuefmt.Dash(r.User),
+			queuefmt.Dash(r.Account), r.Priority, weighted(r.Age, "age"), weighted(r.FairShare, "fairshare"),
 			weighted(r.JobSize, "jobsize"), weighted(r.PartPrio, "partition"), weighted(r.QOSPrio, "qos"), r.Nice)
 	}
 	return tw.Flush()
-}
-
-// RenderQueue prints jobs as squeue does, sorted by job ID, with the
-// pending tasks of each array folded into one row: JOBID PARTITION NAME
-// USER ST TIME NODES NODELIST(REASON). Pending jobs show their reason in
-// parentheses in the last column.
-func RenderQueue(w io.Writer, jobs []api.Job, now time.Time, header bool) error {
-	v := queueView{fold: true, ctx: queueCtx{Now: now, Loc: now.Location(), BitstrLen: defaultBitstrLen}}
-	return v.render(w, jobs, header)
-}
-
-// queueTableLetters are the default table's columns (squeue's default
-// format, in columns as wide as their widest value).
-const queueTableLetters = "iPjutMDR"
-
-func renderQueueTable(w io.Writer, rows []queueRow, header bool, qc *queueCtx) error {
-	tw := newTable(w)
-	if header {
-		fmt.Fprintln(tw, "JOBID\tPARTITION\tNAME\tUSER\tST\tTIME\tNODES\tNODELIST(REASON)")
-	}
-	cells := make([]string, len(queueTableLetters))
-	for i := range rows {
-		for k := range queueTableLetters {
-			cells[k] = rows[i].field(queueTableLetters[k], qc)
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
-}
-
-// NodeListOrReason is squeue's last column: the nodes of a job that has
-// them, else its reason in parentheses.
-func NodeListOrReason(j *api.Job) string {
-	if nl := j.NodeList(); nl != "" && j.State != api.StatePending {
-		return nl
-	}
-	r := j.Reason
-	if r == "" {
-		r = api.ReasonNone
-	}
-	return "(" + r + ")"
-}
-
-func nodeCount(j *api.Job) string {
-	n := j.Spec.Nodes
-	if n < 1 {
-		n = 1
-	}
-	return strconv.Itoa(n)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

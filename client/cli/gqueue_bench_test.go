@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 )
 
 // BenchmarkGqueueRender: gqueue's client side for a listing saved with
@@ -45,9 +46,13 @@ func BenchmarkGqueueRender(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("table", func(b *testing.B) {
-		v := &queueView{fold: true, ctx: queueCtx{Loc: time.UTC, Now: l.Now}}
+		v := &queuefmt.View{Fold: true, Ctx: queuefmt.Ctx{Loc: time.UTC, Now: l.Now}}
+		jobs := make([]*api.Job, len(l.Jobs))
+		for i := range l.Jobs {
+			jobs[i] = &l.Jobs[i]
+		}
 		for range b.N {
-			if err := v.render(io.Discard, l.Jobs, true); err != nil {
+			if err := v.Render(io.Discard, jobs, true); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/hostlist"
+	"github.com/gsched/gsched/pkg/queuefmt"
 	"github.com/gsched/gsched/pkg/units"
 )
 
@@ -110,7 +111,7 @@ func mailOptions(o SubmitOptions, spec *api.JobSpec) error {
 	}
 	if u := strings.TrimSpace(o.MailUser); u != "" {
 		if !api.ValidMailUser(u) {
-			return fmt.Errorf("invalid --mail-user %s: give a user name or an address", shortQuote(u))
+			return fmt.Errorf("invalid --mail-user %s: give a user name or an address", queuefmt.ShortQuote(u))
 		}
 		spec.MailUser = u
 	}
@@ -129,7 +130,7 @@ func namedNodes(o SubmitOptions, spec *api.JobSpec) error {
 			continue
 		}
 		if strings.Contains(v, "/") {
-			return fmt.Errorf("--%s: %s looks like a file name; give the node names (hostlist syntax)", f.flag, cutRunes(v, 40))
+			return fmt.Errorf("--%s: %s looks like a file name; give the node names (hostlist syntax)", f.flag, queuefmt.CutRunes(v, 40))
 		}
 		if _, err := hostlist.Expand(v); err != nil {
 			return fmt.Errorf("--%s: %w", f.flag, err)

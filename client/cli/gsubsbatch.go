@@ -7,6 +7,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gsched/gsched/pkg/units"
+
+	"github.com/gsched/gsched/pkg/queuefmt"
 )
 
 // sbatch's options without an equivalent in gsched. Scripts written for Slurm — by hand or by
@@ -154,7 +156,7 @@ func sbatchWarnings(ctxs []*ucli.Context) ([]string, error) {
 		case o.flag:
 			warn = append(warn, fmt.Sprintf("--%s: %s", o.name, o.why))
 		default:
-			warn = append(warn, fmt.Sprintf("--%s=%s: %s", o.name, cutRunes(v, 40), o.why))
+			warn = append(warn, fmt.Sprintf("--%s=%s: %s", o.name, queuefmt.CutRunes(v, 40), o.why))
 		}
 	}
 	if v, ok := isSet("mem"); ok {

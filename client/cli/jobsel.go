@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
 )
 
 // ParseJobRefs parses job references as squeue -j and scancel take them,
@@ -18,11 +19,11 @@ func ParseJobRefs(items []string) ([]api.JobRef, error) {
 			if head, list, ok := strings.Cut(s, "_["); ok {
 				r, err := api.ParseJobRef(head)
 				if err != nil || r.HasTask || !strings.HasSuffix(list, "]") {
-					return nil, fmt.Errorf("invalid job id %s (use 123, 123_7 or 123_[1-3,7])", shortQuote(s))
+					return nil, fmt.Errorf("invalid job id %s (use 123, 123_7 or 123_[1-3,7])", queuefmt.ShortQuote(s))
 				}
 				a, err := api.ParseArray(strings.TrimSuffix(list, "]"), 0)
 				if err != nil || a.Throttle > 0 {
-					return nil, fmt.Errorf("invalid task list in %s (use 123_[1-3,7])", shortQuote(s))
+					return nil, fmt.Errorf("invalid task list in %s (use 123_[1-3,7])", queuefmt.ShortQuote(s))
 				}
 				for _, k := range a.Tasks {
 					refs = append(refs, api.JobRef{ID: r.ID, Task: k, HasTask: true})
@@ -31,7 +32,7 @@ func ParseJobRefs(items []string) ([]api.JobRef, error) {
 			}
 			r, err := api.ParseJobRef(s)
 			if err != nil {
-				return nil, fmt.Errorf("invalid job id %s (use 123, or 123_7 for task 7 of array 123)", shortQuote(s))
+				return nil, fmt.Errorf("invalid job id %s (use 123, or 123_7 for task 7 of array 123)", queuefmt.ShortQuote(s))
 			}
 			refs = append(refs, r)
 		}

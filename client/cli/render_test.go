@@ -17,32 +17,6 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func TestRenderQueue(t *testing.T) {
-	jobs := []api.Job{
-		{ID: 12, Spec: api.JobSpec{Name: "train", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StateRunning,
-			StartTime: t0.Add(-3723 * time.Second), Allocs: []api.Allocation{{Node: "gpu01"}}},
-		{ID: 11, Spec: api.JobSpec{Name: "prep", Partition: "gpu"}, User: "bob", State: api.StatePending, Reason: api.ReasonResources},
-		{ID: 13, Spec: api.JobSpec{Name: "x"}, User: "bob", State: api.StatePending},
-	}
-	var b bytes.Buffer
-	if err := RenderQueue(&b, jobs, t0, true); err != nil {
-		t.Fatal(err)
-	}
-	want := "" +
-		"JOBID  PARTITION  NAME   USER   ST  TIME     NODES  NODELIST(REASON)\n" +
-		"11     gpu        prep   bob    PD  0:00     1      (Resources)\n" +
-		"12     gpu        train  alice  R   1:02:03  1      gpu01\n" +
-		"13     -          x      bob    PD  0:00     1      (None)\n"
-	if b.String() != want {
-		t.Errorf("RenderQueue =\n%s\nwant\n%s", b.String(), want)
-	}
-	b.Reset()
-	_ = RenderQueue(&b, jobs[:1], t0, false)
-	if strings.Contains(b.String(), "JOBID") {
-		t.Errorf("header printed with header=false: %q", b.String())
-	}
-}
-
 func TestBuildJobFilter(t *testing.T) {
 	tests := []struct {
 		name     string

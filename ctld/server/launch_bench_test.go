@@ -90,7 +90,7 @@ func benchLaunch(b *testing.B, nodes, jobs int) {
 }
 
 // waitFor polls ok every 20 ms until it holds or the timeout passes.
-func waitFor(b *testing.B, timeout time.Duration, ok func() bool) {
+func waitFor(b testing.TB, timeout time.Duration, ok func() bool) {
 	b.Helper()
 	for end := time.Now().Add(timeout); !ok(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(end) {

@@ -203,6 +203,13 @@ func startLoadController(t testing.TB) (*Server, string, func() error) {
 // function.
 func startController(t testing.TB, configure func(*config.Config)) (*Server, string, []byte, func() error) {
 	t.Helper()
+	return startControllerClock(t, configure, nil)
+}
+
+// startControllerClock is startController with the controller's clock
+// (nil: time.Now).
+func startControllerClock(t testing.TB, configure func(*config.Config), now func() time.Time) (*Server, string, []byte, func() error) {
+	t.Helper()
 	// Not t.TempDir: other users' clients must reach the socket, and the
 	// directory above t.TempDir's is private.
 	dir, err := os.MkdirTemp("", "gsched-load-")
@@ -226,7 +233,7 @@ func startController(t testing.TB, configure func(*config.Config)) (*Server, str
 	if _, err := crand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Config: cfg, Key: key, Log: zap.NewNop()})
+	srv, err := New(Options{Config: cfg, Key: key, Log: zap.NewNop(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,6 +143,7 @@ func New(opts Options) (*Server, error) {
 	rpc.Handle(s.userSrv, api.PathSubmit, s.submit)
 	rpc.Handle(s.userSrv, api.PathSubmitBatch, s.submitBatch)
 	rpc.Handle(s.userSrv, api.PathListJobs, s.listJobs)
+	rpc.Handle(s.userSrv, api.PathQueueText, s.queueText)
 	rpc.Handle(s.userSrv, api.PathCancel, s.cancel)
 	rpc.Handle(s.userSrv, api.PathWaitJob, s.waitJob)
 	rpc.Handle(s.userSrv, api.PathListNodes, s.listNodes)
@@ -363,10 +364,27 @@ func (s *Server) setPlan(p *sched.Plan) {
 
 // planned returns what the latest pass said of a pending job.
 func (s *Server) planned(id api.JobID) (reason string, start time.Time, prio int64, ok bool) {
+	return s.plan().of(id)
+}
+
+// passPlan is what the latest scheduling pass said of the pending jobs:
+// its maps are replaced whole by each pass and never modified, so a
+// listing reads them without the lock.
+type passPlan struct {
+	reasons map[api.JobID]string
+	starts  map[api.JobID]time.Time
+	prios   map[api.JobID]int64
+}
+
+func (s *Server) plan() passPlan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	reason, ok = s.reasons[id]
-	return reason, s.starts[id], s.prios[id], ok
+	return passPlan{s.reasons, s.starts, s.prios}
+}
+
+func (p passPlan) of(id api.JobID) (reason string, start time.Time, prio int64, ok bool) {
+	reason, ok = p.reasons[id]
+	return reason, p.starts[id], p.prios[id], ok
 }
 
 func (s *Server) caller(ctx context.Context) (auth.Peer, bool, error) {

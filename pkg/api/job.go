@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 // submission and are never reused, even across controller restarts.
 type JobID uint64
 
-func (id JobID) String() string { return fmt.Sprintf("%d", uint64(id)) }
+func (id JobID) String() string { return strconv.FormatUint(uint64(id), 10) }
 
 // JobState is the life-cycle state of a job, with Slurm's names.
 type JobState string
@@ -394,7 +395,7 @@ func (j *Job) IsArrayHead() bool { return j.ArrayJobID != 0 && j.ArrayJobID == j
 // plain job ID otherwise (squeue's %i, sacct's JobID).
 func (j *Job) DisplayID() string {
 	if j.ArrayJobID != 0 {
-		return fmt.Sprintf("%d_%d", uint64(j.ArrayJobID), j.ArrayTaskID)
+		return j.ArrayJobID.String() + "_" + strconv.Itoa(j.ArrayTaskID)
 	}
 	return j.ID.String()
 }

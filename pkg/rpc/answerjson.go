@@ -19,3 +19,12 @@ import (
 func encodeAnswer(v any) ([]byte, error) { return json.Marshal(v) }
 
 func decodeAnswer(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+
+// Raw is an answer sent as it is, as text, instead of as JSON: a handler
+// returns it, and a caller passes a *Raw to receive it. gqueue's listing
+// laid out by the controller is 8 MB of text for 100,000 jobs, which JSON
+// would take ~30 ms to encode and ~50 ms to decode (goccy/go-json) for
+// nothing.
+type Raw []byte
+
+const rawContentType = "text/plain; charset=utf-8"

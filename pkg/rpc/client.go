@@ -154,6 +154,13 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 	if resp == nil {
 		return nil
 	}
+	if raw, ok := resp.(*Raw); ok {
+		if ct := r.Header.Get("Content-Type"); ct != rawContentType {
+			return fmt.Errorf("decode answer from %s: %s, not text", c.target, ct)
+		}
+		*raw = data
+		return nil
+	}
 	// Answers are decoded with goccy/go-json (answerjson.go); requests,
 	// which the server decodes strictly, stay with encoding/json.
 	if err := decodeAnswer(data, resp); err != nil {

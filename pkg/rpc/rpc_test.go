@@ -32,6 +32,7 @@ var (
 
 const (
 	pathEcho   = "/v1/test/echo"
+	pathText   = "/v1/test/text"
 	pathFail   = "/v1/test/fail"
 	pathWhoAmI = "/v1/test/whoami"
 )
@@ -68,6 +69,10 @@ func register(s *rpc.Server, calls *atomic.Int64) {
 	rpc.Handle(s, pathFail, func(ctx context.Context, req *echoReq) (any, error) {
 		calls.Add(1)
 		return nil, fmt.Errorf("cancel job %d: %w", req.N, api.ErrPermission)
+	})
+	rpc.Handle(s, pathText, func(ctx context.Context, req *echoReq) (any, error) {
+		calls.Add(1)
+		return rpc.Raw(strings.Repeat(req.Msg+"\n", req.N)), nil
 	})
 	rpc.Handle(s, pathWhoAmI, func(ctx context.Context, _ *struct{}) (any, error) {
 		calls.Add(1)
@@ -251,6 +256,37 @@ func TestAnswerTooLarge(t *testing.T) {
 				t.Fatalf("small answer: %v %+v", err, resp)
 			}
 		})
+	}
+}
+
+// TestRawAnswer: a handler's rpc.Raw travels as text, as it is (signed
+// like any answer on the signed server); a caller asking for text gets
+// an error, not JSON's bytes, from a call answering JSON; and the answer
+// limit holds for text too.
+func TestRawAnswer(t *testing.T) {
+	for _, tg := range bothServers(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			var text rpc.Raw
+			if err := tg.client.Call(context.Background(), pathText, &echoReq{Msg: "JOBID \"é\"", N: 3}, &text); err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.Repeat("JOBID \"é\"\n", 3); string(text) != want {
+				t.Fatalf("text %q, want %q", text, want)
+			}
+			if err := tg.client.Call(context.Background(), pathEcho, &echoReq{Msg: "x"}, &text); err == nil || !strings.Contains(err.Error(), "not text") {
+				t.Fatalf("JSON answer taken as text: %v", err)
+			}
+			var resp echoResp
+			if err := tg.client.Call(context.Background(), pathText, &echoReq{Msg: "x", N: 1}, &resp); err == nil {
+				t.Fatalf("text answer decoded as JSON: %+v", resp)
+			}
+		})
+	}
+	rpc.SetMaxAnswer(t, 1000)
+	var text rpc.Raw
+	tg := startUnix(t)
+	if err := tg.client.Call(context.Background(), pathText, &echoReq{Msg: "abc", N: 500}, &text); !errors.Is(err, api.ErrInvalid) {
+		t.Fatalf("2,000 bytes of text over a 1,000-byte limit: %v", err)
 	}
 }
 

@@ -217,13 +217,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, path, err)
 		return
 	}
-	data, err := encodeAnswer(resp)
-	if err != nil {
-		s.writeError(w, path, fmt.Errorf("encode answer: %w", err))
-		return
+	var data []byte
+	if raw, ok := resp.(Raw); ok {
+		data = raw
+		w.Header().Set("Content-Type", rawContentType)
+	} else {
+		if data, err = encodeAnswer(resp); err != nil {
+			s.writeError(w, path, fmt.Errorf("encode answer: %w", err))
+			return
+		}
+		data = append(data, '\n')
+		w.Header().Set("Content-Type", "application/json")
 	}
-	data = append(data, '\n')
-	w.Header().Set("Content-Type", "application/json")
 	if s.verifier != nil {
 		w.Header().Set(auth.HeaderRespSig, s.verifier.SignResponse(path, r.Header.Get, data))
 	}

@@ -2,6 +2,7 @@ package units
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -107,21 +108,36 @@ func short(s string) string { return truncate(s, 16) }
 // "H:MM:SS" below a day, "D-HH:MM:SS" beyond. Negative values render as
 // "0:00".
 func FormatDuration(seconds int64) string {
-	if seconds < 0 {
-		seconds = 0
+	if seconds <= 0 {
+		return "0:00" // every pending job's TIME
 	}
 	d := seconds / 86400
 	h := seconds % 86400 / 3600
 	m := seconds % 3600 / 60
 	sec := seconds % 60
+	// strconv rather than fmt: gqueue prints this for every job.
+	b := make([]byte, 0, 16)
 	switch {
 	case d > 0:
-		return fmt.Sprintf("%d-%02d:%02d:%02d", d, h, m, sec)
+		b = strconv.AppendInt(b, d, 10)
+		b = append(b, '-')
+		b = append2(b, h)
+		b = append(b, ':')
+		b = append2(b, m)
 	case h > 0:
-		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
+		b = strconv.AppendInt(b, h, 10)
+		b = append(b, ':')
+		b = append2(b, m)
 	default:
-		return fmt.Sprintf("%d:%02d", m, sec)
+		b = strconv.AppendInt(b, m, 10)
 	}
+	b = append(b, ':')
+	return string(append2(b, sec))
+}
+
+// append2 appends n (0 to 99) in two digits.
+func append2(b []byte, n int64) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // FormatTimeLimit renders a time limit in seconds: "UNLIMITED" for zero or

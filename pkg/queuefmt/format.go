@@ -1,4 +1,4 @@
-package cli
+package queuefmt
 
 import (
 	"fmt"
@@ -14,25 +14,25 @@ import (
 // and gacct -o (sacct's Name%<width>). Widths count characters (runes),
 // not bytes, so a long UTF-8 name is never cut inside a character.
 
-// maxFieldWidth bounds a column width typed by a user (a width of a
+// MaxFieldWidth bounds a column width typed by a user (a width of a
 // billion would make every line a gigabyte).
-const maxFieldWidth = 1000
+const MaxFieldWidth = 1000
 
-// column is how one field is laid out: Width 0 prints the value as it is.
-type column struct {
+// Column is how one field is laid out: Width 0 prints the value as it is.
+type Column struct {
 	Width int
 	Right bool
 }
 
 // squeue lays s out as squeue does: padded to Width (on the left when
 // Right), and cut to its first Width characters when longer.
-func (c column) squeue(s string) string {
+func (c Column) Squeue(s string) string {
 	if c.Width <= 0 {
 		return s
 	}
 	n := utf8.RuneCountInString(s)
 	if n > c.Width {
-		return cutRunes(s, c.Width)
+		return CutRunes(s, c.Width)
 	}
 	pad := strings.Repeat(" ", c.Width-n)
 	if c.Right {
@@ -43,18 +43,18 @@ func (c column) squeue(s string) string {
 
 // sacct lays s out as sacct does: cut to Width with a '+' as its last
 // character when longer, then padded to Width.
-func (c column) sacct(s string) string {
+func (c Column) Sacct(s string) string {
 	if c.Width <= 0 {
 		return s
 	}
 	if utf8.RuneCountInString(s) > c.Width {
-		s = cutRunes(s, c.Width-1) + "+"
+		s = CutRunes(s, c.Width-1) + "+"
 	}
-	return column{Width: c.Width, Right: c.Right}.squeue(s)
+	return Column{Width: c.Width, Right: c.Right}.Squeue(s)
 }
 
-// cutRunes is the first n characters of s.
-func cutRunes(s string, n int) string {
+// CutRunes is the first n characters of s.
+func CutRunes(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
@@ -68,32 +68,32 @@ func cutRunes(s string, n int) string {
 	return s
 }
 
-// parseWidth parses the digits of a field width.
-func parseWidth(digits, spec string) (int, error) {
+// ParseWidth parses the digits of a field width.
+func ParseWidth(digits, spec string) (int, error) {
 	n, err := strconv.Atoi(digits)
-	if err != nil || n > maxFieldWidth {
-		return 0, fmt.Errorf("invalid format %s: width %s is too large (at most %d)", shortQuote(spec), shortQuote(digits), maxFieldWidth)
+	if err != nil || n > MaxFieldWidth {
+		return 0, fmt.Errorf("invalid format %s: width %s is too large (at most %d)", ShortQuote(spec), ShortQuote(digits), MaxFieldWidth)
 	}
 	return n, nil
 }
 
-// shortQuote quotes what a user typed, cut to a length an error line can hold.
-func shortQuote(s string) string {
+// ShortQuote quotes what a user typed, cut to a length an error line can hold.
+func ShortQuote(s string) string {
 	if utf8.RuneCountInString(s) > 40 {
-		s = cutRunes(s, 40) + "..."
+		s = CutRunes(s, 40) + "..."
 	}
 	return strconv.Quote(s)
 }
 
-// queueItem is one piece of a squeue format: literal text, or a field.
-type queueItem struct {
+// item is one piece of a squeue format: literal text, or a field.
+type item struct {
 	Literal string
 	Letter  byte
-	Col     column
+	Col     Column
 }
 
-// QueueFormat is a parsed squeue -o format.
-type QueueFormat []queueItem
+// Format is a parsed squeue -o format.
+type Format []item
 
 // The formats squeue uses without -o, and with -l.
 const (
@@ -101,16 +101,16 @@ const (
 	SqueueLongFormat    = "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"
 )
 
-// ParseQueueFormat parses squeue's -o format: text with fields
+// ParseFormat parses squeue's -o format: text with fields
 // %[.|-][width]<letter>, where "." right-justifies, "-" (the default)
 // left-justifies, width pads (and truncates) the value, and %% is a
 // percent sign. Every letter squeue knows is accepted; those gsched has no
 // data for print N/A.
-func ParseQueueFormat(spec string) (QueueFormat, error) {
+func ParseFormat(spec string) (Format, error) {
 	if strings.TrimSpace(spec) == "" {
-		return nil, fmt.Errorf("invalid format %s: it has no fields (e.g. \"%%.18i %%j %%T\")", shortQuote(spec))
+		return nil, fmt.Errorf("invalid format %s: it has no fields (e.g. \"%%.18i %%j %%T\")", ShortQuote(spec))
 	}
-	var out QueueFormat
+	var out Format
 	var lit strings.Builder
 	fields := 0
 	for i := 0; i < len(spec); {
@@ -125,7 +125,7 @@ func ParseQueueFormat(spec string) (QueueFormat, error) {
 			i = j + 1
 			continue
 		}
-		var col column
+		var col Column
 		if j < len(spec) && (spec[j] == '.' || spec[j] == '-') {
 			col.Right = spec[j] == '.'
 			j++
@@ -135,41 +135,53 @@ func ParseQueueFormat(spec string) (QueueFormat, error) {
 			k++
 		}
 		if k > j {
-			w, err := parseWidth(spec[j:k], spec)
+			w, err := ParseWidth(spec[j:k], spec)
 			if err != nil {
 				return nil, err
 			}
 			col.Width = w
 		}
 		if k >= len(spec) {
-			return nil, fmt.Errorf("invalid format %s: %s at the end needs a field letter (use %%%% for a percent sign)", shortQuote(spec), shortQuote(spec[i:]))
+			return nil, fmt.Errorf("invalid format %s: %s at the end needs a field letter (use %%%% for a percent sign)", ShortQuote(spec), ShortQuote(spec[i:]))
 		}
 		c := spec[k]
 		if !isLetter(c) {
 			r, _ := utf8.DecodeRuneInString(spec[k:])
-			return nil, fmt.Errorf("invalid format %s: unknown field %s after %s (fields are letters such as %%i %%j %%T; %%%% is a percent sign)", shortQuote(spec), strconv.QuoteRune(r), shortQuote(spec[i:k]))
+			return nil, fmt.Errorf("invalid format %s: unknown field %s after %s (fields are letters such as %%i %%j %%T; %%%% is a percent sign)", ShortQuote(spec), strconv.QuoteRune(r), ShortQuote(spec[i:k]))
 		}
 		if lit.Len() > 0 {
-			out = append(out, queueItem{Literal: lit.String()})
+			out = append(out, item{Literal: lit.String()})
 			lit.Reset()
 		}
-		out = append(out, queueItem{Letter: c, Col: col})
+		out = append(out, item{Letter: c, Col: col})
 		fields++
 		i = k + 1
 	}
 	if lit.Len() > 0 {
-		out = append(out, queueItem{Literal: lit.String()})
+		out = append(out, item{Literal: lit.String()})
 	}
 	if fields == 0 {
-		return nil, fmt.Errorf("invalid format %s: it has no fields (e.g. \"%%.18i %%j %%T\")", shortQuote(spec))
+		return nil, fmt.Errorf("invalid format %s: it has no fields (e.g. \"%%.18i %%j %%T\")", ShortQuote(spec))
 	}
 	return out, nil
 }
 
+// has reports whether the format shows any of the letters.
+func (f Format) has(letters ...byte) bool {
+	for _, it := range f {
+		for _, l := range letters {
+			if it.Letter == l {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// queueHeaders are squeue's column titles by letter.
-var queueHeaders = map[byte]string{
+// headers are squeue's Column titles by letter.
+var headers = map[byte]string{
 	'a': "ACCOUNT", 'A': "JOBID", 'b': "TRES_PER_NODE", 'B': "EXEC_HOST", 'c': "MIN_CPUS", 'C': "CPUS",
 	'd': "MIN_TMP_DISK", 'D': "NODES", 'e': "END_TIME", 'E': "DEPENDENCY", 'f': "FEATURES",
 	'F': "ARRAY_JOB_ID", 'g': "GROUP", 'G': "GROUP", 'h': "OVER_SUBSCRIBE", 'H': "SOCKETS_PER_NODE",
@@ -183,34 +195,34 @@ var queueHeaders = map[byte]string{
 }
 
 // header is the format's title line (literal text included, as squeue).
-func (f QueueFormat) header() string {
+func (f Format) header() string {
 	var b strings.Builder
 	for _, it := range f {
 		if it.Letter == 0 {
 			b.WriteString(it.Literal)
 			continue
 		}
-		b.WriteString(it.Col.squeue(queueHeaders[it.Letter]))
+		b.WriteString(it.Col.Squeue(headers[it.Letter]))
 	}
 	return b.String()
 }
 
 // line is one row laid out in the format.
-func (f QueueFormat) line(r *queueRow, qc *queueCtx) string {
+func (f Format) line(r *Row, qc *Ctx) string {
 	var b strings.Builder
 	for _, it := range f {
 		if it.Letter == 0 {
 			b.WriteString(it.Literal)
 			continue
 		}
-		b.WriteString(it.Col.squeue(r.field(it.Letter, qc)))
+		b.WriteString(it.Col.Squeue(r.field(it.Letter, qc)))
 	}
 	return b.String()
 }
 
-// RenderQueueFormat prints rows in a squeue format, with its title line
+// RenderFormat prints rows in a squeue format, with its title line
 // first when header is set.
-func RenderQueueFormat(w io.Writer, rows []queueRow, f QueueFormat, header bool, qc *queueCtx) error {
+func RenderFormat(w io.Writer, rows []Row, f Format, header bool, qc *Ctx) error {
 	var b strings.Builder
 	if header {
 		b.WriteString(f.header())
@@ -224,22 +236,22 @@ func RenderQueueFormat(w io.Writer, rows []queueRow, f QueueFormat, header bool,
 	return err
 }
 
-// sortKey is one item of a squeue -S spec.
-type sortKey struct {
+// SortKey is one item of a squeue -S spec.
+type SortKey struct {
 	Letter byte
 	Desc   bool
 }
 
-// ParseQueueSort parses squeue's -S spec: a comma list of field letters
+// ParseSort parses squeue's -S spec: a comma list of field letters
 // (those of -o), each optionally prefixed by "-" (descending) or "+".
-func ParseQueueSort(spec string) ([]sortKey, error) {
-	var out []sortKey
+func ParseSort(spec string) ([]SortKey, error) {
+	var out []SortKey
 	for _, item := range strings.Split(spec, ",") {
 		s := strings.TrimSpace(item)
 		if s == "" {
 			continue
 		}
-		k := sortKey{}
+		k := SortKey{}
 		switch s[0] {
 		case '-':
 			k.Desc, s = true, s[1:]
@@ -247,27 +259,27 @@ func ParseQueueSort(spec string) ([]sortKey, error) {
 			s = s[1:]
 		}
 		if len(s) != 1 || !isLetter(s[0]) {
-			return nil, fmt.Errorf("invalid sort %s: %s is not a field letter with an optional - or + (e.g. \"-t,P,i\")", shortQuote(spec), shortQuote(strings.TrimSpace(item)))
+			return nil, fmt.Errorf("invalid sort %s: %s is not a field letter with an optional - or + (e.g. \"-t,P,i\")", ShortQuote(spec), ShortQuote(strings.TrimSpace(item)))
 		}
 		k.Letter = s[0]
 		out = append(out, k)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("invalid sort %s: no field letters (e.g. \"-t,P,i\")", shortQuote(spec))
+		return nil, fmt.Errorf("invalid sort %s: no field letters (e.g. \"-t,P,i\")", ShortQuote(spec))
 	}
 	return out, nil
 }
 
-// timeOrNA is squeue's time format; zero times print N/A.
-func timeOrNA(t time.Time, loc *time.Location) string {
+// TimeOrNA is squeue's time format; zero times print N/A.
+func TimeOrNA(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return "N/A"
 	}
 	return t.In(loc).Format("2006-01-02T15:04:05")
 }
 
-// groupName is the name of a group ID on this host, else the number.
-func groupName(gid uint32) string {
+// GroupName is the name of a group ID on this host, else the number.
+func GroupName(gid uint32) string {
 	id := strconv.FormatUint(uint64(gid), 10)
 	if g, err := user.LookupGroupId(id); err == nil {
 		return g.Name

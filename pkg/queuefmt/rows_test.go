@@ -1,8 +1,9 @@
-package cli
+package queuefmt
 
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,14 +91,14 @@ func TestQueueRowsFolding(t *testing.T) {
 			"300_1 301 1 None", "300_5 305 5 None", "300_7 307 7 None",
 		}},
 	}
-	f, err := ParseQueueFormat("%i %A %K %r")
+	f, err := ParseFormat("%i %A %K %r")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
-		qc := &queueCtx{Now: t0, Loc: time.UTC, BitstrLen: defaultBitstrLen}
-		rows := QueueRows(tt.jobs, tt.fold)
-		SortQueueRows(rows, nil, qc)
+		qc := &Ctx{Now: t0, Loc: time.UTC, BitstrLen: DefaultBitstrLen}
+		rows := Rows(ptrs(tt.jobs), tt.fold, nil)
+		SortRows(rows, nil, qc)
 		var got []string
 		for i := range rows {
 			got = append(got, f.line(&rows[i], qc))
@@ -116,7 +117,7 @@ func TestRenderQueueFolds(t *testing.T) {
 	jobs = append(jobs, arrayTask(123, 4, api.StateRunning, "", "0-99%4"))
 	jobs[len(jobs)-1].Allocs = []api.Allocation{{Node: "gpu01"}}
 	var b bytes.Buffer
-	if err := RenderQueue(&b, jobs, t0, true); err != nil {
+	if err := RenderQueue(&b, ptrs(jobs), t0, true); err != nil {
 		t.Fatal(err)
 	}
 	want := "JOBID         PARTITION  NAME   USER   ST  TIME  NODES  NODELIST(REASON)\n" +
@@ -125,4 +126,41 @@ func TestRenderQueueFolds(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("RenderQueue =\n%s\nwant\n%s", b.String(), want)
 	}
+}
+
+func TestRenderQueue(t *testing.T) {
+	jobs := []api.Job{
+		{ID: 12, Spec: api.JobSpec{Name: "train", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StateRunning,
+			StartTime: t0.Add(-3723 * time.Second), Allocs: []api.Allocation{{Node: "gpu01"}}},
+		{ID: 11, Spec: api.JobSpec{Name: "prep", Partition: "gpu"}, User: "bob", State: api.StatePending, Reason: api.ReasonResources},
+		{ID: 13, Spec: api.JobSpec{Name: "x"}, User: "bob", State: api.StatePending},
+	}
+	var b bytes.Buffer
+	if err := RenderQueue(&b, ptrs(jobs), t0, true); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"JOBID  PARTITION  NAME   USER   ST  TIME     NODES  NODELIST(REASON)\n" +
+		"11     gpu        prep   bob    PD  0:00     1      (Resources)\n" +
+		"12     gpu        train  alice  R   1:02:03  1      gpu01\n" +
+		"13     -          x      bob    PD  0:00     1      (None)\n"
+	if b.String() != want {
+		t.Errorf("RenderQueue =\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	_ = RenderQueue(&b, ptrs(jobs[:1]), t0, false)
+	if strings.Contains(b.String(), "JOBID") {
+		t.Errorf("header printed with header=false: %q", b.String())
+	}
+}
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// ptrs points at each of jobs, as a listing's renderer takes them.
+func ptrs(jobs []api.Job) []*api.Job {
+	out := make([]*api.Job, len(jobs))
+	for i := range jobs {
+		out[i] = &jobs[i]
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package cli
+package queuefmt
 
 import (
 	"bytes"
@@ -12,25 +12,25 @@ import (
 
 func TestColumnLayout(t *testing.T) {
 	tests := []struct {
-		col          column
+		col          Column
 		in           string
 		squeue, sacc string
 	}{
-		{column{}, "train", "train", "train"},
-		{column{Width: 8}, "train", "train   ", "train   "},
-		{column{Width: 8, Right: true}, "train", "   train", "   train"},
-		{column{Width: 3}, "train", "tra", "tr+"},
-		{column{Width: 3, Right: true}, "train", "tra", "tr+"},
-		{column{Width: 5}, "train", "train", "train"},
-		{column{Width: 4, Right: true}, "ééééé", "éééé", "ééé+"},
-		{column{Width: 1}, "ab", "a", "+"},
+		{Column{}, "train", "train", "train"},
+		{Column{Width: 8}, "train", "train   ", "train   "},
+		{Column{Width: 8, Right: true}, "train", "   train", "   train"},
+		{Column{Width: 3}, "train", "tra", "tr+"},
+		{Column{Width: 3, Right: true}, "train", "tra", "tr+"},
+		{Column{Width: 5}, "train", "train", "train"},
+		{Column{Width: 4, Right: true}, "ééééé", "éééé", "ééé+"},
+		{Column{Width: 1}, "ab", "a", "+"},
 	}
 	for _, tt := range tests {
-		if got := tt.col.squeue(tt.in); got != tt.squeue {
-			t.Errorf("%+v.squeue(%q) = %q, want %q", tt.col, tt.in, got, tt.squeue)
+		if got := tt.col.Squeue(tt.in); got != tt.squeue {
+			t.Errorf("%+v.Squeue(%q) = %q, want %q", tt.col, tt.in, got, tt.squeue)
 		}
-		if got := tt.col.sacct(tt.in); got != tt.sacc {
-			t.Errorf("%+v.sacct(%q) = %q, want %q", tt.col, tt.in, got, tt.sacc)
+		if got := tt.col.Sacct(tt.in); got != tt.sacc {
+			t.Errorf("%+v.Sacct(%q) = %q, want %q", tt.col, tt.in, got, tt.sacc)
 		}
 	}
 }
@@ -38,16 +38,16 @@ func TestColumnLayout(t *testing.T) {
 func TestParseQueueFormat(t *testing.T) {
 	tests := []struct {
 		spec    string
-		want    QueueFormat
+		want    Format
 		wantErr string
 	}{
-		{spec: "%i", want: QueueFormat{{Letter: 'i'}}},
-		{spec: "%.18i", want: QueueFormat{{Letter: 'i', Col: column{18, true}}}},
-		{spec: "%-20j", want: QueueFormat{{Letter: 'j', Col: column{20, false}}}},
-		{spec: "%10P", want: QueueFormat{{Letter: 'P', Col: column{10, false}}}},
-		{spec: "%.i", want: QueueFormat{{Letter: 'i', Col: column{0, true}}}},
-		{spec: "id=%i|%%|%T.", want: QueueFormat{{Literal: "id="}, {Letter: 'i'}, {Literal: "|%|"}, {Letter: 'T'}, {Literal: "."}}},
-		{spec: "%1000j", want: QueueFormat{{Letter: 'j', Col: column{1000, false}}}},
+		{spec: "%i", want: Format{{Letter: 'i'}}},
+		{spec: "%.18i", want: Format{{Letter: 'i', Col: Column{18, true}}}},
+		{spec: "%-20j", want: Format{{Letter: 'j', Col: Column{20, false}}}},
+		{spec: "%10P", want: Format{{Letter: 'P', Col: Column{10, false}}}},
+		{spec: "%.i", want: Format{{Letter: 'i', Col: Column{0, true}}}},
+		{spec: "id=%i|%%|%T.", want: Format{{Literal: "id="}, {Letter: 'i'}, {Literal: "|%|"}, {Letter: 'T'}, {Literal: "."}}},
+		{spec: "%1000j", want: Format{{Letter: 'j', Col: Column{1000, false}}}},
 		{spec: "", wantErr: "no fields"},
 		{spec: "   ", wantErr: "no fields"},
 		{spec: "just text %%", wantErr: "no fields"},
@@ -61,15 +61,15 @@ func TestParseQueueFormat(t *testing.T) {
 		{spec: "%99999999999999999999j", wantErr: "too large"},
 	}
 	for _, tt := range tests {
-		got, err := ParseQueueFormat(tt.spec)
+		got, err := ParseFormat(tt.spec)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("ParseQueueFormat(%q) = %v, %v; want error %q", tt.spec, got, err, tt.wantErr)
+				t.Errorf("ParseFormat(%q) = %v, %v; want error %q", tt.spec, got, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseQueueFormat(%q) = %+v, %v; want %+v", tt.spec, got, err, tt.want)
+			t.Errorf("ParseFormat(%q) = %+v, %v; want %+v", tt.spec, got, err, tt.want)
 		}
 	}
 }
@@ -92,7 +92,7 @@ func TestQueueFields(t *testing.T) {
 	pending := api.Job{ID: 7, State: api.StatePending, Reason: api.ReasonPriority, Spec: api.JobSpec{CPUsPerTask: 2},
 		ExpectedStart: t0.Add(time.Hour)}
 	task := api.Job{ID: 130, ArrayJobID: 123, ArrayTaskID: 7, State: api.StateRunning}
-	qc := &queueCtx{Now: t0, Loc: time.UTC, BitstrLen: defaultBitstrLen}
+	qc := &Ctx{Now: t0, Loc: time.UTC, BitstrLen: DefaultBitstrLen}
 	tests := []struct {
 		job    api.Job
 		letter byte
@@ -113,9 +113,29 @@ func TestQueueFields(t *testing.T) {
 		{task, 'i', "123_7"}, {task, 'A', "130"}, {task, 'F', "123"}, {task, 'K', "7"},
 	}
 	for _, tt := range tests {
-		r := queueRow{Job: &tt.job}
+		r := Row{Job: &tt.job, Plan: planOf(&tt.job, nil)}
 		if got := r.field(tt.letter, qc); got != tt.want {
 			t.Errorf("job %s %%%c = %q, want %q", tt.job.DisplayID(), tt.letter, got, tt.want)
+		}
+	}
+
+	// A planner's word on a pending job wins over its record (the
+	// controller lays out listings with the latest pass's plans); other
+	// jobs keep their records'.
+	planner := func(j *api.Job) (Plan, bool) {
+		return Plan{Reason: api.ReasonResources, ExpectedStart: t0.Add(2 * time.Hour), Priority: 77}, j.ID == pending.ID
+	}
+	for _, tt := range []struct {
+		job    api.Job
+		letter byte
+		want   string
+	}{
+		{pending, 'R', "(Resources)"}, {pending, 'r', "Resources"}, {pending, 'S', "2025-03-01T14:00:00"}, {pending, 'Q', "77"},
+		{j, 'Q', "2147483648"}, {j, 'R', "gpu[01-02]"},
+	} {
+		rows := Rows([]*api.Job{&tt.job}, true, planner)
+		if got := rows[0].field(tt.letter, qc); got != tt.want {
+			t.Errorf("planned job %s %%%c = %q, want %q", tt.job.DisplayID(), tt.letter, got, tt.want)
 		}
 	}
 }
@@ -132,13 +152,13 @@ func TestRenderQueueFormat(t *testing.T) {
 		{"[%A_%F]%%", "[JOBID_ARRAY_JOB_ID]%\n[7_7]%\n[42_42]%\n"},
 	}
 	for _, tt := range tests {
-		f, err := ParseQueueFormat(tt.spec)
+		f, err := ParseFormat(tt.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := queueView{format: f, fold: true, ctx: queueCtx{Now: t0, Loc: time.UTC}}
+		v := View{Format: f, Fold: true, Ctx: Ctx{Now: t0, Loc: time.UTC}}
 		var b bytes.Buffer
-		if err := v.render(&b, jobs, true); err != nil {
+		if err := v.Render(&b, ptrs(jobs), true); err != nil {
 			t.Fatal(err)
 		}
 		if b.String() != tt.want {
@@ -146,9 +166,9 @@ func TestRenderQueueFormat(t *testing.T) {
 		}
 	}
 	// squeue's default format, for the record of what it looks like.
-	f, _ := ParseQueueFormat(SqueueDefaultFormat)
+	f, _ := ParseFormat(SqueueDefaultFormat)
 	var b bytes.Buffer
-	_ = RenderQueueFormat(&b, []queueRow{{Job: &jobs[0]}}, f, true, &queueCtx{Now: t0, Loc: time.UTC})
+	_ = RenderFormat(&b, []Row{{Job: &jobs[0]}}, f, true, &Ctx{Now: t0, Loc: time.UTC})
 	want := "             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)\n" +
 		"                42       gpu a-very-l    alice  R       1:30      2 gpu[01-02]\n"
 	if b.String() != want {
@@ -159,12 +179,12 @@ func TestRenderQueueFormat(t *testing.T) {
 func TestParseQueueSort(t *testing.T) {
 	tests := []struct {
 		spec    string
-		want    []sortKey
+		want    []SortKey
 		wantErr string
 	}{
-		{spec: "i", want: []sortKey{{'i', false}}},
-		{spec: "-t,-p,i", want: []sortKey{{'t', true}, {'p', true}, {'i', false}}},
-		{spec: "+P, -Q ,", want: []sortKey{{'P', false}, {'Q', true}}},
+		{spec: "i", want: []SortKey{{'i', false}}},
+		{spec: "-t,-p,i", want: []SortKey{{'t', true}, {'p', true}, {'i', false}}},
+		{spec: "+P, -Q ,", want: []SortKey{{'P', false}, {'Q', true}}},
 		{spec: "", wantErr: "no field letters"},
 		{spec: ",", wantErr: "no field letters"},
 		{spec: "--t", wantErr: "not a field letter"},
@@ -174,15 +194,15 @@ func TestParseQueueSort(t *testing.T) {
 		{spec: "i,%", wantErr: "not a field letter"},
 	}
 	for _, tt := range tests {
-		got, err := ParseQueueSort(tt.spec)
+		got, err := ParseSort(tt.spec)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseQueueSort(%q) = %v, %v; want error %q", tt.spec, got, err, tt.wantErr)
+				t.Errorf("ParseSort(%q) = %v, %v; want error %q", tt.spec, got, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseQueueSort(%q) = %v, %v; want %v", tt.spec, got, err, tt.want)
+			t.Errorf("ParseSort(%q) = %v, %v; want %v", tt.spec, got, err, tt.want)
 		}
 	}
 }
@@ -206,17 +226,17 @@ func TestSortQueueRows(t *testing.T) {
 		{"-Q", []api.JobID{4, 5, 2, 3, 1}},
 		{"j", []api.JobID{1, 2, 3, 4, 5}}, // equal names: job ID breaks the tie
 	}
-	qc := &queueCtx{Now: t0, Loc: time.UTC}
+	qc := &Ctx{Now: t0, Loc: time.UTC}
 	for _, tt := range tests {
-		var keys []sortKey
+		var keys []SortKey
 		if tt.spec != "" {
 			var err error
-			if keys, err = ParseQueueSort(tt.spec); err != nil {
+			if keys, err = ParseSort(tt.spec); err != nil {
 				t.Fatal(err)
 			}
 		}
-		rows := QueueRows(jobs, true)
-		SortQueueRows(rows, keys, qc)
+		rows := Rows(ptrs(jobs), true, nil)
+		SortRows(rows, keys, qc)
 		var got []api.JobID
 		for _, r := range rows {
 			got = append(got, r.Job.ID)

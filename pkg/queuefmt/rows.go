@@ -1,4 +1,4 @@
-package cli
+package queuefmt
 
 import (
 	"cmp"
@@ -12,18 +12,44 @@ import (
 	"github.com/gsched/gsched/pkg/units"
 )
 
-// queueRow is one line of gqueue: a job, or pending tasks of one array
+// Row is one line of gqueue: a job, or pending tasks of one array
 // folded together ("123_[5-99%4]").
-type queueRow struct {
+type Row struct {
 	Job *api.Job // the job, or the folded task with the lowest index
 	// Tasks are the folded task indices, ascending; nil for a single job.
 	Tasks []int
 	// Throttle is the array's %N limit, shown after folded tasks.
 	Throttle int
+	// Plan is the job's reason, expected start and priority: its
+	// record's, or the latest scheduling pass's (see Rows).
+	Plan Plan
 }
 
-// queueCtx is what the field values depend on besides the job.
-type queueCtx struct {
+// Plan is what the latest scheduling pass says of a pending job, newer
+// than its record: why it waits, when it is expected to start, and its
+// priority now.
+type Plan struct {
+	Reason        string
+	ExpectedStart time.Time
+	Priority      int64
+}
+
+// Planner returns the latest pass's plan for a pending job, if any: the
+// controller keeps it beside the job records rather than in them.
+type Planner func(j *api.Job) (Plan, bool)
+
+// planOf is the plan a row shows for j.
+func planOf(j *api.Job, planner Planner) Plan {
+	if planner != nil && j.State == api.StatePending {
+		if p, ok := planner(j); ok {
+			return p
+		}
+	}
+	return Plan{Reason: j.Reason, ExpectedStart: j.ExpectedStart, Priority: j.Priority}
+}
+
+// Ctx is what the field values depend on besides the job.
+type Ctx struct {
 	Now time.Time
 	Loc *time.Location
 	// BitstrLen bounds a folded task list (squeue's SLURM_BITSTR_LEN,
@@ -31,47 +57,49 @@ type queueCtx struct {
 	BitstrLen int
 }
 
-// defaultBitstrLen is squeue's default SLURM_BITSTR_LEN.
-const defaultBitstrLen = 64
+// DefaultBitstrLen is squeue's default SLURM_BITSTR_LEN.
+const DefaultBitstrLen = 64
 
-// bitstrLen reads SLURM_BITSTR_LEN as squeue does.
-func bitstrLen(getenv func(string) string) int {
+// BitstrLen reads SLURM_BITSTR_LEN as squeue does.
+func BitstrLen(getenv func(string) string) int {
 	if v := getenv("SLURM_BITSTR_LEN"); v != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
 			return n
 		}
 	}
-	return defaultBitstrLen
+	return DefaultBitstrLen
 }
 
-// QueueRows turns jobs into gqueue's rows. With fold, the pending tasks of
+// Rows turns jobs into gqueue's rows. With fold, the pending tasks of
 // each array that share a reason become one row, as squeue shows them;
 // running and finished tasks, and a pending task alone, keep a row each.
-// Rows come in the order of their first job.
-func QueueRows(jobs []api.Job, fold bool) []queueRow {
+// Rows come in the order of their first job. planner, when not nil,
+// gives pending jobs' plans.
+func Rows(jobs []*api.Job, fold bool, planner Planner) []Row {
 	type key struct {
 		array  api.JobID
 		reason string
 	}
 	groups := map[key]int{} // index in rows
-	var rows []queueRow
+	var rows []Row
 	for i := range jobs {
-		j := &jobs[i]
+		j := jobs[i]
+		plan := planOf(j, planner)
 		if !fold || !j.IsArrayTask() || j.State != api.StatePending {
-			rows = append(rows, queueRow{Job: j})
+			rows = append(rows, Row{Job: j, Plan: plan})
 			continue
 		}
-		k := key{j.ArrayJobID, reasonOrNone(j.Reason)}
+		k := key{j.ArrayJobID, ReasonOrNone(plan.Reason)}
 		if g, ok := groups[k]; ok {
 			r := &rows[g]
 			r.Tasks = append(r.Tasks, j.ArrayTaskID)
 			if j.ArrayTaskID < r.Job.ArrayTaskID {
-				r.Job = j
+				r.Job, r.Plan = j, plan
 			}
 			continue
 		}
 		groups[k] = len(rows)
-		rows = append(rows, queueRow{Job: j, Tasks: []int{j.ArrayTaskID}, Throttle: arrayThrottle(j.Spec.Array)})
+		rows = append(rows, Row{Job: j, Plan: plan, Tasks: []int{j.ArrayTaskID}, Throttle: arrayThrottle(j.Spec.Array)})
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -129,7 +157,7 @@ func CompressTasks(ids []int, limit int) string {
 }
 
 // taskString is a folded row's task expression: "5-99%4".
-func (r *queueRow) taskString(qc *queueCtx) string {
+func (r *Row) taskString(qc *Ctx) string {
 	s := CompressTasks(r.Tasks, qc.BitstrLen)
 	if r.Throttle > 0 {
 		s += "%" + strconv.Itoa(r.Throttle)
@@ -138,14 +166,15 @@ func (r *queueRow) taskString(qc *queueCtx) string {
 }
 
 // displayID is squeue's %i: "123_[5-99%4]", "123_7" or "42".
-func (r *queueRow) displayID(qc *queueCtx) string {
+func (r *Row) displayID(qc *Ctx) string {
 	if r.Tasks != nil {
 		return fmt.Sprintf("%d_[%s]", uint64(r.Job.ArrayJobID), r.taskString(qc))
 	}
 	return r.Job.DisplayID()
 }
 
-func reasonOrNone(r string) string {
+// ReasonOrNone is a reason as squeue shows it: None when empty.
+func ReasonOrNone(r string) string {
 	if r == "" {
 		return api.ReasonNone
 	}
@@ -153,7 +182,7 @@ func reasonOrNone(r string) string {
 }
 
 // field is the value of one squeue letter for the row.
-func (r *queueRow) field(letter byte, qc *queueCtx) string {
+func (r *Row) field(letter byte, qc *Ctx) string {
 	j := r.Job
 	switch letter {
 	case 'i':
@@ -177,17 +206,17 @@ func (r *queueRow) field(letter byte, qc *queueCtx) string {
 		}
 		return "N/A"
 	case 'P':
-		return dash(j.Spec.Partition)
+		return Dash(j.Spec.Partition)
 	case 'j':
-		return dash(j.Spec.Name)
+		return Dash(j.Spec.Name)
 	case 'u':
-		return dash(j.User)
+		return Dash(j.User)
 	case 'U':
 		return strconv.FormatUint(uint64(j.UID), 10)
 	case 'G':
 		return strconv.FormatUint(uint64(j.GID), 10)
 	case 'g':
-		return groupName(j.GID)
+		return GroupName(j.GID)
 	case 'T':
 		return string(j.State)
 	case 't':
@@ -199,12 +228,12 @@ func (r *queueRow) field(letter byte, qc *queueCtx) string {
 	case 'L':
 		return timeLeft(j, qc.Now)
 	case 'D':
-		return nodeCount(j)
+		return NodeCount(j)
 	case 'R':
-		return NodeListOrReason(j)
+		return nodeListOrReason(j, r.Plan.Reason)
 	case 'r':
 		if j.State == api.StatePending || j.State.Final() {
-			return reasonOrNone(j.Reason)
+			return ReasonOrNone(r.Plan.Reason)
 		}
 		return api.ReasonNone
 	case 'N':
@@ -218,26 +247,26 @@ func (r *queueRow) field(letter byte, qc *queueCtx) string {
 	case 'm':
 		return units.FormatMemory(j.Spec.MemBytes)
 	case 'Q':
-		return strconv.FormatInt(j.Priority, 10)
+		return strconv.FormatInt(r.Plan.Priority, 10)
 	case 'p':
-		return strconv.FormatFloat(float64(max(j.Priority, 0))/float64(1<<32-1), 'f', 8, 64)
+		return strconv.FormatFloat(float64(max(r.Plan.Priority, 0))/float64(1<<32-1), 'f', 8, 64)
 	case 'y':
 		return strconv.Itoa(j.Spec.Nice)
 	case 'S':
 		if j.StartTime.IsZero() {
-			return timeOrNA(j.ExpectedStart, qc.Loc)
+			return TimeOrNA(r.Plan.ExpectedStart, qc.Loc)
 		}
-		return timeOrNA(j.StartTime, qc.Loc)
+		return TimeOrNA(j.StartTime, qc.Loc)
 	case 'e':
-		return timeOrNA(endTime(j), qc.Loc)
+		return TimeOrNA(r.endTime(), qc.Loc)
 	case 'V':
-		return timeOrNA(j.SubmitTime, qc.Loc)
+		return TimeOrNA(j.SubmitTime, qc.Loc)
 	case 'a':
-		return dash(j.Spec.Account)
+		return Dash(j.Spec.Account)
 	case 'q':
-		return dash(j.Spec.QOS)
+		return Dash(j.Spec.QOS)
 	case 'Z':
-		return dash(j.Spec.WorkDir)
+		return Dash(j.Spec.WorkDir)
 	case 'E':
 		return nullIfEmpty(j.Spec.Dependency)
 	case 'f':
@@ -286,14 +315,15 @@ func tresPerNode(j *api.Job) string {
 
 // endTime is when the job ended, or is expected to: its deadline when
 // running, its expected start plus limit when pending with a reservation.
-func endTime(j *api.Job) time.Time {
+func (r *Row) endTime() time.Time {
+	j := r.Job
 	switch {
 	case !j.EndTime.IsZero():
 		return j.EndTime
 	case !j.StartTime.IsZero():
 		return j.Deadline
-	case !j.ExpectedStart.IsZero() && j.Spec.TimeLimit > 0:
-		return j.ExpectedStart.Add(j.TimeLimitDuration())
+	case !r.Plan.ExpectedStart.IsZero() && j.Spec.TimeLimit > 0:
+		return r.Plan.ExpectedStart.Add(j.TimeLimitDuration())
 	}
 	return time.Time{}
 }
@@ -315,7 +345,7 @@ func stateOrder(s api.JobState) int {
 }
 
 // compareRows compares two rows on one letter.
-func compareRows(a, b *queueRow, letter byte, qc *queueCtx) int {
+func compareRows(a, b *Row, letter byte, qc *Ctx) int {
 	ja, jb := a.Job, b.Job
 	switch letter {
 	case 'i', 'F', 'K':
@@ -325,7 +355,7 @@ func compareRows(a, b *queueRow, letter byte, qc *queueCtx) int {
 	case 't', 'T':
 		return cmp.Compare(stateOrder(ja.State), stateOrder(jb.State))
 	case 'p', 'Q':
-		return cmp.Compare(ja.Priority, jb.Priority)
+		return cmp.Compare(a.Plan.Priority, b.Plan.Priority)
 	case 'M':
 		return cmp.Compare(ja.Elapsed(qc.Now), jb.Elapsed(qc.Now))
 	case 'l':
@@ -345,9 +375,9 @@ func compareRows(a, b *queueRow, letter byte, qc *queueCtx) int {
 	case 'y':
 		return cmp.Compare(ja.Spec.Nice, jb.Spec.Nice)
 	case 'S':
-		return compareTimes(startOrExpected(ja), startOrExpected(jb))
+		return compareTimes(a.startOrExpected(), b.startOrExpected())
 	case 'e':
-		return compareTimes(endTime(ja), endTime(jb))
+		return compareTimes(a.endTime(), b.endTime())
 	case 'V':
 		return compareTimes(ja.SubmitTime, jb.SubmitTime)
 	}
@@ -355,7 +385,7 @@ func compareRows(a, b *queueRow, letter byte, qc *queueCtx) int {
 }
 
 // compareIDs orders rows by array (or job) ID, then task.
-func compareIDs(a, b *queueRow) int {
+func compareIDs(a, b *Row) int {
 	ida, idb := a.Job.ID, b.Job.ID
 	if a.Job.IsArrayTask() {
 		ida = a.Job.ArrayJobID
@@ -376,11 +406,11 @@ func limitOrder(j *api.Job) int64 {
 	return j.Spec.TimeLimit
 }
 
-func startOrExpected(j *api.Job) time.Time {
-	if j.StartTime.IsZero() {
-		return j.ExpectedStart
+func (r *Row) startOrExpected() time.Time {
+	if r.Job.StartTime.IsZero() {
+		return r.Plan.ExpectedStart
 	}
-	return j.StartTime
+	return r.Job.StartTime
 }
 
 // compareTimes orders times with unknown (zero) ones last.
@@ -396,10 +426,10 @@ func compareTimes(a, b time.Time) int {
 	return a.Compare(b)
 }
 
-// SortQueueRows sorts rows by the keys in order, then by job ID (and
+// SortRows sorts rows by the keys in order, then by job ID (and
 // task); with no keys, by job ID only.
-func SortQueueRows(rows []queueRow, keys []sortKey, qc *queueCtx) {
-	slices.SortStableFunc(rows, func(a, b queueRow) int {
+func SortRows(rows []Row, keys []SortKey, qc *Ctx) {
+	slices.SortStableFunc(rows, func(a, b Row) int {
 		for _, k := range keys {
 			c := compareRows(&a, &b, k.Letter, qc)
 			if k.Desc {

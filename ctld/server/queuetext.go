@@ -1,0 +1,81 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/gsched/gsched/pkg/api"
+	"github.com/gsched/gsched/pkg/queuefmt"
+	"github.com/gsched/gsched/pkg/rpc"
+)
+
+// queueText lays out gqueue's listing on the controller (see
+// api.QueueTextRequest): the jobs listJobs would answer, as gqueue would
+// print them, read in place from the snapshot.
+func (s *Server) queueText(ctx context.Context, req *api.QueueTextRequest) (any, error) {
+	if _, _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	f := &req.Filter
+	if len(f.IDs)+len(f.Refs) > maxCancelIDs {
+		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
+	}
+	view := queuefmt.View{Fold: !req.Array, Date: req.Date,
+		Ctx: queuefmt.Ctx{Now: s.now(), Loc: time.UTC, BitstrLen: req.BitstrLen}}
+	if req.Format != "" {
+		format, err := queuefmt.ParseFormat(req.Format)
+		if err != nil {
+			return nil, invalid("%v", err)
+		}
+		view.Format = format
+	}
+	if req.Sort != "" {
+		keys, err := queuefmt.ParseSort(req.Sort)
+		if err != nil {
+			return nil, invalid("%v", err)
+		}
+		view.Sort = keys
+	}
+	if view.ShowsGroupNames() {
+		return nil, invalid("this format shows group names, which the client's host resolves: list the jobs and lay them out there")
+	}
+	if view.ShowsLocalTimes() {
+		if req.TimeZone == "" {
+			return nil, invalid("this format shows times of day and the request names no time zone")
+		}
+		loc, err := time.LoadLocation(req.TimeZone)
+		if err != nil {
+			return nil, invalid("time zone %q: %v", req.TimeZone, err)
+		}
+		view.Ctx.Loc = loc
+	}
+
+	// The latest pass's reasons, expected starts and priorities, as view
+	// gives them to a listing, without copying the jobs' records.
+	plan := s.plan()
+	view.Planner = func(j *api.Job) (queuefmt.Plan, bool) {
+		r, start, prio, ok := plan.of(j.ID)
+		if !ok {
+			return queuefmt.Plan{}, false
+		}
+		if prio == 0 {
+			prio = j.Priority
+		}
+		return queuefmt.Plan{Reason: r, ExpectedStart: start, Priority: prio}, true
+	}
+	snap := s.store.Snapshot()
+	cands := candidates(snap, f)
+	jobs := make([]*api.Job, 0, len(cands))
+	for _, j := range cands {
+		if matches(j, f) {
+			jobs = append(jobs, j)
+		}
+	}
+	var b bytes.Buffer
+	b.Grow(len(jobs)*80 + 128)
+	if err := view.Render(&b, jobs, !req.NoHeader); err != nil {
+		return nil, err
+	}
+	return rpc.Raw(b.Bytes()), nil
+}
