@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"time"
 
@@ -55,6 +54,9 @@ func (s *Server) queueText(ctx context.Context, req *api.QueueTextRequest) (any,
 	// gives them to a listing, without copying the jobs' records.
 	plan := s.plan()
 	view.Planner = func(j *api.Job) (queuefmt.Plan, bool) {
+		if j.Spec.Hold {
+			return queuefmt.Plan{}, false // the pass gives held jobs their record's reason and nothing else
+		}
 		r, start, prio, ok := plan.of(j.ID)
 		if !ok {
 			return queuefmt.Plan{}, false
@@ -72,10 +74,5 @@ func (s *Server) queueText(ctx context.Context, req *api.QueueTextRequest) (any,
 			jobs = append(jobs, j)
 		}
 	}
-	var b bytes.Buffer
-	b.Grow(len(jobs)*80 + 128)
-	if err := view.Render(&b, jobs, !req.NoHeader); err != nil {
-		return nil, err
-	}
-	return rpc.Raw(b.Bytes()), nil
+	return rpc.Raw(view.Text(jobs, !req.NoHeader)), nil
 }

@@ -383,8 +383,10 @@ func (s *Server) plan() passPlan {
 }
 
 func (p passPlan) of(id api.JobID) (reason string, start time.Time, prio int64, ok bool) {
-	reason, ok = p.reasons[id]
-	return reason, p.starts[id], p.prios[id], ok
+	if reason, ok = p.reasons[id]; !ok {
+		return "", time.Time{}, 0, false
+	}
+	return reason, p.starts[id], p.prios[id], true
 }
 
 func (s *Server) caller(ctx context.Context) (auth.Peer, bool, error) {

@@ -1,6 +1,7 @@
 package queuefmt
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os/user"
@@ -223,7 +224,13 @@ func (f Format) line(r *Row, qc *Ctx) string {
 // RenderFormat prints rows in a squeue format, with its title line
 // first when header is set.
 func RenderFormat(w io.Writer, rows []Row, f Format, header bool, qc *Ctx) error {
-	var b strings.Builder
+	var b bytes.Buffer
+	writeFormat(&b, rows, f, header, qc)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeFormat(b *bytes.Buffer, rows []Row, f Format, header bool, qc *Ctx) {
 	if header {
 		b.WriteString(f.header())
 		b.WriteByte('\n')
@@ -232,8 +239,6 @@ func RenderFormat(w io.Writer, rows []Row, f Format, header bool, qc *Ctx) error
 		b.WriteString(f.line(&rows[i], qc))
 		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // SortKey is one item of a squeue -S spec.

@@ -113,7 +113,7 @@ func TestQueueFields(t *testing.T) {
 		{task, 'i', "123_7"}, {task, 'A', "130"}, {task, 'F', "123"}, {task, 'K', "7"},
 	}
 	for _, tt := range tests {
-		r := Row{Job: &tt.job, Plan: planOf(&tt.job, nil)}
+		r := Row{Job: &tt.job}
 		if got := r.field(tt.letter, qc); got != tt.want {
 			t.Errorf("job %s %%%c = %q, want %q", tt.job.DisplayID(), tt.letter, got, tt.want)
 		}

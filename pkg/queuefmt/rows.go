@@ -20,9 +20,31 @@ type Row struct {
 	Tasks []int
 	// Throttle is the array's %N limit, shown after folded tasks.
 	Throttle int
-	// Plan is the job's reason, expected start and priority: its
-	// record's, or the latest scheduling pass's (see Rows).
-	Plan Plan
+	// plan is the latest scheduling pass's reason, expected start and
+	// priority for the job (see Rows); nil: its record's.
+	plan *Plan
+}
+
+// reason, expectedStart and priority are the job's, as its plan says.
+func (r *Row) reason() string {
+	if r.plan != nil {
+		return r.plan.Reason
+	}
+	return r.Job.Reason
+}
+
+func (r *Row) expectedStart() time.Time {
+	if r.plan != nil {
+		return r.plan.ExpectedStart
+	}
+	return r.Job.ExpectedStart
+}
+
+func (r *Row) priority() int64 {
+	if r.plan != nil {
+		return r.plan.Priority
+	}
+	return r.Job.Priority
 }
 
 // Plan is what the latest scheduling pass says of a pending job, newer
@@ -38,14 +60,14 @@ type Plan struct {
 // controller keeps it beside the job records rather than in them.
 type Planner func(j *api.Job) (Plan, bool)
 
-// planOf is the plan a row shows for j.
-func planOf(j *api.Job, planner Planner) Plan {
+// planOf is the planner's plan for j, nil when it has none.
+func planOf(j *api.Job, planner Planner) *Plan {
 	if planner != nil && j.State == api.StatePending {
 		if p, ok := planner(j); ok {
-			return p
+			return &p
 		}
 	}
-	return Plan{Reason: j.Reason, ExpectedStart: j.ExpectedStart, Priority: j.Priority}
+	return nil
 }
 
 // Ctx is what the field values depend on besides the job.
@@ -81,25 +103,29 @@ func Rows(jobs []*api.Job, fold bool, planner Planner) []Row {
 		reason string
 	}
 	groups := map[key]int{} // index in rows
-	var rows []Row
+	rows := make([]Row, 0, len(jobs))
 	for i := range jobs {
 		j := jobs[i]
 		plan := planOf(j, planner)
 		if !fold || !j.IsArrayTask() || j.State != api.StatePending {
-			rows = append(rows, Row{Job: j, Plan: plan})
+			rows = append(rows, Row{Job: j, plan: plan})
 			continue
 		}
-		k := key{j.ArrayJobID, ReasonOrNone(plan.Reason)}
+		reason := j.Reason
+		if plan != nil {
+			reason = plan.Reason
+		}
+		k := key{j.ArrayJobID, ReasonOrNone(reason)}
 		if g, ok := groups[k]; ok {
 			r := &rows[g]
 			r.Tasks = append(r.Tasks, j.ArrayTaskID)
 			if j.ArrayTaskID < r.Job.ArrayTaskID {
-				r.Job, r.Plan = j, plan
+				r.Job, r.plan = j, plan
 			}
 			continue
 		}
 		groups[k] = len(rows)
-		rows = append(rows, Row{Job: j, Plan: plan, Tasks: []int{j.ArrayTaskID}, Throttle: arrayThrottle(j.Spec.Array)})
+		rows = append(rows, Row{Job: j, plan: plan, Tasks: []int{j.ArrayTaskID}, Throttle: arrayThrottle(j.Spec.Array)})
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -230,10 +256,10 @@ func (r *Row) field(letter byte, qc *Ctx) string {
 	case 'D':
 		return NodeCount(j)
 	case 'R':
-		return nodeListOrReason(j, r.Plan.Reason)
+		return nodeListOrReason(j, r.reason())
 	case 'r':
 		if j.State == api.StatePending || j.State.Final() {
-			return ReasonOrNone(r.Plan.Reason)
+			return ReasonOrNone(r.reason())
 		}
 		return api.ReasonNone
 	case 'N':
@@ -247,14 +273,14 @@ func (r *Row) field(letter byte, qc *Ctx) string {
 	case 'm':
 		return units.FormatMemory(j.Spec.MemBytes)
 	case 'Q':
-		return strconv.FormatInt(r.Plan.Priority, 10)
+		return strconv.FormatInt(r.priority(), 10)
 	case 'p':
-		return strconv.FormatFloat(float64(max(r.Plan.Priority, 0))/float64(1<<32-1), 'f', 8, 64)
+		return strconv.FormatFloat(float64(max(r.priority(), 0))/float64(1<<32-1), 'f', 8, 64)
 	case 'y':
 		return strconv.Itoa(j.Spec.Nice)
 	case 'S':
 		if j.StartTime.IsZero() {
-			return TimeOrNA(r.Plan.ExpectedStart, qc.Loc)
+			return TimeOrNA(r.expectedStart(), qc.Loc)
 		}
 		return TimeOrNA(j.StartTime, qc.Loc)
 	case 'e':
@@ -322,8 +348,8 @@ func (r *Row) endTime() time.Time {
 		return j.EndTime
 	case !j.StartTime.IsZero():
 		return j.Deadline
-	case !r.Plan.ExpectedStart.IsZero() && j.Spec.TimeLimit > 0:
-		return r.Plan.ExpectedStart.Add(j.TimeLimitDuration())
+	case !r.expectedStart().IsZero() && j.Spec.TimeLimit > 0:
+		return r.expectedStart().Add(j.TimeLimitDuration())
 	}
 	return time.Time{}
 }
@@ -355,7 +381,7 @@ func compareRows(a, b *Row, letter byte, qc *Ctx) int {
 	case 't', 'T':
 		return cmp.Compare(stateOrder(ja.State), stateOrder(jb.State))
 	case 'p', 'Q':
-		return cmp.Compare(a.Plan.Priority, b.Plan.Priority)
+		return cmp.Compare(a.priority(), b.priority())
 	case 'M':
 		return cmp.Compare(ja.Elapsed(qc.Now), jb.Elapsed(qc.Now))
 	case 'l':
@@ -408,7 +434,7 @@ func limitOrder(j *api.Job) int64 {
 
 func (r *Row) startOrExpected() time.Time {
 	if r.Job.StartTime.IsZero() {
-		return r.Plan.ExpectedStart
+		return r.expectedStart()
 	}
 	return r.Job.StartTime
 }
@@ -429,9 +455,9 @@ func compareTimes(a, b time.Time) int {
 // SortRows sorts rows by the keys in order, then by job ID (and
 // task); with no keys, by job ID only.
 func SortRows(rows []Row, keys []SortKey, qc *Ctx) {
-	slices.SortStableFunc(rows, func(a, b Row) int {
+	order := func(a, b *Row) int {
 		for _, k := range keys {
-			c := compareRows(&a, &b, k.Letter, qc)
+			c := compareRows(a, b, k.Letter, qc)
 			if k.Desc {
 				c = -c
 			}
@@ -439,9 +465,30 @@ func SortRows(rows []Row, keys []SortKey, qc *Ctx) {
 				return c
 			}
 		}
-		if c := compareIDs(&a, &b); c != 0 {
+		if c := compareIDs(a, b); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Job.ID, b.Job.ID)
-	})
+	}
+	// A listing mostly comes in job ID order already (the controller's
+	// indexes are): check that in one pass before sorting.
+	sorted := true
+	for i := 1; i < len(rows) && sorted; i++ {
+		sorted = order(&rows[i-1], &rows[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	// The order is total (job IDs are unique), so an unstable sort does;
+	// it sorts indices, not the rows themselves.
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return order(&rows[a], &rows[b]) })
+	out := make([]Row, len(rows))
+	for i, k := range idx {
+		out[i] = rows[k]
+	}
+	copy(rows, out)
 }

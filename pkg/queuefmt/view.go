@@ -1,8 +1,7 @@
 package queuefmt
 
 import (
-	"bufio"
-	"fmt"
+	"bytes"
 	"io"
 	"strconv"
 	"time"
@@ -25,17 +24,24 @@ type View struct {
 
 // Render prints jobs as the view says.
 func (v *View) Render(w io.Writer, jobs []*api.Job, header bool) error {
+	_, err := w.Write(v.Text(jobs, header))
+	return err
+}
+
+// Text is the listing Render prints.
+func (v *View) Text(jobs []*api.Job, header bool) []byte {
 	rows := Rows(jobs, v.Fold, v.Planner)
 	SortRows(rows, v.Sort, &v.Ctx)
 	if v.Format == nil {
-		return renderTable(w, rows, header, &v.Ctx)
+		return tableText(rows, header, &v.Ctx)
 	}
+	var b bytes.Buffer
 	if v.Date && header {
-		if _, err := fmt.Fprintln(w, v.Ctx.Now.In(v.Ctx.Loc).Format(time.ANSIC)); err != nil {
-			return err
-		}
+		b.WriteString(v.Ctx.Now.In(v.Ctx.Loc).Format(time.ANSIC))
+		b.WriteByte('\n')
 	}
-	return RenderFormat(w, rows, v.Format, header, &v.Ctx)
+	writeFormat(&b, rows, v.Format, header, &v.Ctx)
+	return b.Bytes()
 }
 
 // ShowsLocalTimes reports whether the view prints times of day, which
@@ -78,11 +84,11 @@ var tableHeader = [len(tableLetters)]string{"JOBID", "PARTITION", "NAME", "USER"
 // tablePadding separates the default table's columns.
 const tablePadding = 2
 
-// renderTable prints the default table: every column but the last as
+// tableText lays out the default table: every column but the last as
 // wide as its widest value (in characters) plus two spaces, as
 // text/tabwriter lays it out, in two passes over the cells (a 100,000-row
 // queue goes through tabwriter's per-cell bookkeeping five times slower).
-func renderTable(w io.Writer, rows []Row, header bool, qc *Ctx) error {
+func tableText(rows []Row, header bool, qc *Ctx) []byte {
 	const n = len(tableLetters)
 	lines := len(rows)
 	first := 0
@@ -108,26 +114,28 @@ func renderTable(w io.Writer, rows []Row, header bool, qc *Ctx) error {
 			}
 		}
 	}
-	pad := make([]byte, tablePadding)
-	for _, x := range widths {
-		if x+tablePadding > len(pad) {
-			pad = make([]byte, x+tablePadding)
+	// The text's exact size, then one write.
+	size := 0
+	for l := 0; l < lines; l++ {
+		size += len(cells[l*n+n-1]) + 1
+		for k, x := range widths {
+			c := cells[l*n+k]
+			size += len(c) + x + tablePadding - runeLen(c)
 		}
 	}
-	for i := range pad {
-		pad[i] = ' '
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	out := make([]byte, 0, size)
 	for l := 0; l < lines; l++ {
 		c := cells[l*n : (l+1)*n]
 		for k, x := range widths {
-			bw.WriteString(c[k])
-			bw.Write(pad[:x+tablePadding-runeLen(c[k])])
+			out = append(out, c[k]...)
+			for range x + tablePadding - runeLen(c[k]) {
+				out = append(out, ' ')
+			}
 		}
-		bw.WriteString(c[n-1])
-		bw.WriteByte('\n')
+		out = append(out, c[n-1]...)
+		out = append(out, '\n')
 	}
-	return bw.Flush()
+	return out
 }
 
 // runeLen counts the characters of s, quickly when it is ASCII.
@@ -145,8 +153,10 @@ func runeLen(s string) int {
 func NodeListOrReason(j *api.Job) string { return nodeListOrReason(j, j.Reason) }
 
 func nodeListOrReason(j *api.Job, reason string) string {
-	if nl := j.NodeList(); nl != "" && j.State != api.StatePending {
-		return nl
+	if j.State != api.StatePending {
+		if nl := j.NodeList(); nl != "" {
+			return nl
+		}
 	}
 	switch reason {
 	case "", api.ReasonNone:
