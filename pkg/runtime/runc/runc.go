@@ -87,6 +87,7 @@ type Runtime struct {
 	hostMounts []specs.Mount
 	noFile     uint64
 	seccomp    SeccompSupport
+	bpf        *seccompCache // nil: runc compiles the profile of every task
 
 	mu    sync.Mutex
 	shims map[string]*shimProc // shims started by this process
@@ -169,6 +170,7 @@ func New(opts Options) (*Runtime, error) {
 		starting:   make(map[string]bool),
 	}
 	r.seccomp = r.probeSeccomp()
+	r.bpf = newSeccompCache(r)
 	r.cleanupEndedImages()
 	return r, nil
 }
@@ -321,6 +323,11 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 			return err
 		}
 	}
+	// The init that can load a precompiled seccomp filter (seccompbpf.go).
+	init, precompiled := r.seccompInit()
+	if precompiled {
+		p.InitBinary = init
+	}
 	s, err := buildSpec(spec, p)
 	if err != nil {
 		return fmt.Errorf("oci spec: %w", err)
@@ -329,6 +336,9 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 		if err := r.injectCDI(s, cdiNames); err != nil {
 			return err
 		}
+	}
+	if precompiled {
+		r.usePrecompiledSeccomp(s, dir)
 	}
 	if err := os.Mkdir(filepath.Join(dir, bundleDir), 0o700); err != nil {
 		return fmt.Errorf("bundle: %w", err)
