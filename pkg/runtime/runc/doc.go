@@ -18,12 +18,13 @@
 //   - "gsched-init" (or ".gsched-init", the base name of /.gsched-init where
 //     the host binary is bind-mounted read-only), pid 1 in the container,
 //     running as the job's user. It first loads the task's precompiled
-//     seccomp filter when there is one (or exits 126). It opens the output files and changes to
-//     the working directory as the user, runs the script (bound read-only at
-//     /.gsched/script) as its child, forwards SIGTERM, SIGINT, SIGHUP,
-//     SIGUSR1, SIGUSR2 and SIGCONT to every process, reaps zombies, and exits
-//     with the script's code (128+n if signal n killed it). Errors and the
-//     killing signal are reported on its stderr, which is shim.log.
+//     seccomp filter when there is one (or exits 126). It opens the output
+//     files and changes to the working directory as the user, runs the
+//     script (bound read-only at /.gsched/script) as its child, forwards
+//     SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 and SIGCONT to every
+//     process, reaps zombies, and exits with the script's code (128+n if
+//     signal n killed it). Errors and the killing signal are reported on
+//     its stderr, which is shim.log.
 //   - "gsched-seccomp-check": loads the filter file given and prints its
 //     seccomp mode; the Runtime checks with it, once, that the init it
 //     gives the tasks loads a precompiled filter.

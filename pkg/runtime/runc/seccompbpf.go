@@ -50,9 +50,10 @@ import (
 // The init is then always the static gsched-init, through a private
 // execute-only copy: a static binary does not honour LD_PRELOAD and the
 // like from the job's environment (the dynamic loader would run the
-// user's code before the filter is loaded), and an execute-only binary
-// runs non-dumpable, so that the job's processes cannot ptrace a step's
-// init (runc exec) before it has loaded the filter.
+// user's code before the filter is loaded), and a binary its user may not
+// read (mode 0111: root jobs have no CAP_DAC_OVERRIDE) runs non-dumpable
+// (unless fs.suid_dumpable is 1), so that the job's processes cannot
+// ptrace a step's init (runc exec) before it has loaded the filter.
 //
 // When any of this is not possible (no static init, no ptrace of seccomp
 // filters in the kernel, a profile with flags...), runc compiles the
@@ -62,8 +63,12 @@ import (
 // filter file given and reports its seccomp mode.
 const seccompCheckName = "gsched-seccomp-check"
 
-// privateInitName is the execute-only copy of the static init.
-const privateInitName = "gsched-init"
+// privateInitName is the execute-only copy of the static init, with
+// privateInitMode.
+const (
+	privateInitName = "gsched-init"
+	privateInitMode = 0o111
+)
 
 // seccompCache holds the precompiled filters of a Runtime.
 type seccompCache struct {
@@ -370,11 +375,15 @@ func seccompCheckMain(args []string) int {
 	return 1
 }
 
-// privateInit copies the static init to <dir>/gsched-init, mode 0711 (see
-// the package comment above), unless an identical copy is there.
+// privateInit copies the static init to <dir>/gsched-init, mode 0111 (see
+// the comment at the top), unless an identical copy is there.
 func privateInit(static, dir string) (string, error) {
 	if !isStatic(static) {
 		return "", fmt.Errorf("init %s is not a static binary", static)
+	}
+	// 1 makes every process dumpable, an unreadable binary too.
+	if b, err := os.ReadFile("/proc/sys/fs/suid_dumpable"); err != nil || strings.TrimSpace(string(b)) == "1" {
+		return "", fmt.Errorf("fs.suid_dumpable is 1 (or unknown: %v): a job could ptrace a step's init before its filter is loaded", err)
 	}
 	if err := os.MkdirAll(dir, 0o711); err != nil {
 		return "", fmt.Errorf("private init: %w", err)
@@ -389,7 +398,7 @@ func privateInit(static, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("private init: %w", err)
 	}
-	if dfi, err := os.Stat(dst); err == nil && dfi.Size() == sfi.Size() && dfi.ModTime().Equal(sfi.ModTime()) && dfi.Mode().Perm() == 0o711 {
+	if dfi, err := os.Stat(dst); err == nil && dfi.Size() == sfi.Size() && dfi.ModTime().Equal(sfi.ModTime()) && dfi.Mode().Perm() == privateInitMode {
 		return dst, nil
 	}
 	tmp, err := os.CreateTemp(dir, "."+privateInitName+".tmp*")
@@ -398,7 +407,7 @@ func privateInit(static, dir string) (string, error) {
 	}
 	_, err = io.Copy(tmp, src)
 	if err == nil {
-		err = tmp.Chmod(0o711)
+		err = tmp.Chmod(privateInitMode)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

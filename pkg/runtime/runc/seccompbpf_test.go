@@ -79,6 +79,10 @@ func usesPrecompiled(t *testing.T, opts runc.Options, id string) {
 // default profile) says and the seccomp mode.
 const seccompProbe = `unshare -U true 2>&1 | sed 's/.*: //'; grep ^Seccomp: /proc/self/status | tr -d ' \t'`
 
+// The init runs non-dumpable (its binary is execute-only): the job may not
+// read its environment (nor ptrace it), not even as root.
+const dumpableProbe = `cat /proc/1/environ >/dev/null 2>&1 && echo init-dumpable || echo init-not-dumpable`
+
 // A job started with the precompiled filter runs under it (seccomp mode
 // 2, the default profile's EPERM for unshare), as a user and as root, and
 // so does a step (runc exec) in its container, whose init loads it too.
@@ -87,14 +91,14 @@ func TestPrecompiledSeccompDenies(t *testing.T) {
 	ctx := context.Background()
 	want := "Operation not permitted\nSeccomp:2\n"
 	for _, uid := range []uint32{65534, 0} {
-		ts := spec(fmt.Sprintf("sc-%d", uid), seccompProbe, dir)
+		ts := spec(fmt.Sprintf("sc-%d", uid), seccompProbe+"\n"+dumpableProbe, dir)
 		ts.UID, ts.GID = uid, uid
 		if err := rt.Start(ctx, ts); err != nil {
 			t.Fatal(err)
 		}
 		st, out := waitOut(t, rt, ts.ID, ts.Stdout)
-		if st.ExitCode != 0 || out != want {
-			t.Fatalf("uid %d: %+v, output %q, want %q", uid, st, out, want)
+		if st.ExitCode != 0 || out != want+"init-not-dumpable\n" {
+			t.Fatalf("uid %d: %+v, output %q, want %q", uid, st, out, want+"init-not-dumpable\n")
 		}
 		usesPrecompiled(t, opts, ts.ID)
 	}
