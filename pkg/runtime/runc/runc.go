@@ -323,22 +323,21 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 			return err
 		}
 	}
-	// The init that can load a precompiled seccomp filter (seccompbpf.go).
-	init, precompiled := r.seccompInit()
-	if precompiled {
-		p.InitBinary = init
-	}
 	s, err := buildSpec(spec, p)
 	if err != nil {
 		return fmt.Errorf("oci spec: %w", err)
+	}
+	// The profile compiled once, loaded by the init (seccompbpf.go).
+	if init, ok := r.precompiledSeccomp(s.Linux.Seccomp, dir); ok {
+		p.InitBinary, p.Seccomp = init, false
+		if s, err = buildSpec(spec, p); err != nil {
+			return fmt.Errorf("oci spec: %w", err)
+		}
 	}
 	if len(cdiNames) > 0 {
 		if err := r.injectCDI(s, cdiNames); err != nil {
 			return err
 		}
-	}
-	if precompiled {
-		r.usePrecompiledSeccomp(s, dir)
 	}
 	if err := os.Mkdir(filepath.Join(dir, bundleDir), 0o700); err != nil {
 		return fmt.Errorf("bundle: %w", err)

@@ -47,17 +47,18 @@ import (
 //     it with TSYNC before anything of the user's runs (seccompload.go),
 //     or fails the task.
 //
-// The init is then always the static gsched-init, through a private
-// execute-only copy: a static binary does not honour LD_PRELOAD and the
-// like from the job's environment (the dynamic loader would run the
-// user's code before the filter is loaded), and a binary its user may not
-// read (mode 0111: root jobs have no CAP_DAC_OVERRIDE) runs non-dumpable
-// (unless fs.suid_dumpable is 1), so that the job's processes cannot
-// ptrace a step's init (runc exec) before it has loaded the filter.
+// The init of such a task is always the static gsched-init, through a
+// private execute-only copy: a static binary does not honour LD_PRELOAD
+// and the like from the job's environment (the dynamic loader would run
+// the user's code before the filter is loaded), and a binary its user may
+// not read (mode 0111: root jobs have no CAP_DAC_OVERRIDE) runs
+// non-dumpable (unless fs.suid_dumpable is 1), so that the job's processes
+// cannot ptrace a step's init (runc exec) before it has loaded the filter.
 //
 // When any of this is not possible (no static init, no ptrace of seccomp
 // filters in the kernel, a profile with flags...), runc compiles the
-// profile as before, and the daemon says so once.
+// profile as before, the task's init is what it was before (gnoded for a
+// host-root task), and the daemon says why once.
 
 // seccompCheckName is the role (argv[0]) in which the init binary loads the
 // filter file given and reports its seccomp mode.
@@ -93,13 +94,37 @@ func newSeccompCache(r *Runtime) *seccompCache {
 	return &seccompCache{dir: filepath.Join(filepath.Dir(r.opts.StateDir), "seccomp"), filters: make(map[string]string)}
 }
 
-// seccompInit returns the init binary for the jobs when filters can be
-// precompiled: the private copy of the static init.
-func (r *Runtime) seccompInit() (string, bool) {
-	c := r.bpf
-	if c == nil {
+// precompiledSeccomp links the precompiled filter of profile (a task's)
+// into the task dir and returns the init that loads it: the task's spec
+// must then have no profile and this init. ok is false when there is no
+// such filter, and then runc compiles the profile (and the task's init is
+// as it would be without this file).
+func (r *Runtime) precompiledSeccomp(profile *specs.LinuxSeccomp, dir string) (init string, ok bool) {
+	if profile == nil || r.bpf == nil {
 		return "", false
 	}
+	init, file := r.seccompFilter(profile)
+	if file == "" {
+		return "", false
+	}
+	if err := linkOrCopy(file, filepath.Join(dir, seccompFile)); err != nil {
+		r.log.Warn("seccomp: runc compiles the profile of this task", zap.String("dir", dir), zap.Error(err))
+		return "", false
+	}
+	return init, true
+}
+
+// seccompFilter returns the file of the precompiled filter of profile,
+// compiling it on first use, and the init that loads it; "" when it cannot
+// be had.
+func (r *Runtime) seccompFilter(profile *specs.LinuxSeccomp) (init, file string) {
+	c := r.bpf
+	b, err := json.Marshal(profile)
+	if err != nil {
+		return "", ""
+	}
+	sum := sha256.Sum256(b)
+	key := hex.EncodeToString(sum[:])
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.init == "" && c.initErr == nil {
@@ -108,45 +133,11 @@ func (r *Runtime) seccompInit() (string, bool) {
 			r.log.Warn("seccomp: runc compiles the profile for every container", zap.Error(c.initErr))
 		}
 	}
-	return c.init, c.initErr == nil
-}
-
-// usePrecompiledSeccomp replaces the profile of s, a task's spec, by its
-// precompiled filter, linked into the task dir; it leaves s as it is
-// (runc compiles the profile) when there is none. The container's init
-// must be seccompInit's.
-func (r *Runtime) usePrecompiledSeccomp(s *specs.Spec, dir string) {
-	if s.Linux == nil || s.Linux.Seccomp == nil || r.bpf == nil {
-		return
+	if c.initErr != nil {
+		return "", ""
 	}
-	file := r.seccompFilter(s.Linux.Seccomp)
-	if file == "" {
-		return
-	}
-	if err := linkOrCopy(file, filepath.Join(dir, seccompFile)); err != nil {
-		r.log.Warn("seccomp: runc compiles the profile of this task", zap.String("dir", dir), zap.Error(err))
-		return
-	}
-	s.Linux.Seccomp = nil
-}
-
-// seccompFilter returns the file of the precompiled filter of profile,
-// compiling it on first use; "" when it cannot be had.
-func (r *Runtime) seccompFilter(profile *specs.LinuxSeccomp) string {
-	c := r.bpf
-	b, err := json.Marshal(profile)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(b)
-	key := hex.EncodeToString(sum[:])
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if file, ok := c.filters[key]; ok {
-		return file
-	}
-	if c.init == "" {
-		return "" // seccompInit comes first
+		return c.init, file
 	}
 	t0 := time.Now()
 	// Not the task's context: a failure is kept for good.
@@ -162,7 +153,10 @@ func (r *Runtime) seccompFilter(profile *specs.LinuxSeccomp) string {
 	}
 	// A failure is not retried: every task would pay for a probe.
 	c.filters[key] = file
-	return file
+	if file == "" {
+		return "", ""
+	}
+	return c.init, file
 }
 
 // precompile captures the filter runc makes of profile, writes it to
@@ -204,7 +198,22 @@ func (r *Runtime) captureSeccomp(ctx context.Context, profile *specs.LinuxSeccom
 		}
 		return nil
 	}
-	_ = runcCmd("delete", "--force", id) // left by a daemon that died
+	// One probe at a time per dir (two Runtimes over one state dir, in
+	// tests): then whatever is in the probes' runc root was left by a
+	// daemon that died, its init still waiting.
+	lock, err := os.OpenFile(filepath.Join(c.dir, "probe.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("probe: %w", err)
+	}
+	defer lock.Close() // unlocks
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("probe: lock: %w", err)
+	}
+	if out, err := exec.CommandContext(ctx, r.opts.RuncPath, "--root", root, "list", "-q").Output(); err == nil {
+		for _, left := range strings.Fields(string(out)) {
+			_ = runcCmd("delete", "--force", left)
+		}
+	}
 	if err := os.RemoveAll(probe); err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}

@@ -136,6 +136,54 @@ func TestPrecompiledSeccompDenies(t *testing.T) {
 	}
 }
 
+// Where the filter cannot be precompiled, runc compiles the profile as
+// before and the task is filtered all the same: with a static init that
+// cannot load a filter (a stale gsched-init; here busybox, which knows no
+// gsched-seccomp-check) and with an init that is not static.
+func TestPrecompiledSeccompFallback(t *testing.T) {
+	e := newEnv(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, init string }{
+		{"stale init", "/bin/busybox"},
+		{"dynamic init", self},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(tc.init); err != nil {
+				t.Skipf("no %s: %v", tc.init, err)
+			}
+			opts := e.options(t)
+			opts.StaticInit = tc.init
+			rt := e.newRuntime(t, opts)
+			if !rt.Seccomp() {
+				t.Skipf("%s has no seccomp support", e.runc)
+			}
+			dir := e.dir(t, "case-", 0o777)
+			ts := spec("fb", seccompProbe, dir)
+			if err := rt.Start(context.Background(), ts); err != nil {
+				t.Fatal(err)
+			}
+			st, out := waitOut(t, rt, ts.ID, ts.Stdout)
+			if want := "Operation not permitted\nSeccomp:2\n"; st.ExitCode != 0 || out != want {
+				t.Fatalf("%+v, output %q, want %q", st, out, want)
+			}
+			task := filepath.Join(opts.StateDir, ts.ID)
+			if _, err := os.Stat(filepath.Join(task, "seccomp.bpf")); err == nil {
+				t.Fatal("a precompiled filter with an init that cannot load it")
+			}
+			b, err := os.ReadFile(filepath.Join(task, "bundle", "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), `"seccomp"`) {
+				t.Fatal("no profile in the spec: runc applies none")
+			}
+		})
+	}
+}
+
 // A filter the init cannot load fails the task before the script runs:
 // one the kernel refuses and one of a bad size.
 func TestPrecompiledSeccompLoadFailure(t *testing.T) {
