@@ -180,6 +180,7 @@ func (r *Runtime) precompile(ctx context.Context, profile *specs.LinuxSeccomp, k
 		return "", 0, fmt.Errorf("write filter: %w", err)
 	}
 	if err := checkSeccompInit(ctx, c.init, file); err != nil {
+		_ = os.Remove(file)
 		return "", 0, err
 	}
 	return file, len(prog) / int(unsafe.Sizeof(unix.SockFilter{})), nil
