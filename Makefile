@@ -114,8 +114,9 @@ man: ## regenerate the man pages' OPTIONS sections and the bash/zsh completion f
 	$(GO) test -count=1 -run '^TestManPage$$' ./ctld ./noded ./client/cmd/gsim -args -update
 
 # make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]: daemons in
-# sbin, commands in bin, runc in libexec/gsched (beside, not on, $PATH: it
-# must not shadow the host's runc; gnoded finds it there), man pages,
+# sbin, commands in bin, runc and the static init gsched-init in
+# libexec/gsched (beside, not on, $PATH: runc must not shadow the host's;
+# gnoded finds both there), man pages,
 # systemd units (ExecStart pointing at PREFIX/sbin), bash and zsh
 # completion, the sample health check and the examples under share; the
 # example configuration and the logrotate file only where none exists.
@@ -128,6 +129,7 @@ install: build ## install binaries, man pages, units, completion and an example 
 	  $(DESTDIR)$(SYSCONFDIR)/gsched $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(BIN)/gctld $(BIN)/gnoded $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(BIN)/runc $(DESTDIR)$(PREFIX)/libexec/gsched/runc
+	install -m 0755 $(BIN)/gsched-init $(DESTDIR)$(PREFIX)/libexec/gsched/gsched-init
 	@for c in $(CMDS); do install -m 0755 $(BIN)/$$c $(DESTDIR)$(PREFIX)/bin/$$c || exit 1; done
 	install -m 0644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/

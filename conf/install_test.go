@@ -41,7 +41,7 @@ func TestMakeInstall(t *testing.T) {
 		path string
 		mode os.FileMode
 	}{
-		{"sbin/gctld", 0o755}, {"sbin/gnoded", 0o755}, {"libexec/gsched/runc", 0o755},
+		{"sbin/gctld", 0o755}, {"sbin/gnoded", 0o755}, {"libexec/gsched/runc", 0o755}, {"libexec/gsched/gsched-init", 0o755},
 		{"bin/gsub", 0o755}, {"bin/gqueue", 0o755}, {"bin/gcancel", 0o755}, {"bin/ginfo", 0o755},
 		{"bin/gacct", 0o755}, {"bin/gcontrol", 0o755}, {"bin/grun", 0o755}, {"bin/gshare", 0o755},
 		{"bin/ghostnames", 0o755}, {"bin/gsim", 0o755},

@@ -28,6 +28,10 @@ const (
 	initSigPrefix = "gsched-init: signal "
 )
 
+// seccompFailCode is the init's exit code when it cannot load the
+// container's seccomp filter (the user's command never ran).
+const seccompFailCode = 126
+
 // Main runs the re-exec roles of the binary that embeds this package: the
 // per-task supervisor (argv[0] "gsched-shim") and the in-container init
 // (argv[0] "gsched-init" or "/.gsched-init"). For those it never returns
@@ -39,6 +43,8 @@ func Main() bool {
 		os.Exit(shimMain(os.Args[1:]))
 	case initName, initMountName:
 		os.Exit(initMain(os.Args[1:]))
+	case seccompCheckName:
+		os.Exit(seccompCheckMain(os.Args[1:]))
 	}
 	return false
 }
@@ -66,6 +72,11 @@ func isForwarded(sig unix.Signal) bool {
 // script as a child, forwards signals to all processes, reaps zombies and
 // exits with the script's status (128+n when a signal killed it).
 func initMain(args []string) int {
+	// First of all, before the user's flags, files or command are
+	// looked at: the precompiled seccomp filter, when there is one.
+	if err := loadTaskSeccomp(seccompPath); err != nil {
+		return initFail(seccompFailCode, "%v", err)
+	}
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, forwarded...)...)
 

@@ -87,6 +87,7 @@ type Runtime struct {
 	hostMounts []specs.Mount
 	noFile     uint64
 	seccomp    SeccompSupport
+	bpf        *seccompCache // nil: runc compiles the profile of every task
 
 	mu    sync.Mutex
 	shims map[string]*shimProc // shims started by this process
@@ -169,6 +170,7 @@ func New(opts Options) (*Runtime, error) {
 		starting:   make(map[string]bool),
 	}
 	r.seccomp = r.probeSeccomp()
+	r.bpf = newSeccompCache(r)
 	r.cleanupEndedImages()
 	return r, nil
 }
@@ -324,6 +326,13 @@ func (r *Runtime) start(ctx context.Context, spec runtime.TaskSpec, dir string) 
 	s, err := buildSpec(spec, p)
 	if err != nil {
 		return fmt.Errorf("oci spec: %w", err)
+	}
+	// The profile compiled once, loaded by the init (seccompbpf.go).
+	if init, ok := r.precompiledSeccomp(s.Linux.Seccomp, dir); ok {
+		p.InitBinary, p.Seccomp = init, false
+		if s, err = buildSpec(spec, p); err != nil {
+			return fmt.Errorf("oci spec: %w", err)
+		}
 	}
 	if len(cdiNames) > 0 {
 		if err := r.injectCDI(s, cdiNames); err != nil {
