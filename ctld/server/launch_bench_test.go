@@ -46,17 +46,7 @@ func benchLaunch(b *testing.B, nodes, jobs int) {
 		for g := range gpus {
 			gpus[g] = api.GPU{Index: g, Model: "fake-h100", MemBytes: 80 << 30, UUID: fmt.Sprintf("GPU-%s-%d", name, g)}
 		}
-		cl := rpc.DialSigned(addr, key, name)
-		a := agent.New(agent.Options{
-			Node:       api.Node{Name: name, Addr: "127.0.0.1", CPUs: 64, MemBytes: 512 << 30, GPUs: gpus},
-			Controller: cl, Runtime: rt, Log: zap.NewNop(), Heartbeat: 5 * time.Second,
-		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer cl.Close()
-			_ = a.Run(ctx)
-		}()
+		runSimNode(ctx, &wg, addr, key, api.Node{Name: name, Addr: "127.0.0.1", CPUs: 64, MemBytes: 512 << 30, GPUs: gpus}, rt, 5*time.Second)
 	}
 	cl := rpc.Dial(sock)
 	defer cl.Close()
@@ -90,6 +80,20 @@ func benchLaunch(b *testing.B, nodes, jobs int) {
 }
 
 // waitFor polls ok every 20 ms until it holds or the timeout passes.
+// runSimNode runs a simulated node daemon (the real node agent, signed
+// RPCs to the controller's node address, long-poll sync) with runtime rt
+// until ctx ends; wg tracks it.
+func runSimNode(ctx context.Context, wg *sync.WaitGroup, addr string, key []byte, node api.Node, rt *fake.Runtime, heartbeat time.Duration) {
+	cl := rpc.DialSigned(addr, key, node.Name)
+	a := agent.New(agent.Options{Node: node, Controller: cl, Runtime: rt, Log: zap.NewNop(), Heartbeat: heartbeat})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer cl.Close()
+		_ = a.Run(ctx)
+	}()
+}
+
 func waitFor(b testing.TB, timeout time.Duration, ok func() bool) {
 	b.Helper()
 	for end := time.Now().Add(timeout); !ok(); time.Sleep(20 * time.Millisecond) {

@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/gsched/gsched/noded/agent"
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/config"
 	"github.com/gsched/gsched/pkg/queuefmt"
@@ -47,15 +44,7 @@ func TestQueueText(t *testing.T) {
 			rt.SetExitAfter(exit)
 		}
 		gpus := []api.GPU{{Index: 0, Model: "fake-h100", MemBytes: 80 << 30}, {Index: 1, Model: "fake-h100", MemBytes: 80 << 30}}
-		cl := rpc.DialSigned(srv.nodeL.Addr().String(), key, name)
-		a := agent.New(agent.Options{Node: api.Node{Name: name, Addr: "127.0.0.1", CPUs: 4, MemBytes: 16 << 30, GPUs: gpus},
-			Controller: cl, Runtime: rt, Log: zap.NewNop(), Heartbeat: time.Second})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer cl.Close()
-			_ = a.Run(ctx)
-		}()
+		runSimNode(ctx, &wg, srv.nodeL.Addr().String(), key, api.Node{Name: name, Addr: "127.0.0.1", CPUs: 4, MemBytes: 16 << 30, GPUs: gpus}, rt, time.Second)
 	}
 	cl := rpc.Dial(sock)
 	defer cl.Close()

@@ -747,14 +747,17 @@ func writeJSONAtomic(path string, v any) error {
 }
 
 // writeFileAtomic writes a tmp file, fsyncs it and renames it over path.
-func writeFileAtomic(path string, b []byte) error {
+func writeFileAtomic(path string, b []byte) error { return writeFileMode(path, b, 0o600) }
+
+// writeFileMode is writeFileAtomic with the file's mode.
+func writeFileMode(path string, b []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	_, err = tmp.Write(b)
 	if err == nil {
-		err = tmp.Chmod(0o600)
+		err = tmp.Chmod(mode)
 	}
 	if err == nil {
 		err = tmp.Sync()

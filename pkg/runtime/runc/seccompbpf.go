@@ -436,28 +436,6 @@ func privateInit(static, dir string) (string, error) {
 	return dst, nil
 }
 
-// writeFileMode writes path atomically with mode.
-func writeFileMode(path string, b []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-	}
-	return err
-}
-
 // linkOrCopy hard-links src to dst, or copies it (another file system).
 func linkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
