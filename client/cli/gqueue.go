@@ -117,11 +117,12 @@ func (e *Env) gqueueAction(c *ucli.Context) error {
 		f.Users = []string{w.User}
 	}
 	if !c.Bool("json") && !c.Bool("start") {
-		if text, ok, err := e.queueText(c, cl, f, refs, layout); ok || err != nil {
-			if err != nil {
-				return fmt.Errorf("list jobs: %w", err)
-			}
-			_, err = io.WriteString(e.Stdout, text)
+		text, ok, err := e.queueText(c, cl, f, refs, layout)
+		if err != nil {
+			return fmt.Errorf("list jobs: %w", err)
+		}
+		if ok {
+			_, err = e.Stdout.Write(text)
 			return err
 		}
 	}
@@ -161,28 +162,28 @@ type queueLayout struct {
 // itself: group names (%g) are resolved on this host; times of day need
 // this host's time zone by name; and an older controller does not know
 // the call.
-func (e *Env) queueText(c *ucli.Context, cl Caller, f api.JobFilter, refs []api.JobRef, l *queueLayout) (string, bool, error) {
+func (e *Env) queueText(c *ucli.Context, cl Caller, f api.JobFilter, refs []api.JobRef, l *queueLayout) ([]byte, bool, error) {
 	v := l.view
 	if v.ShowsGroupNames() {
-		return "", false, nil
+		return nil, false, nil
 	}
 	req := api.QueueTextRequest{Filter: f, Format: l.format, Sort: l.sort, Array: !v.Fold,
 		NoHeader: c.Bool("noheader"), Date: v.Date, BitstrLen: v.Ctx.BitstrLen}
 	req.Filter.Refs = refs
 	if v.ShowsLocalTimes() {
 		if req.TimeZone = zoneName(e.Getenv, v.Ctx.Loc, e.Now()); req.TimeZone == "" {
-			return "", false, nil
+			return nil, false, nil
 		}
 	}
 	var out rpc.Raw
 	if err := call(c.Context, cl, api.PathQueueText, req, &out); err != nil {
 		var re *api.RemoteError
 		if errors.As(err, &re) && (re.Code == api.CodeNotFound || re.Code == api.CodeInvalid) {
-			return "", false, nil // the listing path reports what is wrong
+			return nil, false, nil // the listing path reports what is wrong
 		}
-		return "", false, err
+		return nil, false, err
 	}
-	return string(out), true, nil
+	return out, true, nil
 }
 
 // zoneName is the IANA name of loc, the zone gqueue prints times in, as

@@ -426,17 +426,13 @@ func candidates(snap *state.Snapshot, f *api.JobFilter) []*api.Job {
 	return snap.Jobs()
 }
 
-// view is the job as the caller may see it: others' jobs lose their
-// script, arguments and environment unless the caller is an operator.
-func (s *Server) view(j *api.Job, p auth.Peer, op bool) api.Job {
+// view is the job as the caller may see it, with what the latest pass
+// said of it (plan): others' jobs lose their script, arguments and
+// environment unless the caller is an operator.
+func view(j *api.Job, plan passPlan, p auth.Peer, op bool) api.Job {
 	v := *j
-	if v.State == api.StatePending {
-		if r, start, prio, ok := s.planned(v.ID); ok {
-			v.Reason, v.ExpectedStart = r, start
-			if prio != 0 {
-				v.Priority = prio
-			}
-		}
+	if r, start, prio, ok := plan.of(j); ok {
+		v.Reason, v.ExpectedStart, v.Priority = r, start, prio
 	}
 	if !op && j.UID != p.UID {
 		v.Spec.Script = ""
@@ -446,24 +442,38 @@ func (s *Server) view(j *api.Job, p auth.Peer, op bool) api.Job {
 	return v
 }
 
+// selectJobs is the jobs a listing with filter f shows, unsorted.
+func selectJobs(snap *state.Snapshot, f *api.JobFilter) ([]*api.Job, error) {
+	if len(f.IDs)+len(f.Refs) > maxCancelIDs {
+		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
+	}
+	cands := candidates(snap, f)
+	out := make([]*api.Job, 0, len(cands))
+	for _, j := range cands {
+		if matches(j, f) {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
 func (s *Server) listJobs(ctx context.Context, f *api.JobFilter) (any, error) {
 	p, op, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if len(f.IDs)+len(f.Refs) > maxCancelIDs {
-		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
+	jobs, err := selectJobs(s.store.Snapshot(), f)
+	if err != nil {
+		return nil, err
 	}
-	snap := s.store.Snapshot()
-	out := &api.JobList{Now: s.now(), Jobs: []api.Job{}}
-	for _, j := range candidates(snap, f) {
-		if matches(j, f) {
-			v := s.view(j, p, op)
-			if f.Brief {
-				v.Spec.Script, v.Spec.Args, v.Spec.Env = "", nil, nil
-			}
-			out.Jobs = append(out.Jobs, v)
+	plan := s.plan()
+	out := &api.JobList{Now: s.now(), Jobs: make([]api.Job, 0, len(jobs))}
+	for _, j := range jobs {
+		v := view(j, plan, p, op)
+		if f.Brief {
+			v.Spec.Script, v.Spec.Args, v.Spec.Env = "", nil, nil
 		}
+		out.Jobs = append(out.Jobs, v)
 	}
 	sort.Slice(out.Jobs, func(a, b int) bool { return out.Jobs[a].ID < out.Jobs[b].ID })
 	return out, nil
@@ -572,11 +582,11 @@ func (s *Server) waitJob(ctx context.Context, req *api.WaitRequest) (any, error)
 			return nil, fmt.Errorf("%w: job %d: invalid job id specified", api.ErrNotFound, req.JobID)
 		}
 		if j.State.Final() {
-			return s.view(j, p, op), nil
+			return view(j, s.plan(), p, op), nil
 		}
 		ws.Add(snap.Abandoned())
 		if ws.WatchCtx(ctx) != nil {
-			return s.view(j, p, op), nil
+			return view(j, s.plan(), p, op), nil
 		}
 	}
 }

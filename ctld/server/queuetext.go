@@ -16,10 +16,6 @@ func (s *Server) queueText(ctx context.Context, req *api.QueueTextRequest) (any,
 	if _, _, err := s.caller(ctx); err != nil {
 		return nil, err
 	}
-	f := &req.Filter
-	if len(f.IDs)+len(f.Refs) > maxCancelIDs {
-		return nil, invalid("more than %d job ids in one request", maxCancelIDs)
-	}
 	view := queuefmt.View{Fold: !req.Array, Date: req.Date,
 		Ctx: queuefmt.Ctx{Now: s.now(), Loc: time.UTC, BitstrLen: req.BitstrLen}}
 	if req.Format != "" {
@@ -50,29 +46,16 @@ func (s *Server) queueText(ctx context.Context, req *api.QueueTextRequest) (any,
 		view.Ctx.Loc = loc
 	}
 
-	// The latest pass's reasons, expected starts and priorities, as view
-	// gives them to a listing, without copying the jobs' records.
+	jobs, err := selectJobs(s.store.Snapshot(), &req.Filter)
+	if err != nil {
+		return nil, err
+	}
+	// What the latest pass said, as view gives it to a listing, but
+	// beside the records instead of in copies of them.
 	plan := s.plan()
 	view.Planner = func(j *api.Job) (queuefmt.Plan, bool) {
-		if j.Spec.Hold {
-			return queuefmt.Plan{}, false // the pass gives held jobs their record's reason and nothing else
-		}
-		r, start, prio, ok := plan.of(j.ID)
-		if !ok {
-			return queuefmt.Plan{}, false
-		}
-		if prio == 0 {
-			prio = j.Priority
-		}
-		return queuefmt.Plan{Reason: r, ExpectedStart: start, Priority: prio}, true
-	}
-	snap := s.store.Snapshot()
-	cands := candidates(snap, f)
-	jobs := make([]*api.Job, 0, len(cands))
-	for _, j := range cands {
-		if matches(j, f) {
-			jobs = append(jobs, j)
-		}
+		r, start, prio, ok := plan.of(j)
+		return queuefmt.Plan{Reason: r, ExpectedStart: start, Priority: prio}, ok
 	}
 	return rpc.Raw(view.Text(jobs, !req.NoHeader)), nil
 }

@@ -362,11 +362,6 @@ func (s *Server) setPlan(p *sched.Plan) {
 	s.mu.Unlock()
 }
 
-// planned returns what the latest pass said of a pending job.
-func (s *Server) planned(id api.JobID) (reason string, start time.Time, prio int64, ok bool) {
-	return s.plan().of(id)
-}
-
 // passPlan is what the latest scheduling pass said of the pending jobs:
 // its maps are replaced whole by each pass and never modified, so a
 // listing reads them without the lock.
@@ -382,11 +377,22 @@ func (s *Server) plan() passPlan {
 	return passPlan{s.reasons, s.starts, s.prios}
 }
 
-func (p passPlan) of(id api.JobID) (reason string, start time.Time, prio int64, ok bool) {
-	if reason, ok = p.reasons[id]; !ok {
+// of is what the pass said of a pending job beyond its record: why it
+// waits, when it is expected to start, and its priority now (the
+// record's when the pass gave none). ok is false when the pass said
+// nothing newer: for jobs not pending, and for held jobs, which the pass
+// gives their record's reason and nothing else.
+func (p passPlan) of(j *api.Job) (reason string, start time.Time, prio int64, ok bool) {
+	if j.State != api.StatePending || j.Spec.Hold {
 		return "", time.Time{}, 0, false
 	}
-	return reason, p.starts[id], p.prios[id], true
+	if reason, ok = p.reasons[j.ID]; !ok {
+		return "", time.Time{}, 0, false
+	}
+	if prio = p.prios[j.ID]; prio == 0 {
+		prio = j.Priority
+	}
+	return reason, p.starts[j.ID], prio, true
 }
 
 func (s *Server) caller(ctx context.Context) (auth.Peer, bool, error) {

@@ -106,26 +106,23 @@ func Rows(jobs []*api.Job, fold bool, planner Planner) []Row {
 	rows := make([]Row, 0, len(jobs))
 	for i := range jobs {
 		j := jobs[i]
-		plan := planOf(j, planner)
+		row := Row{Job: j, plan: planOf(j, planner)}
 		if !fold || !j.IsArrayTask() || j.State != api.StatePending {
-			rows = append(rows, Row{Job: j, plan: plan})
+			rows = append(rows, row)
 			continue
 		}
-		reason := j.Reason
-		if plan != nil {
-			reason = plan.Reason
-		}
-		k := key{j.ArrayJobID, ReasonOrNone(reason)}
+		k := key{j.ArrayJobID, ReasonOrNone(row.reason())}
 		if g, ok := groups[k]; ok {
 			r := &rows[g]
 			r.Tasks = append(r.Tasks, j.ArrayTaskID)
 			if j.ArrayTaskID < r.Job.ArrayTaskID {
-				r.Job, r.plan = j, plan
+				r.Job, r.plan = j, row.plan
 			}
 			continue
 		}
 		groups[k] = len(rows)
-		rows = append(rows, Row{Job: j, plan: plan, Tasks: []int{j.ArrayTaskID}, Throttle: arrayThrottle(j.Spec.Array)})
+		row.Tasks, row.Throttle = []int{j.ArrayTaskID}, arrayThrottle(j.Spec.Array)
+		rows = append(rows, row)
 	}
 	for i := range rows {
 		r := &rows[i]

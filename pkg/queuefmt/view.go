@@ -106,29 +106,30 @@ func tableText(rows []Row, header bool, qc *Ctx) []byte {
 			c[k] = rows[i].field(tableLetters[k], qc)
 		}
 	}
+	// Each cell's width in characters, once; the columns' widths; and
+	// the text's exact size, for one buffer.
+	cw := make([]int32, lines*(n-1))
 	var widths [n - 1]int
-	for l := 0; l < lines; l++ {
-		for k := range widths {
-			if x := runeLen(cells[l*n+k]); x > widths[k] {
-				widths[k] = x
-			}
-		}
-	}
-	// The text's exact size, then one write.
 	size := 0
 	for l := 0; l < lines; l++ {
-		size += len(cells[l*n+n-1]) + 1
-		for k, x := range widths {
+		for k := range widths {
 			c := cells[l*n+k]
-			size += len(c) + x + tablePadding - runeLen(c)
+			x := runeLen(c)
+			cw[l*(n-1)+k] = int32(x)
+			widths[k] = max(widths[k], x)
+			size += len(c) - x // bytes beyond one per character
 		}
+		size += len(cells[l*n+n-1]) + 1
+	}
+	for _, x := range widths {
+		size += lines * (x + tablePadding)
 	}
 	out := make([]byte, 0, size)
 	for l := 0; l < lines; l++ {
 		c := cells[l*n : (l+1)*n]
 		for k, x := range widths {
 			out = append(out, c[k]...)
-			for range x + tablePadding - runeLen(c[k]) {
+			for range x + tablePadding - int(cw[l*(n-1)+k]) {
 				out = append(out, ' ')
 			}
 		}
