@@ -463,9 +463,19 @@ func (c *Cluster) haAddrs() (nodes, users string) {
 // (32768-60999 on Linux): a port the kernel handed out for ":0" is also a
 // candidate for the source port of any outgoing connection, and one was
 // seen taken that way between this check and the daemon's bind.
+// A port is handed out once per test process: two draws of the same
+// free port (an HA set takes nine) made one controller's raft and node
+// listeners collide.
 func freeAddr(t testing.TB) string {
 	for range 1000 {
 		port := portLow + rand.IntN(portHigh-portLow)
+		handedMu.Lock()
+		taken := handed[port]
+		handed[port] = true
+		handedMu.Unlock()
+		if taken {
+			continue
+		}
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			continue
@@ -480,6 +490,13 @@ func freeAddr(t testing.TB) string {
 
 // The port range freeAddr picks from.
 const portLow, portHigh = 20000, 32700
+
+// handed holds the ports freeAddr returned (or found taken) in this
+// process.
+var (
+	handedMu sync.Mutex
+	handed   = map[int]bool{}
+)
 
 // Partition cuts (cut = true) or heals the network between node i
 // (1-based) and the controller (needs Options.Partitionable).
