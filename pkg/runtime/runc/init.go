@@ -77,9 +77,6 @@ func initMain(args []string) int {
 	if err := loadTaskSeccomp(seccompPath); err != nil {
 		return initFail(seccompFailCode, "%v", err)
 	}
-	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, forwarded...)...)
-
 	fs := flag.NewFlagSet(initName, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	stdout := fs.String("stdout", "", "file for the script's stdout")
@@ -97,8 +94,12 @@ func initMain(args []string) int {
 		return initFail(2, "usage: no script")
 	}
 	if *step && *tty {
+		// No handler of ours: a hang-up arriving before the exec must
+		// end this process as it would end the command.
 		return ttyInit(argv, *cwd)
 	}
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, forwarded...)...)
 	var files []uintptr
 	var err error
 	if *step && *stdout == "" {

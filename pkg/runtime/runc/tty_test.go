@@ -133,10 +133,12 @@ func TestStepOnTerminalInterruptAndKill(t *testing.T) {
 // When grun goes away the session is hung up and the step ends.
 func TestStepOnTerminalGrunGone(t *testing.T) {
 	rt, srv, out, id := ttyStep(t, "/bin/sh")
-	if _, err := srv.Stdin().Write([]byte("echo ready\n")); err != nil {
+	// Wait for the shell's answer, not the terminal's echo of the line:
+	// a hang-up before the shell runs would test something else.
+	if _, err := srv.Stdin().Write([]byte("echo $((40+2))ready\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitOutput(t, out, "ready\r\n")
+	waitOutput(t, out, "42ready\r\n")
 	srv.Close()
 	st := waitStep(t, rt, id, out)
 	if st.ExitCode != 128+1 || st.Killed {
