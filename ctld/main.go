@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gsched/gsched/ctld/gctune"
 	"github.com/gsched/gsched/ctld/server"
 	"github.com/gsched/gsched/pkg/auth"
 	"github.com/gsched/gsched/pkg/config"
@@ -85,6 +87,8 @@ func run(c *cli.Context) error {
 		}
 		defer os.Remove(p)
 	}
+	// The collector's headroom stays bounded as the job table grows.
+	go gctune.Run(ctx, log.Named("gc"), 2*time.Second)
 	return srv.Run(ctx)
 }
 

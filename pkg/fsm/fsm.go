@@ -100,6 +100,9 @@ func applySubmit(t *state.Txn, c *Command) (*SubmitResult, error) {
 	res := &SubmitResult{}
 	for i := range c.Submit.Jobs {
 		tmpl := &c.Submit.Jobs[i]
+		if i > 0 {
+			shareStrings(tmpl, &c.Submit.Jobs[i-1])
+		}
 		// A job array becomes one job per task, with consecutive IDs;
 		// the array's ID is its first task's. The tasks share the
 		// template's spec (script and environment stored once in memory).
@@ -140,6 +143,41 @@ func applySubmit(t *state.Txn, c *Command) (*SubmitResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// shareStrings makes j use prev's copy of each string and list the two
+// jobs of one submission have equal, so that a batch of like jobs keeps
+// one script, environment, directory... in memory, not one per job (as an
+// array's tasks do). Stored jobs are never changed in place, so sharing
+// is safe; a field left out here is only not shared.
+func shareStrings(j, prev *api.Job) {
+	str := func(dst *string, src string) {
+		if *dst == src {
+			*dst = src
+		}
+	}
+	list := func(dst *[]string, src []string) {
+		if len(*dst) > 0 && slices.Equal(*dst, src) {
+			*dst = slices.Clip(src)
+		}
+	}
+	s, p := &j.Spec, &prev.Spec
+	str(&j.User, prev.User)
+	str(&s.Name, p.Name)
+	str(&s.Partition, p.Partition)
+	str(&s.Output, p.Output)
+	str(&s.Error, p.Error)
+	str(&s.WorkDir, p.WorkDir)
+	str(&s.Script, p.Script)
+	str(&s.Account, p.Account)
+	str(&s.QOS, p.QOS)
+	str(&s.SubmitHost, p.SubmitHost)
+	str(&s.Comment, p.Comment)
+	str(&s.Image, p.Image)
+	str(&s.Constraint, p.Constraint)
+	str(&s.GPUType, p.GPUType)
+	list(&s.Env, p.Env)
+	list(&s.Args, p.Args)
 }
 
 // fits reports whether alloc fits on node n next to usage u.

@@ -158,7 +158,7 @@ func newPass(in *Input) *pass {
 	p.plan = Plan{
 		Reasons:    make(map[api.JobID]string, len(in.Pending)),
 		Starts:     map[api.JobID]time.Time{},
-		Priorities: make(map[api.JobID]int64, len(in.Pending)),
+		Priorities: map[api.JobID]int64{}, // held jobs get none: not sized by Pending
 	}
 	p.buildNodes()
 	p.buildPartitions()

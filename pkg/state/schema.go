@@ -27,6 +27,12 @@ const (
 	IndexUser  = "user"
 	IndexNode  = "node"
 	IndexJob   = "job"
+
+	// IndexStateUser is the jobs table's one index behind both
+	// IndexState and IndexUser lookups (Snapshot.JobsBy): its key is
+	// "STATE\x00user\x00", so a state is a prefix and a user is one key
+	// under each state.
+	IndexStateUser = "state_user"
 )
 
 // Meta is a named counter.
@@ -68,12 +74,11 @@ func jobsTable() *memdb.TableSchema {
 		Name: TableJobs,
 		Indexes: map[string]*memdb.IndexSchema{
 			IndexID: {Name: IndexID, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "ID"}},
-			IndexState: {Name: IndexState, Indexer: stringFunc(func(j *api.Job) (string, bool) {
-				return string(j.State), true
-			})},
-			IndexUser: {Name: IndexUser, Indexer: stringFunc(func(j *api.Job) (string, bool) {
-				return j.User, true
-			})},
+			// One index for state and user lookups, not one each: every
+			// go-memdb index entry of a job costs ~350 bytes (radix node,
+			// leaf and a watch channel for each), a third of a pending
+			// job's footprint (docs/BENCHMARKS.md, controller memory).
+			IndexStateUser: {Name: IndexStateUser, Indexer: stateUserIndex{}},
 			// No partition index: nothing looks jobs up by partition
 			// often enough to pay its ~330 bytes per job (a listing by
 			// partition scans; docs/BENCHMARKS.md, controller memory).
@@ -164,6 +169,46 @@ func usageTable() *memdb.TableSchema {
 			IndexID: {Name: IndexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
 		},
 	}
+}
+
+// stateUserIndex keys a job by "STATE\x00user\x00". FromArgs takes a
+// state, or a state and a user; go-memdb looks a non-unique index up by
+// prefix, so a state alone finds all the jobs in it.
+type stateUserIndex struct{}
+
+func (stateUserIndex) FromObject(obj any) (bool, []byte, error) {
+	j, ok := obj.(*api.Job)
+	if !ok {
+		return false, nil, fmt.Errorf("index: want *api.Job, got %s", reflect.TypeOf(obj))
+	}
+	return true, stateUserKey(string(j.State), j.User, true), nil
+}
+
+func (stateUserIndex) FromArgs(args ...any) ([]byte, error) {
+	if len(args) < 1 || len(args) > 2 {
+		return nil, fmt.Errorf("index: want a state and maybe a user, got %d arguments", len(args))
+	}
+	var vals [2]string
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			vals[i] = v
+		case api.JobState:
+			vals[i] = string(v)
+		default:
+			return nil, fmt.Errorf("index: want a string, got %T", a)
+		}
+	}
+	return stateUserKey(vals[0], vals[1], len(args) == 2), nil
+}
+
+func stateUserKey(st, user string, withUser bool) []byte {
+	k := make([]byte, 0, len(st)+len(user)+2)
+	k = append(append(k, st...), 0)
+	if withUser {
+		k = append(append(k, user...), 0)
+	}
+	return k
 }
 
 // stringFunc is a memdb indexer over a computed string of *api.Job.

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -137,26 +138,63 @@ func (s *Snapshot) Jobs() []*api.Job {
 	if err != nil {
 		return nil
 	}
-	return collectJobs(it)
+	return collectJobs(nil, it)
 }
 
 // JobsBy returns the jobs whose index (IndexState, IndexUser or
 // IndexNode) equals value, in ID order.
 func (s *Snapshot) JobsBy(ws memdb.WatchSet, index, value string) []*api.Job {
-	it, err := s.txn.Get(TableJobs, index, value)
-	if err != nil {
-		return nil
+	var jobs []*api.Job
+	get := func(index string, args ...any) bool {
+		it, err := s.txn.Get(TableJobs, index, args...)
+		if err != nil {
+			return false
+		}
+		if ws != nil {
+			ws.Add(it.WatchCh())
+		}
+		jobs = collectJobs(jobs, it)
+		return true
 	}
-	if ws != nil {
-		ws.Add(it.WatchCh())
+	switch index {
+	case IndexState:
+		get(IndexStateUser, value)
+	case IndexUser:
+		// One key under each state present (IndexStateUser): find the
+		// next state from the lowest key past the last one looked at.
+		// A lower-bound seek cannot be watched, and the user may appear
+		// in a state nobody is in yet: a watcher wakes on any change to
+		// the jobs table (early wake-ups, never a missed one).
+		if ws != nil {
+			if it, err := s.txn.Get(TableJobs, IndexID); err == nil {
+				ws.Add(it.WatchCh())
+			}
+		}
+		next := ""
+		for {
+			it, err := s.txn.LowerBound(TableJobs, IndexStateUser, next)
+			if err != nil {
+				return nil
+			}
+			first := it.Next()
+			if first == nil {
+				break
+			}
+			st := string(first.(*api.Job).State)
+			get(IndexStateUser, st, value)
+			// Every key of state st starts "st\x00"; "st\x01" is past them.
+			next = st + "\x01"
+		}
+	default:
+		if !get(index, value) {
+			return nil
+		}
 	}
-	jobs := collectJobs(it)
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].ID < jobs[b].ID })
+	slices.SortFunc(jobs, func(a, b *api.Job) int { return cmp.Compare(a.ID, b.ID) })
 	return jobs
 }
 
-func collectJobs(it memdb.ResultIterator) []*api.Job {
-	var out []*api.Job
+func collectJobs(out []*api.Job, it memdb.ResultIterator) []*api.Job {
 	for obj := it.Next(); obj != nil; obj = it.Next() {
 		out = append(out, obj.(*api.Job))
 	}

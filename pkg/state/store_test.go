@@ -81,6 +81,11 @@ func TestJobsBy(t *testing.T) {
 		job(6, inState(api.StateRunning), on("n2", 1, 1), part("gpu")),
 		job(2, inState(api.StateNodeFail), on("n1", 1, 1)),
 		job(300, user("bob")), // beyond one byte: index order must stay numeric
+		// A user whose name starts with another's, and a state not in
+		// api.AllJobStates: a user lookup walks the states present.
+		job(8, user("bobby"), inState(api.StateTimeout)),
+		job(9, user("bob"), inState("SOME_NEW_STATE")),
+		job(10, user("bo"), inState(api.StateFailed)),
 	)
 	snap := s.Snapshot()
 	tests := []struct {
@@ -90,9 +95,14 @@ func TestJobsBy(t *testing.T) {
 		{state.IndexState, "PENDING", []api.JobID{1, 7, 300}},
 		{state.IndexState, "RUNNING", []api.JobID{3, 6}},
 		{state.IndexState, "COMPLETING", []api.JobID{4}},
-		{state.IndexState, "FAILED", []api.JobID{}},
+		{state.IndexState, "FAILED", []api.JobID{10}},
+		{state.IndexState, "CANCELLED", []api.JobID{}},
+		{state.IndexState, "COMPLETED", []api.JobID{5}},
+		{state.IndexState, "COMPLETE", []api.JobID{}},
 		{state.IndexUser, "alice", []api.JobID{1, 2, 3, 5, 6}},
-		{state.IndexUser, "bob", []api.JobID{4, 7, 300}},
+		{state.IndexUser, "bob", []api.JobID{4, 7, 9, 300}},
+		{state.IndexUser, "bobby", []api.JobID{8}},
+		{state.IndexUser, "bo", []api.JobID{10}},
 		{state.IndexUser, "carol", []api.JobID{}},
 		{state.IndexNode, "n1", []api.JobID{3, 4}},
 		{state.IndexNode, "n2", []api.JobID{6}},
@@ -257,6 +267,14 @@ func TestJobsByWatch(t *testing.T) {
 	put(t, s, job(2, user("bob")))
 	if !fired(ws, 5*time.Second) {
 		t.Error("watch on user bob's jobs did not fire when bob submitted")
+	}
+	// A user with no job yet, whose first one lands in a state no job
+	// is in.
+	ws = memdb.NewWatchSet()
+	s.Snapshot().JobsBy(ws, state.IndexUser, "dan")
+	put(t, s, job(3, user("dan"), inState(api.StateRunning), on("n1", 1, 1)))
+	if !fired(ws, 5*time.Second) {
+		t.Error("watch on user dan's jobs did not fire when dan's first job appeared")
 	}
 }
 
