@@ -2,7 +2,8 @@
 # run.sh gsched|both: `make bench` (gsched) and `make bench-vs-slurm` (both).
 #   gsched: start the benchmark cluster (cluster.sh), take the Slurm peer's
 #           measurements (bench.sh), then gbench's API figures (batched
-#           submission, memory and gqueue with many pending jobs); stop it.
+#           submission, memory and gqueue with many pending jobs); stop it;
+#           then floors.sh (a do-nothing Go program, a minimal runc container).
 #   both:   first the same on real Slurm through the shared peer scripts
 #           (SLURM_PEER, default ../shared/peers/slurm: setup.sh installs
 #           Debian's slurm-wlm if missing), then gsched, then the two side
@@ -48,6 +49,9 @@ run_gsched() {
   cd "$top"
   "$top/conf/bench/cluster.sh" stop
   trap - EXIT
+  echo
+  echo "Floors on this machine (floors.sh): the cheapest process and container"
+  "$top/conf/bench/floors.sh" | tee -a "$out/gsched.txt"
 }
 
 case "$mode" in

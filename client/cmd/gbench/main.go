@@ -229,7 +229,8 @@ func pendingCmd(args []string) error {
 		return err
 	}
 	fmt.Printf("gctld pid %d, RSS %.1f MiB before\n", pid, float64(rss0)/(1<<20))
-	fmt.Printf("%10s %10s %10s %12s %10s %12s %12s\n", "pending", "submit s", "jobs/s", "RSS MiB", "B/job", "gqueue s", "gqueue -u s")
+	fmt.Printf("%10s %10s %10s %12s %10s %12s %12s %15s %12s\n", "pending", "submit s", "jobs/s", "RSS MiB", "B/job", "gqueue s", "gqueue -u s",
+		"-u nobody s", "-t R s")
 	var all []api.JobID
 	for _, level := range want {
 		elapsed, ids, err := submitN(ctx, t.socket, level-len(all), *batch, *clients)
@@ -250,8 +251,18 @@ func pendingCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%10d %10.2f %10.0f %12.1f %10.0f %12.3f %12.3f\n", len(all), elapsed.Seconds(), float64(len(ids))/elapsed.Seconds(),
-			float64(rss)/(1<<20), float64(rss-rss0)/float64(len(all)), full.Seconds(), user.Seconds())
+		// Index lookups that match none of the held jobs: another
+		// user's, and the running ones.
+		other, err := timeCmd(filepath.Join(t.bin, "gqueue"), t.conf, "-h", "-u", "nobody")
+		if err != nil {
+			return err
+		}
+		running, err := timeCmd(filepath.Join(t.bin, "gqueue"), t.conf, "-h", "-t", "R")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%10d %10.2f %10.0f %12.1f %10.0f %12.3f %12.3f %15.3f %12.3f\n", len(all), elapsed.Seconds(), float64(len(ids))/elapsed.Seconds(),
+			float64(rss)/(1<<20), float64(rss-rss0)/float64(len(all)), full.Seconds(), user.Seconds(), other.Seconds(), running.Seconds())
 	}
 	if !*keep {
 		return cancelAll(ctx, t.socket, all)
