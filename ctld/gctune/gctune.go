@@ -6,7 +6,7 @@
 // of live heap would sit at over 4 GiB of RSS. gctld's heap is mostly the
 // job table, which changes slowly once it is large; a smaller percentage
 // there costs a little CPU during bulk submissions and saves gigabytes.
-// Tuner keeps the headroom at max(Floor, 25 % of the live heap): GOGC 100
+// Run keeps the headroom at max(Floor, 25 % of the live heap): GOGC 100
 // while the live heap is under Floor, falling to 25 as it grows
 // (docs/BENCHMARKS.md, controller memory). GOGC in the environment turns
 // it off: the operator's setting wins.
@@ -58,9 +58,9 @@ func Run(ctx context.Context, log *zap.Logger, every time.Duration) {
 		return
 	}
 	sample := []metrics.Sample{{Name: liveMetric}}
-	cur := debug.SetGCPercent(Max)
-	defer debug.SetGCPercent(cur)
-	cur = Max
+	found := debug.SetGCPercent(Max)
+	defer debug.SetGCPercent(found)
+	cur := Max
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

