@@ -57,7 +57,7 @@ var acctFields = []acctField{
 	{"ReqCPUS", 10, func(j *api.Job, _ *acctCtx) string { return strconv.Itoa(j.Spec.CPUsOnNode() * j.Spec.NodeCount()) }},
 	{"ReqMem", 10, func(j *api.Job, _ *acctCtx) string { return units.FormatMemory(j.Spec.MemBytes) }},
 	{"ReqNodes", 8, func(j *api.Job, _ *acctCtx) string { return strconv.Itoa(j.Spec.NodeCount()) }},
-	{"ReqTRES", 10, func(j *api.Job, _ *acctCtx) string { return ReqTRES(&j.Spec) }},
+	{"ReqTRES", 10, func(j *api.Job, _ *acctCtx) string { return ReqTRES(j.Spec) }},
 	{"Restarts", 8, func(j *api.Job, _ *acctCtx) string { return strconv.Itoa(j.Restarts) }},
 	{"Start", 19, func(j *api.Job, ac *acctCtx) string { return formatTime(j.StartTime, ac.Loc) }},
 	{"State", 10, func(j *api.Job, _ *acctCtx) string { return string(j.State) }},

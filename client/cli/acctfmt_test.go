@@ -66,12 +66,12 @@ func acctJobs() []api.Job {
 	return []api.Job{
 		{ID: 12, ArrayJobID: 7, ArrayTaskID: 5, User: "alice", UID: 1000, GID: 1000, State: api.StateFailed,
 			ExitCode: 3, Priority: 100, Restarts: 1, Reason: "NonZeroExitCode",
-			Spec: api.JobSpec{Name: "a-rather-long-job-name", Partition: "gpu", Account: "physics", QOS: "normal",
+			Spec: &api.JobSpec{Name: "a-rather-long-job-name", Partition: "gpu", Account: "physics", QOS: "normal",
 				Nodes: 2, NTasksPerNode: 1, CPUsPerTask: 4, MemBytes: 16 << 30, GPUsPerNode: 2, TimeLimit: 90 * 60, WorkDir: "/w"},
 			SubmitTime: t0.Add(-time.Hour), StartTime: t0, EndTime: t0.Add(26*time.Hour + 65*time.Second),
 			Allocs: []api.Allocation{{Node: "gpu01", CPUs: 4, MemBytes: 16 << 30, GPUs: []int{0, 1}, MaxRSS: 1 << 30}, {Node: "gpu02", CPUs: 4, MemBytes: 16 << 30, GPUs: []int{0, 1}, MaxRSS: 3<<30 + 1}}},
 		{ID: 13, User: "bob", UID: 1001, GID: 1001, State: api.StateCancelled, Signal: 15,
-			Spec: api.JobSpec{Name: "x", Partition: "cpu"}, SubmitTime: t0},
+			Spec: &api.JobSpec{Name: "x", Partition: "cpu"}, SubmitTime: t0},
 	}
 }
 

@@ -337,7 +337,7 @@ func TestGqueue(t *testing.T) {
 	fs := newFakeServer(t)
 	fs.answer(api.PathWhoAmI, api.WhoAmI{User: "alice"})
 	fs.answer(api.PathListJobs, api.JobList{Now: t0, Jobs: []api.Job{
-		{ID: 5, Spec: api.JobSpec{Name: "big", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StatePending, Reason: api.ReasonResources},
+		{ID: 5, Spec: &api.JobSpec{Name: "big", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StatePending, Reason: api.ReasonResources},
 	}})
 	te := newTestEnv(t, fs.sock)
 	if code := te.Gqueue([]string{"gqueue", "--me", "-t", "PD,r", "-p", "gpu"}); code != 0 {
@@ -422,7 +422,7 @@ func TestGacct(t *testing.T) {
 	fs := newFakeServer(t)
 	fs.answer(api.PathWhoAmI, api.WhoAmI{User: "alice"})
 	fs.answer(api.PathListJobs, api.JobList{Now: t0, Jobs: []api.Job{
-		{ID: 3, Spec: api.JobSpec{Name: "j", Partition: "gpu"}, User: "alice", State: api.StateCompleted, StartTime: t0.Add(-time.Minute), EndTime: t0},
+		{ID: 3, Spec: &api.JobSpec{Name: "j", Partition: "gpu"}, User: "alice", State: api.StateCompleted, StartTime: t0.Add(-time.Minute), EndTime: t0},
 	}})
 	te := newTestEnv(t, fs.sock)
 	if code := te.Gacct([]string{"gacct", "-S", "now-1hour"}); code != 0 {
@@ -468,7 +468,7 @@ func TestGshareAndPolicyViews(t *testing.T) {
 	fs.answer(api.PathPriority, api.PriorityList{Weights: map[string]int64{"fairshare": 100},
 		Rows: []api.PriorityRow{{JobID: 4, User: "ann", Partition: "gpu", Priority: 100, FairShare: 1}}})
 	fs.answer(api.PathListJobs, api.JobList{Now: t0, Jobs: []api.Job{
-		{ID: 4, Spec: api.JobSpec{Name: "w", Partition: "gpu"}, User: "ann", State: api.StatePending, Reason: api.ReasonResources, ExpectedStart: t0.Add(time.Hour)},
+		{ID: 4, Spec: &api.JobSpec{Name: "w", Partition: "gpu"}, User: "ann", State: api.StatePending, Reason: api.ReasonResources, ExpectedStart: t0.Add(time.Hour)},
 	}})
 	tests := []struct {
 		name string

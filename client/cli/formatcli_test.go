@@ -49,7 +49,7 @@ func serveJobs(fs *fakeServer, jobs []api.Job) {
 // arrayTask builds task idx of array arr (whose job IDs run from arr).
 func arrayTask(arr api.JobID, idx int, st api.JobState, reason, spec string) api.Job {
 	return api.Job{ID: arr + api.JobID(idx), ArrayJobID: arr, ArrayTaskID: idx, State: st, Reason: reason,
-		User: "alice", Spec: api.JobSpec{Name: "sweep", Partition: "gpu", Array: spec}}
+		User: "alice", Spec: &api.JobSpec{Name: "sweep", Partition: "gpu", Array: spec}}
 }
 
 // arrayCluster: array 100 (tasks 0-3: 0 done, 1 running, 2-3 pending),
@@ -70,8 +70,8 @@ func arrayCluster() []api.Job {
 		jobs = append(jobs, j)
 	}
 	jobs = append(jobs,
-		api.Job{ID: 104, User: "alice", State: api.StateRunning, SubmitTime: sub, Spec: api.JobSpec{Name: "one"}},
-		api.Job{ID: 105, User: "bob", State: api.StatePending, SubmitTime: sub, Spec: api.JobSpec{Name: "two"}})
+		api.Job{ID: 104, User: "alice", State: api.StateRunning, SubmitTime: sub, Spec: &api.JobSpec{Name: "one"}},
+		api.Job{ID: 105, User: "bob", State: api.StatePending, SubmitTime: sub, Spec: &api.JobSpec{Name: "two"}})
 	return jobs
 }
 

@@ -206,7 +206,7 @@ func timeOrUnknown(t time.Time) string {
 
 // JobRecord is `scontrol show job`'s view of a job.
 func JobRecord(j *api.Job, now time.Time) []kv {
-	s := &j.Spec
+	s := j.Spec
 	run := int64(0)
 	if !j.StartTime.IsZero() {
 		end := j.EndTime

@@ -75,7 +75,7 @@ func TestGcontrolShow(t *testing.T) {
 	start := t0.Add(-90 * time.Second)
 	fs.answer(api.PathListJobs, api.JobList{Jobs: []api.Job{{
 		ID: 7, User: "alice", UID: 1000, GID: 100, State: api.StateRunning, Priority: 42, SubmitTime: start, StartTime: start,
-		Spec: api.JobSpec{Name: "train", Partition: "gpu", NTasks: 2, CPUsPerTask: 4, MemBytes: 8 << 30, GPUsPerNode: 2,
+		Spec: &api.JobSpec{Name: "train", Partition: "gpu", NTasks: 2, CPUsPerTask: 4, MemBytes: 8 << 30, GPUsPerNode: 2,
 			Nodes: 2, TimeLimit: 3600, Output: "slurm-%j.out", WorkDir: "/w", NoRequeue: true},
 		Allocs: []api.Allocation{{Node: "n1", GPUs: []int{0, 1}}, {Node: "n2", GPUs: []int{2, 3}}},
 	}}})

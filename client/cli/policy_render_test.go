@@ -11,8 +11,8 @@ import (
 func TestRenderStarts(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)
 	jobs := []api.Job{
-		{ID: 9, Spec: api.JobSpec{Name: "big", Partition: "gpu"}, User: "ann", State: api.StatePending, Reason: api.ReasonResources, ExpectedStart: at},
-		{ID: 3, Spec: api.JobSpec{Name: "small", Partition: "gpu"}, User: "bo", State: api.StatePending, Reason: api.ReasonPriority},
+		{ID: 9, Spec: &api.JobSpec{Name: "big", Partition: "gpu"}, User: "ann", State: api.StatePending, Reason: api.ReasonResources, ExpectedStart: at},
+		{ID: 3, Spec: &api.JobSpec{Name: "small", Partition: "gpu"}, User: "bo", State: api.StatePending, Reason: api.ReasonPriority},
 	}
 	var b bytes.Buffer
 	if err := RenderStarts(&b, jobs, true, time.UTC); err != nil {

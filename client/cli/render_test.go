@@ -238,10 +238,10 @@ func TestParseStartTime(t *testing.T) {
 
 func TestRenderAcct(t *testing.T) {
 	jobs := []api.Job{
-		{ID: 7, Spec: api.JobSpec{Name: "train", Partition: "gpu"}, User: "alice", State: api.StateFailed, ExitCode: 2,
+		{ID: 7, Spec: &api.JobSpec{Name: "train", Partition: "gpu"}, User: "alice", State: api.StateFailed, ExitCode: 2,
 			StartTime: t0, EndTime: t0.Add(65 * time.Second),
 			Allocs: []api.Allocation{{Node: "gpu01", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{2, 3}}}},
-		{ID: 5, Spec: api.JobSpec{Name: "x", Partition: "gpu"}, User: "bob", State: api.StateCancelled, Signal: 9},
+		{ID: 5, Spec: &api.JobSpec{Name: "x", Partition: "gpu"}, User: "bob", State: api.StateCancelled, Signal: 9},
 	}
 	var b bytes.Buffer
 	if err := RenderAcct(&b, jobs, true, time.UTC); err != nil {

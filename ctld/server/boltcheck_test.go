@@ -102,7 +102,7 @@ func TestCorruptSnapshotRefusesStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := api.Job{User: "alice", Spec: api.JobSpec{Name: "j", Script: "#!/bin/sh\n"}}
+	job := api.Job{User: "alice", Spec: &api.JobSpec{Name: "j", Script: "#!/bin/sh\n"}}
 	for i := 0; i < 12; i++ {
 		b, err := fsm.Encode(&fsm.Command{Type: fsm.CmdSubmit, Submit: &fsm.SubmitCmd{Jobs: []api.Job{job}}})
 		if err != nil {

@@ -196,7 +196,7 @@ func (s *Server) updateJobs(ctx context.Context, req *api.JobUpdateRequest) (any
 			resp.Errors = append(resp.Errors, api.CancelError{JobID: j.ID, Code: api.CodeOf(err), Message: err.Error()})
 			continue
 		}
-		cmd.Jobs = append(cmd.Jobs, fsm.JobChange{ID: j.ID, Old: fsm.FieldsOf(&j.Spec), New: fsm.FieldsOf(spec)})
+		cmd.Jobs = append(cmd.Jobs, fsm.JobChange{ID: j.ID, Old: fsm.FieldsOf(j.Spec), New: fsm.FieldsOf(spec)})
 		ids = append(ids, j.ID)
 	}
 	if len(ids) == 0 {
@@ -218,7 +218,7 @@ func (s *Server) updateJobs(ctx context.Context, req *api.JobUpdateRequest) (any
 // limits, node shapes), with op's rights. Raising the time limit is for
 // operators only.
 func (s *Server) updatedSpec(j *api.Job, u *api.JobUpdate, op bool) (*api.JobSpec, error) {
-	spec := j.Spec
+	spec := *j.Spec // changed here: a copy
 	// Checked on submission and not changed here: a dependency on a job
 	// since purged must not fail the update.
 	spec.Dependency = ""
@@ -278,7 +278,7 @@ func (s *Server) updatedSpec(j *api.Job, u *api.JobUpdate, op bool) (*api.JobSpe
 	if err != nil {
 		return nil, err
 	}
-	return &checked.Spec, nil
+	return checked.Spec, nil
 }
 
 // partDefaultQOS is the default QOS of the partition named ("" if none).

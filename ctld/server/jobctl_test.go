@@ -85,13 +85,13 @@ func TestUpdatedSpec(t *testing.T) {
 }
 
 func TestControlCheck(t *testing.T) {
-	pending := api.Job{ID: 1, State: api.StatePending}
-	held := api.Job{ID: 1, State: api.StatePending, Spec: api.JobSpec{Hold: true}}
-	adminHeld := api.Job{ID: 1, State: api.StatePending, Spec: api.JobSpec{Hold: true}, HoldAdmin: true}
-	running := api.Job{ID: 1, State: api.StateRunning}
-	stopping := api.Job{ID: 1, State: api.StateCompleting, Requeue: true}
-	cancelled := api.Job{ID: 1, State: api.StateCancelled, CancelRequested: true}
-	noRequeue := api.Job{ID: 1, State: api.StateCompleted, Spec: api.JobSpec{NoRequeue: true}}
+	pending := api.Job{ID: 1, State: api.StatePending, Spec: &api.JobSpec{}}
+	held := api.Job{ID: 1, State: api.StatePending, Spec: &api.JobSpec{Hold: true}}
+	adminHeld := api.Job{ID: 1, State: api.StatePending, Spec: &api.JobSpec{Hold: true}, HoldAdmin: true}
+	running := api.Job{ID: 1, State: api.StateRunning, Spec: &api.JobSpec{}}
+	stopping := api.Job{ID: 1, State: api.StateCompleting, Requeue: true, Spec: &api.JobSpec{}}
+	cancelled := api.Job{ID: 1, State: api.StateCancelled, CancelRequested: true, Spec: &api.JobSpec{}}
+	noRequeue := api.Job{ID: 1, State: api.StateCompleted, Spec: &api.JobSpec{NoRequeue: true}}
 	tests := []struct {
 		action string
 		job    api.Job

@@ -256,7 +256,7 @@ func (s *Server) checkJob(p auth.Peer, op bool, in *api.JobSpec, self api.JobID)
 	if err := checkMail(&spec, p.User); err != nil {
 		return nil, err
 	}
-	job := &api.Job{Spec: spec, User: p.User, UID: p.UID, GID: p.GID}
+	job := &api.Job{Spec: &spec, User: p.User, UID: p.UID, GID: p.GID}
 	if err := s.pol.checkAccountQOS(snap, job, &part, op, self); err != nil {
 		return nil, err
 	}
@@ -428,18 +428,40 @@ func candidates(snap *state.Snapshot, f *api.JobFilter) []*api.Job {
 
 // view is the job as the caller may see it, with what the latest pass
 // said of it (plan): others' jobs lose their script, arguments and
-// environment unless the caller is an operator.
-func view(j *api.Job, plan passPlan, p auth.Peer, op bool) api.Job {
+// environment unless the caller is an operator. brief, when not nil,
+// takes them from every job, and keeps the copies of the specs it made.
+func view(j *api.Job, plan passPlan, p auth.Peer, op bool, brief briefSpecs) api.Job {
 	v := *j
 	if r, start, prio, ok := plan.of(j); ok {
 		v.Reason, v.ExpectedStart, v.Priority = r, start, prio
 	}
-	if !op && j.UID != p.UID {
-		v.Spec.Script = ""
-		v.Spec.Env = nil
-		v.Spec.Args = nil
+	switch {
+	case brief != nil:
+		v.Spec = brief.of(v.Spec)
+	case !op && j.UID != p.UID:
+		v.Spec = briefSpecs{}.of(v.Spec)
 	}
 	return v
+}
+
+// briefSpecs makes the copies of specs without a script, arguments and
+// environment that listings show: one per spec, so that the jobs sharing
+// a spec in the store share its brief copy too. Stored specs are never
+// changed.
+type briefSpecs map[*api.JobSpec]*api.JobSpec
+
+func (b briefSpecs) of(s *api.JobSpec) *api.JobSpec {
+	if s == nil || s.Script == "" && s.Env == nil && s.Args == nil {
+		return s
+	}
+	c, ok := b[s]
+	if !ok {
+		cp := *s
+		cp.Script, cp.Env, cp.Args = "", nil, nil
+		c = &cp
+		b[s] = c
+	}
+	return c
 }
 
 // selectJobs is the jobs a listing with filter f shows, unsorted.
@@ -468,12 +490,12 @@ func (s *Server) listJobs(ctx context.Context, f *api.JobFilter) (any, error) {
 	}
 	plan := s.plan()
 	out := &api.JobList{Now: s.now(), Jobs: make([]api.Job, 0, len(jobs))}
+	var brief briefSpecs
+	if f.Brief {
+		brief = briefSpecs{}
+	}
 	for _, j := range jobs {
-		v := view(j, plan, p, op)
-		if f.Brief {
-			v.Spec.Script, v.Spec.Args, v.Spec.Env = "", nil, nil
-		}
-		out.Jobs = append(out.Jobs, v)
+		out.Jobs = append(out.Jobs, view(j, plan, p, op, brief))
 	}
 	sort.Slice(out.Jobs, func(a, b int) bool { return out.Jobs[a].ID < out.Jobs[b].ID })
 	return out, nil
@@ -582,11 +604,11 @@ func (s *Server) waitJob(ctx context.Context, req *api.WaitRequest) (any, error)
 			return nil, fmt.Errorf("%w: job %d: invalid job id specified", api.ErrNotFound, req.JobID)
 		}
 		if j.State.Final() {
-			return view(j, s.plan(), p, op), nil
+			return view(j, s.plan(), p, op, nil), nil
 		}
 		ws.Add(snap.Abandoned())
 		if ws.WatchCtx(ctx) != nil {
-			return view(j, s.plan(), p, op), nil
+			return view(j, s.plan(), p, op, nil), nil
 		}
 	}
 }

@@ -45,7 +45,7 @@ func (h *mailHarness) apply(c *fsm.Command) any {
 }
 
 func (h *mailHarness) submit(mailType, array string) api.JobID {
-	j := api.Job{User: "alice", UID: 1000, Spec: api.JobSpec{Name: "train", Partition: "main", Nodes: 1, NTasks: 1, CPUsPerTask: 1,
+	j := api.Job{User: "alice", UID: 1000, Spec: &api.JobSpec{Name: "train", Partition: "main", Nodes: 1, NTasks: 1, CPUsPerTask: 1,
 		MemBytes: 1 << 30, TimeLimit: 100, MailType: mailType, MailUser: "alice@example.org", Array: array, Script: "#!/bin/sh\n"}}
 	return h.apply(&fsm.Command{Type: fsm.CmdSubmit, Submit: &fsm.SubmitCmd{Jobs: []api.Job{j}}}).(*fsm.SubmitResult).IDs[0]
 }

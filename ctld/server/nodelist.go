@@ -69,7 +69,7 @@ func checkListed(snap *state.Snapshot, job *api.Job) error {
 	names, _ := hostlist.Expand(job.Spec.NodeList) // compressed by namedNodes
 	for _, name := range names {
 		n := snap.Node(name)
-		if !sched.Fits(job, n) || !n.HasFeatures(job.Spec.Features()) || n.MatchingGPUs(&job.Spec) < job.Spec.GPUsOnNode() {
+		if !sched.Fits(job, n) || !n.HasFeatures(job.Spec.Features()) || n.MatchingGPUs(job.Spec) < job.Spec.GPUsOnNode() {
 			return invalid("requested node configuration is not available: listed node %s cannot hold the job (%d CPUs, %d GPUs per node)",
 				name, job.Spec.CPUsOnNode(), job.Spec.GPUsOnNode())
 		}

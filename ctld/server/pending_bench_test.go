@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"testing"
 
 	"github.com/gsched/gsched/pkg/api"
@@ -17,8 +18,16 @@ import (
 // then reports the live heap after a GC divided by the jobs. Run with
 // GSCHED_HEAP_PROFILE=FILE to write the heap profile while the jobs are
 // held, and `go tool pprof -sample_index=inuse_space` to see where they
-// live.
+// live. "like": the jobs of a batch are alike and share one spec in
+// memory (as an array's tasks do); "distinct": each has a name of its
+// own, so each keeps a spec of its own (the strings they have in common
+// are still shared).
 func BenchmarkPendingMemory(b *testing.B) {
+	b.Run("like", func(b *testing.B) { benchPendingMemory(b, false) })
+	b.Run("distinct", func(b *testing.B) { benchPendingMemory(b, true) })
+}
+
+func benchPendingMemory(b *testing.B, distinct bool) {
 	const jobs, batch = 100000, 5000
 	for range b.N {
 		b.StopTimer()
@@ -35,6 +44,11 @@ func BenchmarkPendingMemory(b *testing.B) {
 		}
 		b.StartTimer()
 		for n := 0; n < jobs; n += batch {
+			if distinct {
+				for i := range req.Specs {
+					req.Specs[i].Name = "gbench-" + strconv.Itoa(n+i)
+				}
+			}
 			var resp api.SubmitBatchResponse
 			if err := cl.Call(context.Background(), api.PathSubmitBatch, req, &resp); err != nil {
 				b.Fatal(err)

@@ -100,7 +100,7 @@ func (p *policy) qosNamed(name string) (api.QOS, bool) {
 // Jobs that could never run under the limits are refused here. Job self
 // (0: none) is the queued job being changed, not counted in the limits.
 func (p *policy) checkAccountQOS(snap *state.Snapshot, job *api.Job, part *api.Partition, op bool, self api.JobID) error {
-	spec := &job.Spec
+	spec := job.Spec // the job's own: checkJob made it
 	if p.tree != nil {
 		if spec.Account == "" {
 			acct, ok := p.tree.DefaultAccount(job.User)

@@ -269,7 +269,8 @@ func redact(j *api.Job, c caller) {
 	if c.op || j.UID == c.peer.UID {
 		return
 	}
-	j.Spec.WorkDir, j.Spec.Output, j.Spec.Error = "", "", ""
+	s := j.OwnSpec()
+	s.WorkDir, s.Output, s.Error = "", "", ""
 }
 
 // jobQuery is GET /api/v1/jobs's query.

@@ -245,7 +245,7 @@ func decodeAnswer(t *testing.T, path string, a answer, v any) {
 // checkJob checks what the controller relies on in every stored job.
 func checkJob(t *testing.T, j *api.Job) {
 	t.Helper()
-	sp := &j.Spec
+	sp := j.Spec
 	if j.ID == 0 || j.User == "" || sp.NodeCount() < 1 || sp.NTasks < sp.NodeCount() || sp.CPUsPerTask < 1 ||
 		sp.MemBytes <= 0 || sp.MemBytes > maxMemBytes || sp.GPUs < 0 || sp.GPUs > maxGPUs || sp.TimeLimit < 0 ||
 		!strings.HasPrefix(sp.Script, "#!") || len(sp.Script) > api.MaxScriptBytes || !filepath.IsAbs(sp.WorkDir) ||

@@ -10,7 +10,7 @@ import (
 
 func stepJob(nodes, tasksPerNode, gpusPerTask int, gpus ...int) *api.Job {
 	j := &api.Job{ID: 9, State: api.StateRunning,
-		Spec: api.JobSpec{Nodes: nodes, NTasks: nodes * tasksPerNode, NTasksPerNode: tasksPerNode, GPUsPerTask: gpusPerTask}}
+		Spec: &api.JobSpec{Nodes: nodes, NTasks: nodes * tasksPerNode, NTasksPerNode: tasksPerNode, GPUsPerTask: gpusPerTask}}
 	for i := 0; i < nodes; i++ {
 		j.Allocs = append(j.Allocs, api.Allocation{Node: "n" + string(rune('1'+i)), GPUs: gpus})
 	}

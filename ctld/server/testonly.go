@@ -72,6 +72,9 @@ func (s *Server) testJob(ctx context.Context, req *api.SubmitRequest) (any, erro
 		resp.Nodes, resp.CPUs = allocNodes(allocs)
 	}
 	resp.Reason = plan.Reasons[j.ID]
+	if j.Spec.Hold {
+		resp.Reason = api.ReasonHeld // a held job is left out of the plan
+	}
 	return resp, nil
 }
 

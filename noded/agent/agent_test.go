@@ -228,7 +228,7 @@ type jobOpt func(*api.Job)
 func runningJob(id api.JobID, opts ...jobOpt) api.Job {
 	j := api.Job{
 		ID: id, User: "alice", UID: jobUID, GID: jobGID, State: api.StateRunning,
-		Spec: api.JobSpec{
+		Spec: &api.JobSpec{
 			Name: "train", Partition: "gpu", Nodes: 1, NTasks: 2, CPUsPerTask: 2, MemBytes: 8 * gib,
 			Output: "slurm-%j.out", WorkDir: "/work/alice", Script: "#!/bin/sh\necho hi\n", Args: []string{"a", "b"},
 		},

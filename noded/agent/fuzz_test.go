@@ -77,7 +77,7 @@ func checkTaskSpec(t *testing.T, n *api.Node, j *api.Job, spec *runtime.TaskSpec
 // or into a one-line error it reports; it never panics.
 func FuzzSyncAnswer(f *testing.F) {
 	job := api.Job{ID: 7, User: "alice", UID: 1000, GID: 1000, State: api.StateRunning, Restarts: 1,
-		Spec: api.JobSpec{Name: "train", Nodes: 2, NTasks: 4, CPUsPerTask: 2, Script: "#!/bin/sh\necho\n", WorkDir: "/home/alice",
+		Spec: &api.JobSpec{Name: "train", Nodes: 2, NTasks: 4, CPUsPerTask: 2, Script: "#!/bin/sh\necho\n", WorkDir: "/home/alice",
 			Output: "out-%j-%N.log", Env: []string{"A=1", "PATH=/bin"}, TimeLimit: 60},
 		Allocs:     []api.Allocation{{Node: "n1", CPUs: 4, MemBytes: 1 << 30, GPUs: []int{1, 2}}, {Node: "n2", Addr: "10.0.0.2", CPUs: 4}},
 		MasterPort: 29500, Signals: []api.SignalRequest{{Seq: 1, Signal: 10}}}

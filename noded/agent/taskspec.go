@@ -134,7 +134,7 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 	}
 	spec.Env = Env(j, n, eo)
 	spec.CPUSet = jobCPUSet(n, alloc.GPUs, onlineCPUs())
-	spec.Image = imageSpec(&j.Spec)
+	spec.Image = imageSpec(j.Spec)
 	return spec, nil
 }
 

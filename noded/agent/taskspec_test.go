@@ -74,7 +74,7 @@ func TestTaskSpecFiles(t *testing.T) {
 	n := testNode()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			j := runningJob(7, func(j *api.Job) { tt.spec(&j.Spec) })
+			j := runningJob(7, func(j *api.Job) { tt.spec(j.Spec) })
 			spec, err := agent.TaskSpec(&j, &n, 100, time.Second, agent.EnvOptions{Cluster: "lab"})
 			if err != nil {
 				t.Fatal(err)

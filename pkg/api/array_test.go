@@ -141,7 +141,7 @@ func (l lookup) EarlierLive(user, name string, id api.JobID) bool {
 func TestDependencyEvaluate(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	job := func(id api.JobID, st api.JobState, started time.Duration) *api.Job {
-		j := &api.Job{ID: id, State: st, User: "ann", Spec: api.JobSpec{Name: "x"}}
+		j := &api.Job{ID: id, State: st, User: "ann", Spec: &api.JobSpec{Name: "x"}}
 		if started > 0 {
 			j.StartTime = now.Add(-started)
 		}

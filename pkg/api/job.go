@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -217,6 +219,22 @@ type JobSpec struct {
 	MailUser string `json:"mail_user,omitempty"`
 }
 
+// Equal reports whether s and o ask for the same job in every field.
+func (s *JobSpec) Equal(o *JobSpec) bool {
+	if s == o {
+		return true
+	}
+	if s == nil || o == nil {
+		return false
+	}
+	if s.Script != o.Script || s.Name != o.Name || !s.Begin.Equal(o.Begin) {
+		return false // the usual differences, cheaply
+	}
+	a, b := *s, *o
+	a.Begin, b.Begin = time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
+}
+
 // NodeCount is Nodes, at least 1.
 func (s *JobSpec) NodeCount() int { return max(s.Nodes, 1) }
 
@@ -313,9 +331,14 @@ func (j *Job) MaxRSS() (int64, string) {
 }
 
 // Job is a job as the controller stores and reports it.
+//
+// Spec is shared: the stored jobs of one submission whose specs are
+// equal (an array's tasks, a batch of like jobs) point at one JobSpec.
+// A stored job is never changed in place, and neither is its spec: code
+// that changes a job's spec first gives the job its own (OwnSpec).
 type Job struct {
 	ID    JobID    `json:"id"`
-	Spec  JobSpec  `json:"spec"`
+	Spec  *JobSpec `json:"spec" openapi:"nonnull"`
 	User  string   `json:"user"`
 	UID   uint32   `json:"uid"`
 	GID   uint32   `json:"gid"`
@@ -382,6 +405,21 @@ type Job struct {
 	// ArrayTaskID is then the task's index in the array.
 	ArrayJobID  JobID `json:"array_job_id,omitempty"`
 	ArrayTaskID int   `json:"array_task_id,omitempty"`
+}
+
+// OwnSpec gives j a copy of its spec of its own, to change without
+// touching the jobs it shared the old one with, and returns it. Env and
+// Args are clipped, so that appending to them copies. A nil spec becomes
+// an empty one.
+func (j *Job) OwnSpec() *JobSpec {
+	var s JobSpec
+	if j.Spec != nil {
+		s = *j.Spec
+	}
+	s.Env, s.Args = slices.Clip(s.Env), slices.Clip(s.Args)
+	s.ContainerMounts = slices.Clip(s.ContainerMounts)
+	j.Spec = &s
+	return j.Spec
 }
 
 // IsArrayTask reports whether the job is a task of a job array.

@@ -100,12 +100,15 @@ func applySubmit(t *state.Txn, c *Command) (*SubmitResult, error) {
 	res := &SubmitResult{}
 	for i := range c.Submit.Jobs {
 		tmpl := &c.Submit.Jobs[i]
+		if tmpl.Spec == nil {
+			return nil, fmt.Errorf("submit: job %d has no spec", i) // a corrupt command
+		}
 		if i > 0 {
-			shareStrings(tmpl, &c.Submit.Jobs[i-1])
+			shareSpec(tmpl, &c.Submit.Jobs[i-1])
 		}
 		// A job array becomes one job per task, with consecutive IDs;
 		// the array's ID is its first task's. The tasks share the
-		// template's spec (script and environment stored once in memory).
+		// template's spec (stored once in memory).
 		tasks := []int{-1}
 		if tmpl.Spec.Array != "" {
 			a, err := api.ParseArray(tmpl.Spec.Array, 0)
@@ -145,12 +148,13 @@ func applySubmit(t *state.Txn, c *Command) (*SubmitResult, error) {
 	return res, nil
 }
 
-// shareStrings makes j use prev's copy of each string and list the two
-// jobs of one submission have equal, so that a batch of like jobs keeps
-// one script, environment, directory... in memory, not one per job (as an
-// array's tasks do). Stored jobs are never changed in place, so sharing
+// shareSpec makes j, a job of the same submission as prev, use prev's
+// spec when the two are equal, and otherwise prev's copy of each string
+// and list they have in common: a batch of like jobs then keeps one spec
+// in memory, not one per job, as an array's tasks do. Stored jobs and
+// their specs are never changed in place (api.Job.OwnSpec), so sharing
 // is safe; a field left out here is only not shared.
-func shareStrings(j, prev *api.Job) {
+func shareSpec(j, prev *api.Job) {
 	str := func(dst *string, src string) {
 		if *dst == src {
 			*dst = src
@@ -161,8 +165,12 @@ func shareStrings(j, prev *api.Job) {
 			*dst = slices.Clip(src)
 		}
 	}
-	s, p := &j.Spec, &prev.Spec
 	str(&j.User, prev.User)
+	if j.Spec.Equal(prev.Spec) {
+		j.Spec = prev.Spec
+		return
+	}
+	s, p := j.Spec, prev.Spec
 	str(&s.Name, p.Name)
 	str(&s.Partition, p.Partition)
 	str(&s.Output, p.Output)
@@ -726,26 +734,31 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.NewDecoder(rc).Decode(&d); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	for _, j := range d.Jobs {
+		if j != nil && j.Spec == nil {
+			return fmt.Errorf("restore snapshot: job %d has no spec", j.ID)
+		}
+	}
 	expandArrays(d.Jobs, d.Shared)
-	shareArraySpecs(d.Jobs)
+	shareSpecs(d.Jobs)
 	return f.store.Replace(d.Meta, d.Nodes, d.Jobs, d.Usage, d.Steps)
 }
 
-// shareArraySpecs makes the tasks of each job array share one copy of
-// their script and environment again, as they did before the snapshot
-// (which writes each task's spec in full).
-func shareArraySpecs(jobs []*api.Job) {
+// shareSpecs makes like jobs share one spec again, as they did before
+// the snapshot (which writes each job's spec in full): each job whose
+// spec equals that of the job before it in ID order (an array's tasks, a
+// batch of like jobs), or of its array's first task, takes that spec.
+func shareSpecs(jobs []*api.Job) {
 	laterTasks(jobs, func(_ int, j *api.Job, f *api.JobSpec) {
-		if j.Spec.Script == f.Script {
-			j.Spec.Script = f.Script
-		}
-		if slices.Equal(j.Spec.Env, f.Env) {
-			j.Spec.Env = f.Env
-		}
-		if slices.Equal(j.Spec.Args, f.Args) {
-			j.Spec.Args = f.Args
+		if j.Spec.Equal(f) {
+			j.Spec = f
 		}
 	})
+	for i := 1; i < len(jobs); i++ {
+		if prev, j := jobs[i-1], jobs[i]; prev != nil && j != nil && j.Spec.Equal(prev.Spec) {
+			j.Spec = prev.Spec
+		}
+	}
 }
 
 type fsmSnapshot struct{ data snapshotData }

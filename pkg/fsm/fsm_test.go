@@ -113,7 +113,7 @@ type specOpt func(*api.Job)
 func newJob(opts ...specOpt) api.Job {
 	j := api.Job{
 		User: "alice", UID: 1000, GID: 1000,
-		Spec: api.JobSpec{Name: "j", Partition: "main", Nodes: 1, NTasks: 1, CPUsPerTask: 1, MemBytes: gib, Script: "#!/bin/sh\n"},
+		Spec: &api.JobSpec{Name: "j", Partition: "main", Nodes: 1, NTasks: 1, CPUsPerTask: 1, MemBytes: gib, Script: "#!/bin/sh\n"},
 	}
 	for _, o := range opts {
 		o(&j)

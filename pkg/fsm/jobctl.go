@@ -108,7 +108,7 @@ func hold(t *state.Txn, j *api.Job, admin bool) (bool, error) {
 		return false, nil
 	}
 	nj := *j
-	nj.Spec.Hold = true
+	nj.OwnSpec().Hold = true
 	nj.HoldAdmin = j.HoldAdmin && j.Spec.Hold || admin
 	nj.Reason = api.ReasonHeld
 	if nj.HoldAdmin {
@@ -124,7 +124,7 @@ func release(t *state.Txn, j *api.Job, admin bool) (bool, error) {
 		return false, nil
 	}
 	nj := *j
-	nj.Spec.Hold, nj.HoldAdmin = false, false
+	nj.OwnSpec().Hold, nj.HoldAdmin = false, false
 	nj.Reason = api.ReasonNone
 	return true, t.PutJob(&nj)
 }
@@ -172,11 +172,11 @@ func applyUpdateJob(t *state.Txn, c *Command) (*JobsResult, error) {
 	for i := range c.UpdateJob.Jobs {
 		ch := &c.UpdateJob.Jobs[i]
 		j := snap.Job(nil, ch.ID)
-		if j == nil || j.State != api.StatePending || FieldsOf(&j.Spec) != ch.Old {
+		if j == nil || j.State != api.StatePending || FieldsOf(j.Spec) != ch.Old {
 			continue
 		}
 		nj := *j
-		ch.New.applyTo(&nj.Spec)
+		ch.New.applyTo(nj.OwnSpec())
 		if err := t.PutJob(&nj); err != nil {
 			return nil, err
 		}

@@ -225,7 +225,7 @@ func TestUpdateJob(t *testing.T) {
 	h.register(nodeNamed("n1"))
 	h.submit(newJob(limit(600)), newJob(limit(600)), newJob(limit(600))) // 1, 2, 3
 	h.start(placement(3, "n1", 1, gib))
-	old := fsm.FieldsOf(&h.job(1).Spec)
+	old := fsm.FieldsOf(h.job(1).Spec)
 	nf := old
 	nf.TimeLimit, nf.Name, nf.Comment, nf.Nice = 300, "renamed", "c", 5
 	stale := old
@@ -236,14 +236,14 @@ func TestUpdateJob(t *testing.T) {
 	if !slices.Equal(res.Done, []api.JobID{1}) {
 		t.Fatalf("updated %v, want [1]", res.Done)
 	}
-	if got := fsm.FieldsOf(&h.job(1).Spec); got != nf {
+	if got := fsm.FieldsOf(h.job(1).Spec); got != nf {
 		t.Fatalf("job 1 fields %+v, want %+v", got, nf)
 	}
 	if s := h.job(1).Spec; s.Script != "#!/bin/sh\n" || s.MemBytes != gib {
 		t.Fatalf("update touched other fields: %+v", s)
 	}
 	for _, id := range []api.JobID{2, 3} {
-		if got := fsm.FieldsOf(&h.job(id).Spec); got != old {
+		if got := fsm.FieldsOf(h.job(id).Spec); got != old {
 			t.Fatalf("job %d changed: %+v", id, got)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 func compactArrays(jobs []*api.Job) ([]*api.Job, []idRange) {
 	var out []*api.Job
 	var shared []idRange
+	cleared := map[*api.JobSpec]*api.JobSpec{} // one copy per spec the tasks share
 	laterTasks(jobs, func(i int, j *api.Job, f *api.JobSpec) {
 		if j.Spec.Script != f.Script || !slices.Equal(j.Spec.Env, f.Env) || !slices.Equal(j.Spec.Args, f.Args) {
 			return // differs: written in full
@@ -28,7 +29,13 @@ func compactArrays(jobs []*api.Job) ([]*api.Job, []idRange) {
 			out = slices.Clone(jobs)
 		}
 		c := *j
-		c.Spec.Script, c.Spec.Env, c.Spec.Args = "", nil, nil
+		s, ok := cleared[j.Spec]
+		if !ok {
+			s = c.OwnSpec()
+			s.Script, s.Env, s.Args = "", nil, nil
+			cleared[j.Spec] = s
+		}
+		c.Spec = s
 		out[i] = &c
 		if n := len(shared); n > 0 && shared[n-1][1]+1 == j.ID {
 			shared[n-1][1] = j.ID
@@ -81,7 +88,7 @@ func laterTasks(jobs []*api.Job, fn func(i int, j *api.Job, first *api.JobSpec))
 		if f, ok := first[j.ArrayJobID]; ok {
 			fn(i, j, f)
 		} else {
-			first[j.ArrayJobID] = &j.Spec
+			first[j.ArrayJobID] = j.Spec
 		}
 	}
 }

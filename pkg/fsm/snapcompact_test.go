@@ -10,7 +10,7 @@ import (
 
 func arrayTask(id, array api.JobID, task int, script string, env ...string) *api.Job {
 	return &api.Job{ID: id, ArrayJobID: array, ArrayTaskID: task,
-		Spec: api.JobSpec{Script: script, Env: env, Args: []string{"a"}}}
+		Spec: &api.JobSpec{Script: script, Env: env, Args: []string{"a"}}}
 }
 
 // compactArrays clears the shared fields of every array task but the
@@ -18,7 +18,7 @@ func arrayTask(id, array api.JobID, task int, script string, env ...string) *api
 // differs in full, and expandArrays puts the first task's fields back.
 func TestCompactArrays(t *testing.T) {
 	jobs := []*api.Job{
-		{ID: 1, Spec: api.JobSpec{Script: "plain"}},
+		{ID: 1, Spec: &api.JobSpec{Script: "plain"}},
 		arrayTask(2, 2, 0, "s", "E=1"),
 		arrayTask(3, 2, 1, "s", "E=1"),
 		arrayTask(4, 2, 2, "s", "E=2"), // differs (cannot happen today): kept

@@ -87,7 +87,7 @@ func TestRunMissingProgram(t *testing.T) {
 
 func TestJobEnv(t *testing.T) {
 	j := &api.Job{ID: 42, User: "alice", UID: 1000, GID: 1001, Restarts: 2, State: api.StateFailed, ExitCode: 3,
-		Spec:   api.JobSpec{Name: "train", Partition: "gpu", WorkDir: "/home/alice"},
+		Spec:   &api.JobSpec{Name: "train", Partition: "gpu", WorkDir: "/home/alice"},
 		Allocs: []api.Allocation{{Node: "n1", GPUs: []int{0, 3}}, {Node: "n2", GPUs: []int{1}}}}
 	tests := []struct {
 		name    string

@@ -12,7 +12,7 @@ import (
 // ---- builders ----
 
 func job(id api.JobID, user, part string, st api.JobState) *api.Job {
-	return &api.Job{ID: id, User: user, State: st, Spec: api.JobSpec{Partition: part}}
+	return &api.Job{ID: id, User: user, State: st, Spec: &api.JobSpec{Partition: part}}
 }
 
 func node(name string, cpus int, mem int64, gpus int, st api.NodeState) *api.Node {

@@ -193,3 +193,39 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// A pointer tagged openapi:"nonnull" is described as its target: required
+// and not nullable, so that a null there fails validation.
+func TestReflectorNonNullPointer(t *testing.T) {
+	type holder struct {
+		Set *inner `json:"set" openapi:"nonnull"`
+		Opt *inner `json:"opt"`
+	}
+	r := NewReflector()
+	s := r.Of(holder{})
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	h := r.Schemas["holder"]
+	if !reflect.DeepEqual(h.Required, []string{"opt", "set"}) {
+		t.Errorf("required %v", h.Required)
+	}
+	for prop, want := range map[string]string{
+		"set": `{"$ref":"#/components/schemas/inner"}`,
+		"opt": `{"allOf":[{"$ref":"#/components/schemas/inner"}],"nullable":true}`,
+	} {
+		b, err := json.Marshal(h.Properties[prop])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != want {
+			t.Errorf("%s: %s\nwant %s", prop, b, want)
+		}
+	}
+	if errs := Validate(r.Schemas, s, []byte(`{"set":null,"opt":null}`)); len(errs) != 1 || !strings.Contains(errs[0].Error(), "$.set: null") {
+		t.Errorf("null for a nonnull pointer: errors %v", errs)
+	}
+	if errs := Validate(r.Schemas, s, []byte(`{"set":{"n":1},"opt":null}`)); len(errs) != 0 {
+		t.Errorf("valid value: errors %v", errs)
+	}
+}

@@ -13,7 +13,8 @@ import (
 // required when encoding/json always writes it: no omitempty (or
 // omitempty on a struct, which encoding/json never omits) and no
 // omitzero. Slices, maps and pointers that encoding/json may write as
-// null are nullable.
+// null are nullable, unless tagged `openapi:"nonnull"` (a pointer the
+// server always sets).
 type Reflector struct {
 	// Schemas are the components so far, by type name.
 	Schemas map[string]*Schema
@@ -152,6 +153,10 @@ func (r *Reflector) fields(t reflect.Type, s *Schema) {
 			name = f.Name
 		}
 		fs := r.schema(f.Type)
+		if f.Type.Kind() == reflect.Pointer && f.Tag.Get("openapi") == "nonnull" {
+			// A pointer the server always sets: described as its target.
+			fs = r.schema(f.Type.Elem())
+		}
 		omitEmpty, omitZero := hasOpt(opts, "omitempty"), hasOpt(opts, "omitzero")
 		switch k := f.Type.Kind(); {
 		case omitZero:

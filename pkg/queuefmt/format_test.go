@@ -79,7 +79,7 @@ func queueJob() api.Job {
 	start := t0.Add(-90 * time.Second)
 	return api.Job{
 		ID: 42, User: "alice", UID: 1000, GID: 1000, State: api.StateRunning, Priority: 2147483648,
-		Spec: api.JobSpec{Name: "a-very-long-name", Partition: "gpu", Nodes: 2, NTasksPerNode: 2, CPUsPerTask: 4,
+		Spec: &api.JobSpec{Name: "a-very-long-name", Partition: "gpu", Nodes: 2, NTasksPerNode: 2, CPUsPerTask: 4,
 			MemBytes: 64 << 30, GPUsPerNode: 4, GPUType: "h100", TimeLimit: 3600, Account: "physics", QOS: "high",
 			WorkDir: "/home/alice/run", Nice: 5, Constraint: "ib"},
 		SubmitTime: t0.Add(-time.Hour), StartTime: start, Deadline: start.Add(time.Hour),
@@ -89,7 +89,7 @@ func queueJob() api.Job {
 
 func TestQueueFields(t *testing.T) {
 	j := queueJob()
-	pending := api.Job{ID: 7, State: api.StatePending, Reason: api.ReasonPriority, Spec: api.JobSpec{CPUsPerTask: 2},
+	pending := api.Job{ID: 7, State: api.StatePending, Reason: api.ReasonPriority, Spec: &api.JobSpec{CPUsPerTask: 2},
 		ExpectedStart: t0.Add(time.Hour)}
 	task := api.Job{ID: 130, ArrayJobID: 123, ArrayTaskID: 7, State: api.StateRunning}
 	qc := &Ctx{Now: t0, Loc: time.UTC, BitstrLen: DefaultBitstrLen}
@@ -141,7 +141,7 @@ func TestQueueFields(t *testing.T) {
 }
 
 func TestRenderQueueFormat(t *testing.T) {
-	jobs := []api.Job{queueJob(), {ID: 7, User: "bob", State: api.StatePending, Reason: api.ReasonResources}}
+	jobs := []api.Job{queueJob(), {ID: 7, User: "bob", State: api.StatePending, Reason: api.ReasonResources, Spec: &api.JobSpec{}}}
 	tests := []struct {
 		spec string
 		want string
@@ -209,11 +209,11 @@ func TestParseQueueSort(t *testing.T) {
 
 func TestSortQueueRows(t *testing.T) {
 	jobs := []api.Job{
-		{ID: 1, Spec: api.JobSpec{Partition: "gpu"}, State: api.StateRunning, Priority: 10},
-		{ID: 2, Spec: api.JobSpec{Partition: "cpu"}, State: api.StatePending, Priority: 30},
-		{ID: 3, Spec: api.JobSpec{Partition: "gpu"}, State: api.StatePending, Priority: 20},
-		{ID: 4, Spec: api.JobSpec{Partition: "gpu"}, State: api.StatePending, Priority: 40},
-		{ID: 5, Spec: api.JobSpec{Partition: "cpu"}, State: api.StateRunning, Priority: 40},
+		{ID: 1, Spec: &api.JobSpec{Partition: "gpu"}, State: api.StateRunning, Priority: 10},
+		{ID: 2, Spec: &api.JobSpec{Partition: "cpu"}, State: api.StatePending, Priority: 30},
+		{ID: 3, Spec: &api.JobSpec{Partition: "gpu"}, State: api.StatePending, Priority: 20},
+		{ID: 4, Spec: &api.JobSpec{Partition: "gpu"}, State: api.StatePending, Priority: 40},
+		{ID: 5, Spec: &api.JobSpec{Partition: "cpu"}, State: api.StateRunning, Priority: 40},
 	}
 	tests := []struct {
 		spec string

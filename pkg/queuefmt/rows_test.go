@@ -13,7 +13,7 @@ import (
 // arrayTask builds task idx of array arr (whose job IDs run from arr).
 func arrayTask(arr api.JobID, idx int, st api.JobState, reason, spec string) api.Job {
 	return api.Job{ID: arr + api.JobID(idx), ArrayJobID: arr, ArrayTaskID: idx, State: st, Reason: reason,
-		User: "alice", Spec: api.JobSpec{Name: "sweep", Partition: "gpu", Array: spec}}
+		User: "alice", Spec: &api.JobSpec{Name: "sweep", Partition: "gpu", Array: spec}}
 }
 
 func TestCompressTasks(t *testing.T) {
@@ -130,10 +130,10 @@ func TestRenderQueueFolds(t *testing.T) {
 
 func TestRenderQueue(t *testing.T) {
 	jobs := []api.Job{
-		{ID: 12, Spec: api.JobSpec{Name: "train", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StateRunning,
+		{ID: 12, Spec: &api.JobSpec{Name: "train", Partition: "gpu", Nodes: 1}, User: "alice", State: api.StateRunning,
 			StartTime: t0.Add(-3723 * time.Second), Allocs: []api.Allocation{{Node: "gpu01"}}},
-		{ID: 11, Spec: api.JobSpec{Name: "prep", Partition: "gpu"}, User: "bob", State: api.StatePending, Reason: api.ReasonResources},
-		{ID: 13, Spec: api.JobSpec{Name: "x"}, User: "bob", State: api.StatePending},
+		{ID: 11, Spec: &api.JobSpec{Name: "prep", Partition: "gpu"}, User: "bob", State: api.StatePending, Reason: api.ReasonResources},
+		{ID: 13, Spec: &api.JobSpec{Name: "x"}, User: "bob", State: api.StatePending},
 	}
 	var b bytes.Buffer
 	if err := RenderQueue(&b, ptrs(jobs), t0, true); err != nil {

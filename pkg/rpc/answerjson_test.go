@@ -19,11 +19,11 @@ func richJobs() any {
 		Reason: "None", Priority: 1234, SubmitTime: t0, StartTime: t0.Add(time.Second), Deadline: t0.Add(time.Hour),
 		Allocs:     []api.Allocation{{Node: "n1", Addr: "10.0.0.1", CPUs: 8, MemBytes: 32 << 30, GPUs: []int{0, 3}, MaxRSS: 5 << 20}},
 		MasterPort: 29500, Restarts: 1,
-		Spec: api.JobSpec{Name: "train <&> \u00e9\u2028", Partition: "gpu", Nodes: 1, NTasks: 2, CPUsPerTask: 4, MemBytes: 32 << 30,
+		Spec: &api.JobSpec{Name: "train <&> \u00e9\u2028", Partition: "gpu", Nodes: 1, NTasks: 2, CPUsPerTask: 4, MemBytes: 32 << 30,
 			GPUsPerNode: 2, GPUType: "a100", TimeLimit: 3600, Output: "%x-%j.out", WorkDir: "/home/alice",
 			Env: []string{"A=1", "B=\"q\""}, Script: "#!/bin/sh\necho \"hi\"\n", Args: []string{"--x"}, Array: "0-9%2",
 			Dependency: "afterok:3", Begin: t0, Comment: "c", Image: "oci:/img", MailType: "END", NodeList: "n[1-2]"},
-	}, {ID: 8, State: api.StatePending, SubmitTime: t0, Spec: api.JobSpec{Hold: true}}}}
+	}, {ID: 8, State: api.StatePending, SubmitTime: t0, Spec: &api.JobSpec{Hold: true}}}}
 }
 
 // Answers encoded with goccy/go-json are byte for byte what encoding/json

@@ -138,7 +138,7 @@ func (p *pass) gangShape(e *entry, d *demand, nn, maxLeaves int) *gangState {
 
 // switchBound is the job's leaf-switch bound now (0: none).
 func (p *pass) switchBound(j *api.Job) int {
-	s := &j.Spec
+	s := j.Spec
 	if s.Switches <= 0 {
 		return 0
 	}

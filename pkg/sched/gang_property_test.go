@@ -58,7 +58,7 @@ func checkGangPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 		if !n.Node.HasFeatures(j.Spec.Features()) {
 			t.Fatalf("job %d (constraint %q) on %s with features %v", j.ID, j.Spec.Constraint, name, n.Node.Features)
 		}
-		s := &j.Spec
+		s := j.Spec
 		if s.CPUsOnNode() > n.Node.CPUs || s.MemBytes > n.Node.MemBytes || s.GPUsOnNode() > len(n.Node.GPUs) {
 			t.Fatalf("job %d: per-node request (%d CPUs, %d bytes, %d GPUs) exceeds node %s (%d, %d, %d)",
 				j.ID, s.CPUsOnNode(), s.MemBytes, s.GPUsOnNode(), name, n.Node.CPUs, n.Node.MemBytes, len(n.Node.GPUs))
@@ -210,8 +210,10 @@ func checkGangPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 			if waits || placed[j.ID] {
 				t.Fatalf("non-pending job %d in the plan", j.ID)
 			}
-		case j.Spec.Hold && reason != api.ReasonHeld:
-			t.Fatalf("held job %d: reason %q", j.ID, reason)
+		case j.Spec.Hold:
+			if waits || placed[j.ID] {
+				t.Fatalf("held job %d in the plan: placed=%v, reason %q", j.ID, placed[j.ID], reason)
+			}
 		case placed[j.ID] == waits:
 			t.Fatalf("job %d: placed=%v, reason %q: want exactly one", j.ID, placed[j.ID], reason)
 		}
@@ -335,7 +337,7 @@ func randomGangCluster(r *rand.Rand) sched.Input {
 	for k := r.Intn(2 * nn); k > 0; k-- {
 		id++
 		j := &api.Job{ID: id, State: api.StateRunning, Deadline: deadline(), StartTime: in.Now.Add(-time.Hour),
-			Spec: api.JobSpec{Nodes: 1}}
+			Spec: &api.JobSpec{Nodes: 1}}
 		for _, ni := range r.Perm(nn)[:1+r.Intn(min(3, nn))] {
 			nf := &in.Nodes[ni]
 			if nf.CPUs == 0 {
@@ -368,7 +370,7 @@ func randomGangCluster(r *rand.Rand) sched.Input {
 		id++
 		j := &api.Job{ID: id, State: api.StatePending, Priority: int64(r.Intn(4)),
 			SubmitTime: t0.Add(-time.Duration(r.Intn(3600)) * time.Second),
-			Spec: api.JobSpec{
+			Spec: &api.JobSpec{
 				Partition:   []string{"a", "a", "a", "b", "d", "missing"}[r.Intn(6)],
 				Nodes:       []int{1, 1, 2, 2, 3, 4}[r.Intn(6)],
 				NTasks:      1 + r.Intn(4),
@@ -453,7 +455,7 @@ func TestGangProperties(t *testing.T) {
 			jobs[j.ID] = j
 		}
 		for _, p := range plan.Placements {
-			s := &jobs[p.JobID].Spec
+			s := jobs[p.JobID].Spec
 			switch {
 			case s.Exclusive:
 				seen["exclusive/placed"]++
@@ -467,7 +469,7 @@ func TestGangProperties(t *testing.T) {
 		}
 		reserved := map[api.JobID]bool{}
 		for _, rv := range plan.Reservations {
-			if s := &jobs[rv.JobID].Spec; s.Gang() && !reserved[rv.JobID] {
+			if s := jobs[rv.JobID].Spec; s.Gang() && !reserved[rv.JobID] {
 				reserved[rv.JobID] = true
 				seen[mode+"/gang reserved"]++
 				if s.Exclusive {
@@ -478,6 +480,11 @@ func TestGangProperties(t *testing.T) {
 		for id, reason := range plan.Reasons {
 			if jobs[id].Spec.Gang() {
 				seen["gang/"+reason]++
+			}
+		}
+		for _, j := range in.Pending {
+			if j.State == api.StatePending && j.Spec.Hold && j.Spec.Gang() {
+				seen["gang/held"]++
 			}
 		}
 		for _, j := range in.Running {
@@ -493,7 +500,7 @@ func TestGangProperties(t *testing.T) {
 		"none/single placed", "easy/single placed", "conservative/single placed",
 		"easy/gang reserved", "conservative/gang reserved", "exclusive/placed", "exclusive/reserved", "switches/placed",
 		"gang/" + api.ReasonResources, "gang/" + api.ReasonPriority, "gang/" + api.ReasonNodeNotAvail,
-		"gang/" + api.ReasonHeld, "gang/" + api.ReasonPartitionDown, "running multi-node", "backfilled",
+		"gang/held", "gang/" + api.ReasonPartitionDown, "running multi-node", "backfilled",
 	} {
 		if seen[outcome] < 20 {
 			t.Errorf("generator produced %q only %d times: %v", outcome, seen[outcome], seen)

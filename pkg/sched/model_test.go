@@ -93,7 +93,7 @@ func (n *mnode) fitsAt(r mres, start, end int64) bool {
 // hasReq reports whether the job has requirements beyond counts (a GPU
 // type or memory on a GPU job, or features).
 func hasReq(j *api.Job) bool {
-	s := &j.Spec
+	s := j.Spec
 	return s.Constraint != "" || s.GPUsOnNode() > 0 && (s.GPUType != "" || s.GPUMemMin > 0)
 }
 
@@ -129,7 +129,7 @@ func matchingOf(j *api.Job, n *api.Node, gpus []int) []int {
 // eligibleModel: the node has the job's features and, with a GPU
 // requirement, enough matching GPUs.
 func eligibleModel(j *api.Job, n *api.Node) bool {
-	return n.HasFeatures(j.Spec.Features()) && (!gpuReq(j) || n.MatchingGPUs(&j.Spec) >= j.Spec.GPUsOnNode())
+	return n.HasFeatures(j.Spec.Features()) && (!gpuReq(j) || n.MatchingGPUs(j.Spec) >= j.Spec.GPUsOnNode())
 }
 
 func sat(a, b int64) int64 {
@@ -342,8 +342,7 @@ func (m *model) decide(j *api.Job) {
 	wait := func(reason string) { plan.Reasons[j.ID] = reason }
 	switch {
 	case j.Spec.Hold:
-		wait(api.ReasonHeld)
-		return
+		return // no reason in the plan: the job's own
 	case !ok:
 		wait(api.ReasonNodeNotAvail)
 		return
@@ -585,8 +584,10 @@ func checkInvariants(t *testing.T, in sched.Input, plan sched.Plan) {
 			t.Fatalf("held job %d has a priority", j.ID)
 		case !j.Spec.Hold && !hasPrio:
 			t.Fatalf("job %d has no priority", j.ID)
-		case j.Spec.Hold && reason != api.ReasonHeld && !(j.HoldAdmin && reason == api.ReasonHeldAdmin):
-			t.Fatalf("held job %d: reason %q", j.ID, reason)
+		case j.Spec.Hold:
+			if waits || placed[j.ID] {
+				t.Fatalf("held job %d in the plan: placed=%v, reason %q", j.ID, placed[j.ID], reason)
+			}
 		case placed[j.ID] == waits:
 			t.Fatalf("job %d: placed=%v, reason %q: want exactly one", j.ID, placed[j.ID], reason)
 		}

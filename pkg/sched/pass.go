@@ -156,7 +156,7 @@ func newPass(in *Input) *pass {
 		p.round = rounder{res: res, base: (in.Now.UnixNano()%res + res) % res}
 	}
 	p.plan = Plan{
-		Reasons:    make(map[api.JobID]string, len(in.Pending)),
+		Reasons:    map[api.JobID]string{}, // held jobs get none: not sized by Pending
 		Starts:     map[api.JobID]time.Time{},
 		Priorities: map[api.JobID]int64{}, // held jobs get none: not sized by Pending
 	}
@@ -333,20 +333,17 @@ func (p *pass) order() []entry {
 			FavorSmall: cfg.FavorSmall, Site: cfg.Site}
 		ctx = priority.NewContext(in.Now, w, in.FairShare, totals, in.Partitions, in.QOS)
 	}
-	q := make([]entry, 0, len(in.Pending))
+	var q []entry // not sized by Pending: held jobs get no entry
 	for _, j := range in.Pending {
 		if j.State != api.StatePending {
 			continue
 		}
 		if j.Spec.Hold {
-			// Decided without a priority or a place in the queue (a
-			// held job's priority is 0 in Slurm too): a million held
-			// jobs cost a pass no sorting.
+			// Decided without a priority, a place in the queue or an
+			// entry in the plan (a held job's priority is 0 in Slurm
+			// too; its reason is its own, set when it was held): a
+			// million held jobs cost a pass no sorting and no memory.
 			p.plan.Stats.Considered++
-			p.plan.Reasons[j.ID] = api.ReasonHeld
-			if j.HoldAdmin {
-				p.plan.Reasons[j.ID] = api.ReasonHeldAdmin
-			}
 			continue
 		}
 		e := entry{job: j, prio: j.Priority, sec: j.SubmitTime.Unix(), nsec: j.SubmitTime.Nanosecond(),
@@ -421,7 +418,7 @@ func (p *pass) run() {
 		if tl := j.Spec.TimeLimit; tl > 0 && tl < inf/int64(time.Second) {
 			d.dur = tl * int64(time.Second)
 		}
-		if s := &j.Spec; hasRequirement(s, d.gpus) {
+		if s := j.Spec; hasRequirement(s, d.gpus) {
 			d.req = p.requirement(s, d.gpus)
 		}
 		switch {

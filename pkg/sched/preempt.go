@@ -208,7 +208,7 @@ func (p *pass) preempt(q []entry) {
 		}
 		d := demand{cpus: j.Spec.CPUsOnNode(), mem: j.Spec.MemBytes, gpus: j.Spec.GPUsOnNode()}
 		key := preemptKey{part: e.part, qos: j.Spec.QOS, cpus: d.cpus, mem: d.mem, gpus: d.gpus}
-		if s := &j.Spec; hasRequirement(s, d.gpus) {
+		if s := j.Spec; hasRequirement(s, d.gpus) {
 			d.req = p.requirement(s, d.gpus)
 			key.req = d.req.id
 		}

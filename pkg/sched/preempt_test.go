@@ -209,7 +209,7 @@ func TestPreemption(t *testing.T) {
 			running:    []*api.Job{runningQ(10, "n1", 8, "low", 1, 1*h)},
 			partitions: []api.Partition{partition("main"), {Name: "down", State: "DOWN"}},
 			jobs:       []*api.Job{job(1, cpus(4), qos("high"), held()), job(2, cpus(4), qos("high"), part("down"))},
-			reasons:    reasons{1: api.ReasonHeld, 2: api.ReasonPartitionDown},
+			reasons:    reasons{2: api.ReasonPartitionDown}, // held: no reason in the plan
 		},
 		{
 			name:    "a job that can start now preempts nothing",

@@ -89,7 +89,7 @@ func randomCluster(r *rand.Rand) sched.Input {
 			g := r.Intn(len(freeGPUs) + 1)
 			j := &api.Job{ID: id, State: api.StateRunning, User: users[r.Intn(3)], Deadline: deadline(),
 				Priority: int64(r.Intn(3)), StartTime: in.Now.Add(-time.Duration(r.Intn(4)) * time.Hour),
-				Spec: api.JobSpec{QOS: qosNames[r.Intn(len(qosNames))], Nodes: 1, NTasks: 1, CPUsPerTask: 1 + r.Intn(nf.CPUs)}}
+				Spec: &api.JobSpec{QOS: qosNames[r.Intn(len(qosNames))], Nodes: 1, NTasks: 1, CPUsPerTask: 1 + r.Intn(nf.CPUs)}}
 			switch r.Intn(10) { // being stopped
 			case 0:
 				j.State = api.StateCompleting
@@ -111,7 +111,7 @@ func randomCluster(r *rand.Rand) sched.Input {
 		id++
 		j := &api.Job{ID: id, State: jobStates[r.Intn(len(jobStates))], User: users[r.Intn(3)],
 			Priority: int64(r.Intn(4)), SubmitTime: t0.Add(-time.Duration(r.Intn(5)) * time.Hour),
-			Spec: api.JobSpec{
+			Spec: &api.JobSpec{
 				Partition:   []string{"a", "a", "b", "c", "d", "missing"}[r.Intn(6)],
 				Nodes:       1,
 				NTasks:      1 + r.Intn(2),
@@ -242,6 +242,11 @@ func TestBackfillProperties(t *testing.T) {
 		for _, reason := range plan.Reasons {
 			seen[reason]++
 		}
+		for _, j := range in.Pending {
+			if j.State == api.StatePending && j.Spec.Hold {
+				seen["held"]++
+			}
+		}
 		withReq := map[api.JobID]*api.Job{}
 		for _, j := range in.Pending {
 			if hasReq(j) {
@@ -271,7 +276,7 @@ func TestBackfillProperties(t *testing.T) {
 		"/placed", "none/placed", "easy/placed", "easy/backfilled", "easy/reserved", "conservative/placed",
 		"conservative/backfilled", "conservative/reserved",
 		"req/placed", "req/gpu placed", "req/reserved", "req/" + api.ReasonNodeNotAvail,
-		api.ReasonResources, api.ReasonPriority, api.ReasonHeld, api.ReasonPartitionDown, api.ReasonNodeNotAvail,
+		api.ReasonResources, api.ReasonPriority, "held", api.ReasonPartitionDown, api.ReasonNodeNotAvail,
 		api.ReasonQOSMaxJobsPerUser, api.ReasonQOSMaxTRESPerUser, api.ReasonQOSMaxGRESPerUser, api.ReasonQOSGrpTRES,
 	} {
 		if seen[outcome] < 20 {

@@ -71,7 +71,7 @@ func scaleInput(nodes, pending int, cfg sched.Config) sched.Input {
 		}
 		return &api.Job{ID: id, User: users[u], State: api.StatePending,
 			SubmitTime: t0.Add(-time.Duration(r.Intn(7*24*3600)) * time.Second),
-			Spec: api.JobSpec{Partition: "gpu", Nodes: 1, NTasks: 1, CPUsPerTask: s.cpus, MemBytes: s.mem,
+			Spec: &api.JobSpec{Partition: "gpu", Nodes: 1, NTasks: 1, CPUsPerTask: s.cpus, MemBytes: s.mem,
 				GPUs: s.gpus, TimeLimit: int64(limits[r.Intn(len(limits))] / time.Second),
 				Account: fmt.Sprintf("acct%02d", u%30), QOS: qos}}
 	}

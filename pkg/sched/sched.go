@@ -54,7 +54,9 @@ type Placement struct {
 // Plan is the outcome of one pass.
 type Plan struct {
 	Placements []Placement
-	// Reasons holds why each job not placed still waits.
+	// Reasons holds why each job not placed still waits, held jobs
+	// excepted: theirs is the job's own Reason (JobHeldUser or
+	// JobHeldAdmin, set when it was held).
 	Reasons map[api.JobID]string
 	// Starts holds the expected start of each waiting job that got a
 	// backfill reservation (gqueue --start).

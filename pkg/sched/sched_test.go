@@ -28,7 +28,7 @@ func job(id api.JobID, opts ...jobOpt) *api.Job {
 		ID:         id,
 		State:      api.StatePending,
 		SubmitTime: t0.Add(time.Duration(id) * time.Second),
-		Spec:       api.JobSpec{Name: fmt.Sprintf("j%d", id), Partition: "main", Nodes: 1, NTasks: 1, CPUsPerTask: 1, MemBytes: gib},
+		Spec:       &api.JobSpec{Name: fmt.Sprintf("j%d", id), Partition: "main", Nodes: 1, NTasks: 1, CPUsPerTask: 1, MemBytes: gib},
 	}
 	for _, o := range opts {
 		o(j)
@@ -159,12 +159,12 @@ func TestSchedule(t *testing.T) {
 			reasons:    reasons{1: api.ReasonResources, 2: api.ReasonPriority, 4: api.ReasonPriority},
 		},
 		{
-			name:       "held job waits with JobHeldUser and blocks nobody",
+			name:       "held job waits, blocks nobody and is not in the plan",
 			nodes:      []sched.NodeFree{node("n1", 4, 8*gib)},
 			jobs:       []*api.Job{job(1, cpus(4), prio(100), held()), job(2, cpus(4))},
 			partitions: main,
 			want:       []sched.Placement{place(2, "n1", 4, gib)},
-			reasons:    reasons{1: api.ReasonHeld},
+			reasons:    reasons{},
 		},
 		{
 			name:  "partition DOWN, DRAIN or INACTIVE: PartitionDown; UP partitions proceed",
@@ -429,7 +429,7 @@ func randomInput(r *rand.Rand) sched.Input {
 			State:      jobStates[r.Intn(len(jobStates))],
 			Priority:   int64(r.Intn(4)),
 			SubmitTime: t0.Add(time.Duration(r.Intn(5)) * time.Second),
-			Spec: api.JobSpec{
+			Spec: &api.JobSpec{
 				Partition:   append(partNames, "missing")[r.Intn(4)],
 				Nodes:       1,
 				NTasks:      1 + r.Intn(3),
@@ -544,8 +544,8 @@ func checkPlan(t *testing.T, in sched.Input, plan sched.Plan) {
 				t.Fatalf("non-pending job %d in the plan", j.ID)
 			}
 		case j.Spec.Hold:
-			if reason != api.ReasonHeld {
-				t.Fatalf("held job %d: reason %q", j.ID, reason)
+			if waits || placed[j.ID] {
+				t.Fatalf("held job %d in the plan: placed=%v, reason %q", j.ID, placed[j.ID], reason)
 			}
 		case placed[j.ID] == waits:
 			t.Fatalf("job %d: placed=%v, reason %q: want exactly one", j.ID, placed[j.ID], reason)
@@ -594,6 +594,11 @@ func TestScheduleProperties(t *testing.T) {
 		for _, reason := range plan.Reasons {
 			seen[reason]++
 		}
+		for _, j := range in.Pending {
+			if j.State == api.StatePending && j.Spec.Hold {
+				seen["held"]++
+			}
+		}
 
 		again := sched.Schedule(cloneInput(in))
 		if !reflect.DeepEqual(plan, again) {
@@ -608,7 +613,7 @@ func TestScheduleProperties(t *testing.T) {
 			t.Fatalf("iteration %d: plan depends on input order:\n%+v\n%+v", i, plan, got)
 		}
 	}
-	for _, outcome := range []string{"placed", api.ReasonResources, api.ReasonPriority, api.ReasonHeld, api.ReasonPartitionDown, api.ReasonNodeNotAvail} {
+	for _, outcome := range []string{"placed", api.ReasonResources, api.ReasonPriority, "held", api.ReasonPartitionDown, api.ReasonNodeNotAvail} {
 		if seen[outcome] < 20 {
 			t.Errorf("generator produced %q only %d times: %v", outcome, seen[outcome], seen)
 		}

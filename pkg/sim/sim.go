@@ -226,7 +226,7 @@ func New(c *Cluster, jobs []TraceJob, o Options) (*Sim, error) {
 		j := api.Job{
 			ID: api.JobID(len(s.jobs) + 1), User: tj.User, State: api.StatePending,
 			SubmitTime: Epoch.Add(time.Duration(tj.Submit) * time.Second),
-			Spec: api.JobSpec{Name: tj.ID, Nodes: 1, NTasks: 1, CPUsPerTask: tj.CPUs, MemBytes: tj.MemBytes,
+			Spec: &api.JobSpec{Name: tj.ID, Nodes: 1, NTasks: 1, CPUsPerTask: tj.CPUs, MemBytes: tj.MemBytes,
 				GPUs: tj.GPUs, TimeLimit: tj.ReqTime},
 		}
 		if reason == "" {

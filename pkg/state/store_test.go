@@ -20,7 +20,7 @@ import (
 type jobOpt func(*api.Job)
 
 func job(id api.JobID, opts ...jobOpt) *api.Job {
-	j := &api.Job{ID: id, User: "alice", State: api.StatePending, Spec: api.JobSpec{Partition: "main"}}
+	j := &api.Job{ID: id, User: "alice", State: api.StatePending, Spec: &api.JobSpec{Partition: "main"}}
 	for _, o := range opts {
 		o(j)
 	}

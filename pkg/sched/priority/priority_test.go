@@ -16,7 +16,7 @@ func TestCompute(t *testing.T) {
 	w := Weights{Age: 1000, FairShare: 10000, JobSize: 1000, Partition: 1000, QOS: 2000, MaxAge: 10 * 24 * time.Hour}
 	fs := map[api.Assoc]float64{{Account: "phys", User: "alice"}: 0.25}
 	job := func(mut func(*api.Job)) *api.Job {
-		j := &api.Job{User: "alice", SubmitTime: t0, Spec: api.JobSpec{Account: "phys", Partition: "low", QOS: "normal", Nodes: 1, NTasks: 1, CPUsPerTask: 10}}
+		j := &api.Job{User: "alice", SubmitTime: t0, Spec: &api.JobSpec{Account: "phys", Partition: "low", QOS: "normal", Nodes: 1, NTasks: 1, CPUsPerTask: 10}}
 		if mut != nil {
 			mut(j)
 		}
@@ -72,7 +72,7 @@ func FuzzCompute(f *testing.F) {
 		c := NewContext(t0.Add(time.Duration(ageSec)*time.Second), Weights{Age: 1000, FairShare: 1000, JobSize: 1000,
 			TRES: map[string]int64{"cpu": 1, "mem": 1, "gpu": 1}, MaxAge: time.Duration(maxAge) * time.Second},
 			nil, api.TRES{CPUs: 64, GPUs: 8, Nodes: 2, MemBytes: 1 << 40}, nil, nil)
-		j := &api.Job{SubmitTime: t0, Spec: api.JobSpec{NTasks: 1, CPUsPerTask: cpus, GPUs: gpus, MemBytes: mem, Nice: nice}}
+		j := &api.Job{SubmitTime: t0, Spec: &api.JobSpec{NTasks: 1, CPUsPerTask: cpus, GPUs: gpus, MemBytes: mem, Nice: nice}}
 		if p := c.Compute(j).Priority; p < 0 {
 			t.Fatalf("negative priority %d", p)
 		}
