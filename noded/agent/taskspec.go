@@ -143,6 +143,8 @@ func TaskSpec(j *api.Job, n *api.Node, pids int64, grace time.Duration, eo EnvOp
 // relative directory, an attempt its reports could not name).
 func checkJob(j *api.Job) error {
 	switch {
+	case j.Spec == nil:
+		return fmt.Errorf("job %d: no spec", j.ID)
 	case j.UID == 0 && j.User != "root" && j.User != "0":
 		return fmt.Errorf("job %d: uid 0 with user %q", j.ID, j.User)
 	case j.Restarts < 0:

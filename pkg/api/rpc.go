@@ -100,6 +100,17 @@ type JobList struct {
 	Now  time.Time `json:"now"`
 }
 
+// CheckAnswer refuses a listing with a job the controller could not have
+// sent: one without a spec (which every job has).
+func (l *JobList) CheckAnswer() error {
+	for i := range l.Jobs {
+		if l.Jobs[i].Spec == nil {
+			return fmt.Errorf("job %d has no spec", l.Jobs[i].ID)
+		}
+	}
+	return nil
+}
+
 // CancelRequest cancels (or signals) jobs chosen by IDs and/or filters.
 // With no IDs at least one filter is required.
 type CancelRequest struct {

@@ -166,5 +166,14 @@ func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
 	if err := decodeAnswer(data, resp); err != nil {
 		return fmt.Errorf("decode answer from %s: %w", c.target, err)
 	}
+	if ck, ok := resp.(answerChecker); ok {
+		if err := ck.CheckAnswer(); err != nil {
+			return fmt.Errorf("answer from %s: %w", c.target, err)
+		}
+	}
 	return nil
 }
+
+// answerChecker is an answer type that checks itself once decoded, for
+// what JSON cannot say (api.JobList: every job has a spec).
+type answerChecker interface{ CheckAnswer() error }

@@ -33,6 +33,7 @@ var (
 const (
 	pathEcho   = "/v1/test/echo"
 	pathText   = "/v1/test/text"
+	pathJobs   = "/v1/test/jobs"
 	pathFail   = "/v1/test/fail"
 	pathWhoAmI = "/v1/test/whoami"
 )
@@ -73,6 +74,14 @@ func register(s *rpc.Server, calls *atomic.Int64) {
 	rpc.Handle(s, pathText, func(ctx context.Context, req *echoReq) (any, error) {
 		calls.Add(1)
 		return rpc.Raw(strings.Repeat(req.Msg+"\n", req.N)), nil
+	})
+	rpc.Handle(s, pathJobs, func(ctx context.Context, req *echoReq) (any, error) {
+		calls.Add(1)
+		j := api.Job{ID: 3}
+		if req.N > 0 {
+			j.Spec = &api.JobSpec{Name: req.Msg}
+		}
+		return api.JobList{Jobs: []api.Job{j}}, nil
 	})
 	rpc.Handle(s, pathWhoAmI, func(ctx context.Context, _ *struct{}) (any, error) {
 		calls.Add(1)
@@ -256,6 +265,19 @@ func TestAnswerTooLarge(t *testing.T) {
 				t.Fatalf("small answer: %v %+v", err, resp)
 			}
 		})
+	}
+}
+
+// An answer that checks itself (api.JobList: every job has a spec) is
+// refused when the check fails, with the reason.
+func TestAnswerChecked(t *testing.T) {
+	tg := startUnix(t)
+	var jl api.JobList
+	if err := tg.client.Call(context.Background(), pathJobs, &echoReq{Msg: "a", N: 1}, &jl); err != nil || len(jl.Jobs) != 1 || jl.Jobs[0].Spec.Name != "a" {
+		t.Fatalf("a job with a spec: %v %+v", err, jl)
+	}
+	if err := tg.client.Call(context.Background(), pathJobs, &echoReq{}, &jl); err == nil || !strings.Contains(err.Error(), "job 3 has no spec") {
+		t.Fatalf("a job without a spec: %v", err)
 	}
 }
 
