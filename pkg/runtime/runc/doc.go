@@ -9,9 +9,10 @@
 // The binary re-executes itself in these roles, chosen by Main from the
 // base name of argv[0]:
 //
-//   - "gsched-shim", the per-task supervisor. Start launches it through
-//     /proc/self/exe in its own session, so it survives the node daemon. It
-//     is a child subreaper: it runs "runc create" and "runc start", waits for
+//   - "gsched-shim", the per-task supervisor. Start launches it
+//     (Options.ShimBinary: /proc/self/exe, or in gnoded the static
+//     gsched-init) in its own session, so it survives the node daemon. It
+//     is a child subreaper: it runs "runc run --detach", waits for
 //     the container's init with wait4, enforces the deadline and Kill (SIGTERM
 //     to the init, SIGKILL after the grace), reads the memory cgroup's OOM
 //     kill count before "runc delete", and writes status.json.

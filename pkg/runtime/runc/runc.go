@@ -59,6 +59,11 @@ type Options struct {
 	// InitBinary is bind-mounted as the in-container init; default
 	// os.Executable(). It must call Main first thing.
 	InitBinary string
+	// ShimBinary is started as each task's supervisor (argv[0]
+	// gsched-shim); default /proc/self/exe. It must call Main first
+	// thing. gnoded uses the small static gsched-init for both, whose
+	// start costs about half of gnoded's own (docs/BENCHMARKS.md).
+	ShimBinary string
 
 	// Image tasks (TaskSpec.Image); see image.go.
 	// ImageDir is the node's image cache (default <StateDir>/../images).
@@ -126,6 +131,9 @@ func New(opts Options) (*Runtime, error) {
 		if opts.InitBinary, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("runc runtime: init binary: %w", err)
 		}
+	}
+	if opts.ShimBinary == "" {
+		opts.ShimBinary = "/proc/self/exe"
 	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
@@ -384,7 +392,7 @@ func (r *Runtime) launchShim(ctx context.Context, id, dir string) error {
 	}
 	defer rd.Close()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
+		Path: r.opts.ShimBinary,
 		Args: append([]string{shimName, "-dir", dir, "-runc", r.opts.RuncPath,
 			"-root", r.opts.RuncRoot, "-cgroup", r.cgroupsPath(id)}, r.imageShimArgs()...),
 		Dir:         "/",

@@ -414,9 +414,14 @@ func waitFile(ctx context.Context, t *testing.T, path string) {
 // the shim), Start to the container running (the script's first command,
 // by its file's mtime) and end to end (Start to Wait returning), and
 // reports their medians, and the CPU that each task cost all processes.
+// GSCHED_BENCH_BINARY=PATH makes PATH (bin/gnoded, bin/gsched-init) the
+// tasks' supervisor and init instead of this test binary.
 func BenchmarkStartWait(b *testing.B) {
 	e := newEnv(b)
 	opts := e.options(b)
+	if bin := os.Getenv("GSCHED_BENCH_BINARY"); bin != "" {
+		opts.InitBinary, opts.ShimBinary = bin, bin
+	}
 	rt := e.newRuntime(b, opts)
 	dir := e.dir(b, "bench-", 0o777)
 	ctx := context.Background()
