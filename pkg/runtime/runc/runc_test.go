@@ -267,6 +267,71 @@ func TestShimOwnSession(t *testing.T) {
 	}
 }
 
+// A finished task leaves nothing behind, and its supervisor (the static
+// init where make build made it, as gnoded runs it) removed the stopped
+// container itself, not through runc delete: runc's state and the
+// container's cgroups, which existed while it ran, are gone.
+func TestFinishedTaskRemoved(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options(t)
+	if e.staticInit != "" {
+		opts.ShimBinary = e.staticInit
+	}
+	// runc through a wrapper that lists its commands.
+	calls := filepath.Join(t.TempDir(), "calls")
+	wrapper := filepath.Join(t.TempDir(), "runc")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho \"$@\" >>"+calls+"\nexec "+opts.RuncPath+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts.RuncPath = wrapper
+	rt := e.newRuntime(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := e.dir(t, "case-", 0o777)
+	if err := rt.Start(ctx, spec("gone", "sleep 60", dir)); err != nil {
+		t.Fatal(err)
+	}
+	cgroups := func() []string {
+		m, err := filepath.Glob("/sys/fs/cgroup/*" + strings.TrimSuffix(opts.CgroupParent, "/") + "/gone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := filepath.Glob("/sys/fs/cgroup/unified" + strings.TrimSuffix(opts.CgroupParent, "/") + "/gone")
+		return append(m, u...)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if st, err := rt.Status(ctx, "gone"); err == nil && !st.StartedAt.IsZero() && len(cgroups()) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no cgroup of the running task found (%v)", cgroups())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(opts.RuncRoot, "gone", "state.json")); err != nil {
+		t.Fatalf("runc state of the running task: %v", err)
+	}
+	if err := rt.Kill(ctx, "gone", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := rt.Wait(ctx, "gone"); err != nil || !st.Killed {
+		t.Fatalf("wait: %+v %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(opts.RuncRoot, "gone")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("runc state left: %v", err)
+	}
+	if left := cgroups(); len(left) > 0 {
+		t.Errorf("cgroups left: %v", left)
+	}
+	b, err := os.ReadFile(calls)
+	if err != nil || !strings.Contains(string(b), " run ") || strings.Contains(string(b), "delete gone") || strings.Contains(string(b), "delete --force gone") {
+		log, _ := os.ReadFile(filepath.Join(opts.StateDir, "gone", "shim.log"))
+		t.Errorf("runc commands %q (%v), want a run and no delete of the task; shim.log:\n%s", b, err, log)
+	}
+	if err := rt.Destroy(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func shimPid(t *testing.T, opts runc.Options, id string) int {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(opts.StateDir, id, "shim.pid"))
