@@ -428,18 +428,16 @@ func candidates(snap *state.Snapshot, f *api.JobFilter) []*api.Job {
 
 // view is the job as the caller may see it, with what the latest pass
 // said of it (plan): others' jobs lose their script, arguments and
-// environment unless the caller is an operator. brief, when not nil,
-// takes them from every job, and keeps the copies of the specs it made.
-func view(j *api.Job, plan passPlan, p auth.Peer, op bool, brief briefSpecs) api.Job {
+// environment unless the caller is an operator, and all jobs do in a
+// brief listing. The specs without them come from briefs (nil: made
+// afresh).
+func view(j *api.Job, plan passPlan, p auth.Peer, op, brief bool, briefs briefSpecs) api.Job {
 	v := *j
 	if r, start, prio, ok := plan.of(j); ok {
 		v.Reason, v.ExpectedStart, v.Priority = r, start, prio
 	}
-	switch {
-	case brief != nil:
-		v.Spec = brief.of(v.Spec)
-	case !op && j.UID != p.UID:
-		v.Spec = briefSpecs{}.of(v.Spec)
+	if brief || !op && j.UID != p.UID {
+		v.Spec = briefs.of(v.Spec)
 	}
 	return v
 }
@@ -454,14 +452,15 @@ func (b briefSpecs) of(s *api.JobSpec) *api.JobSpec {
 	if s == nil || s.Script == "" && s.Env == nil && s.Args == nil {
 		return s
 	}
-	c, ok := b[s]
-	if !ok {
-		cp := *s
-		cp.Script, cp.Env, cp.Args = "", nil, nil
-		c = &cp
-		b[s] = c
+	if c, ok := b[s]; ok {
+		return c
 	}
-	return c
+	c := *s
+	c.Script, c.Env, c.Args = "", nil, nil
+	if b != nil {
+		b[s] = &c
+	}
+	return &c
 }
 
 // selectJobs is the jobs a listing with filter f shows, unsorted.
@@ -490,12 +489,9 @@ func (s *Server) listJobs(ctx context.Context, f *api.JobFilter) (any, error) {
 	}
 	plan := s.plan()
 	out := &api.JobList{Now: s.now(), Jobs: make([]api.Job, 0, len(jobs))}
-	var brief briefSpecs
-	if f.Brief {
-		brief = briefSpecs{}
-	}
+	briefs := briefSpecs{}
 	for _, j := range jobs {
-		out.Jobs = append(out.Jobs, view(j, plan, p, op, brief))
+		out.Jobs = append(out.Jobs, view(j, plan, p, op, f.Brief, briefs))
 	}
 	sort.Slice(out.Jobs, func(a, b int) bool { return out.Jobs[a].ID < out.Jobs[b].ID })
 	return out, nil
@@ -604,11 +600,11 @@ func (s *Server) waitJob(ctx context.Context, req *api.WaitRequest) (any, error)
 			return nil, fmt.Errorf("%w: job %d: invalid job id specified", api.ErrNotFound, req.JobID)
 		}
 		if j.State.Final() {
-			return view(j, s.plan(), p, op, nil), nil
+			return view(j, s.plan(), p, op, false, nil), nil
 		}
 		ws.Add(snap.Abandoned())
 		if ws.WatchCtx(ctx) != nil {
-			return view(j, s.plan(), p, op, nil), nil
+			return view(j, s.plan(), p, op, false, nil), nil
 		}
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,7 +218,10 @@ type JobSpec struct {
 	MailUser string `json:"mail_user,omitempty"`
 }
 
-// Equal reports whether s and o ask for the same job in every field.
+// Equal reports whether s and o ask for the same job in every field. It
+// runs for every job submitted in a batch (fsm shares equal specs), so it
+// compares the fields one by one rather than by reflection (~50 ns, not
+// ~2 µs); TestJobSpecEqualEveryField fails when a field is left out.
 func (s *JobSpec) Equal(o *JobSpec) bool {
 	if s == o {
 		return true
@@ -227,12 +229,21 @@ func (s *JobSpec) Equal(o *JobSpec) bool {
 	if s == nil || o == nil {
 		return false
 	}
-	if s.Script != o.Script || s.Name != o.Name || !s.Begin.Equal(o.Begin) {
-		return false // the usual differences, cheaply
-	}
-	a, b := *s, *o
-	a.Begin, b.Begin = time.Time{}, time.Time{}
-	return reflect.DeepEqual(a, b)
+	return s.Name == o.Name && s.Partition == o.Partition && s.Nodes == o.Nodes && s.NTasks == o.NTasks &&
+		s.CPUsPerTask == o.CPUsPerTask && s.NTasksPerNode == o.NTasksPerNode && s.GPUsPerTask == o.GPUsPerTask &&
+		s.CPUsPerGPU == o.CPUsPerGPU && s.Exclusive == o.Exclusive && s.Switches == o.Switches &&
+		s.SwitchWait == o.SwitchWait && s.MemBytes == o.MemBytes && s.GPUs == o.GPUs &&
+		s.GPUsPerNode == o.GPUsPerNode && s.GPUType == o.GPUType && s.GPUMemMin == o.GPUMemMin &&
+		s.Constraint == o.Constraint && s.TimeLimit == o.TimeLimit && s.Output == o.Output &&
+		s.Error == o.Error && s.OpenMode == o.OpenMode && s.NoRequeue == o.NoRequeue &&
+		s.WorkDir == o.WorkDir && slices.Equal(s.Env, o.Env) && s.Script == o.Script &&
+		slices.Equal(s.Args, o.Args) && s.Hold == o.Hold && s.Account == o.Account && s.QOS == o.QOS &&
+		s.Nice == o.Nice && s.SubmitHost == o.SubmitHost && s.Array == o.Array &&
+		s.Dependency == o.Dependency && s.KillOnInvalidDep == o.KillOnInvalidDep &&
+		s.Begin.Equal(o.Begin) && s.Comment == o.Comment && s.Image == o.Image &&
+		slices.Equal(s.ContainerMounts, o.ContainerMounts) && s.ChdirSet == o.ChdirSet &&
+		s.NodeList == o.NodeList && s.Exclude == o.Exclude && s.MailType == o.MailType &&
+		s.MailUser == o.MailUser
 }
 
 // NodeCount is Nodes, at least 1.

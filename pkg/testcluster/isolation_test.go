@@ -1,7 +1,6 @@
 package testcluster
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gsched/gsched/pkg/api"
 	"github.com/gsched/gsched/pkg/config"
-	"github.com/gsched/gsched/pkg/runtime/runc"
 )
 
 // The isolation tests: what a job cannot do to the node or to other jobs.
@@ -296,12 +294,8 @@ func TestForkBombHitsPidsLimit(t *testing.T) {
 // and /sys paths are, and cannot write /proc/sys.
 func TestJobHasNoPrivileges(t *testing.T) {
 	c := Start(t, Options{})
-	sc, err := runc.ProbeSeccomp(context.Background(), filepath.Join(c.Bin, "runc"))
-	if err != nil {
-		t.Fatalf("probe runc: %v", err)
-	}
 	wantSeccomp := "0"
-	if sc.Enabled {
+	if runcSeccomp(t, c) {
 		wantSeccomp = "2" // SECCOMP_MODE_FILTER
 	}
 	script := `#!/bin/bash
@@ -375,14 +369,7 @@ err=$( (echo $v > /proc/sys/fs/file-max) 2>&1 ) && echo procsys=written || echo 
 // unprivileged user, fails with EPERM in a job.
 func TestSeccompBlocksSyscalls(t *testing.T) {
 	c := Start(t, Options{})
-	runcPath := filepath.Join(c.Bin, "runc")
-	sc, err := runc.ProbeSeccomp(context.Background(), runcPath)
-	if err != nil {
-		t.Fatalf("probe runc: %v", err)
-	}
-	if !sc.Enabled {
-		t.Skipf("%s has no seccomp support (make build builds it with seccomp when libseccomp-dev and pkg-config are installed)", runcPath)
-	}
+	requireSeccomp(t, c)
 	host := c.Run(nobody, nobody, "/", "/usr/bin/unshare", "-U", "true")
 	t.Logf("unshare -U as nobody on the host: exit %d %s", host.Code, strings.TrimSpace(host.Stderr))
 	dir := c.WorkDir(nobody, nobody)

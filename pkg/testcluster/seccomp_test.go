@@ -17,14 +17,7 @@ import (
 // filter cannot be loaded, the job fails and its script never runs.
 func TestSeccompPrecompiledFilter(t *testing.T) {
 	c := Start(t, Options{})
-	runcPath := filepath.Join(c.Bin, "runc")
-	sc, err := runc.ProbeSeccomp(context.Background(), runcPath)
-	if err != nil {
-		t.Fatalf("probe runc: %v", err)
-	}
-	if !sc.Enabled {
-		t.Skipf("%s has no seccomp support (make build builds it with seccomp when libseccomp-dev and pkg-config are installed)", runcPath)
-	}
+	requireSeccomp(t, c)
 	if _, err := os.Stat(filepath.Join(c.Bin, "gsched-init")); err != nil {
 		t.Fatalf("no static init (make build): %v", err)
 	}
@@ -57,5 +50,25 @@ grep ^Seccomp: /proc/self/status | tr -d ' \t'
 	}
 	if !strings.Contains(j.Reason, "seccomp") {
 		t.Fatalf("reason %q does not say seccomp", j.Reason)
+	}
+}
+
+// runcSeccomp reports whether the cluster's runc has seccomp support.
+func runcSeccomp(t *testing.T, c *Cluster) bool {
+	t.Helper()
+	sc, err := runc.ProbeSeccomp(context.Background(), filepath.Join(c.Bin, "runc"))
+	if err != nil {
+		t.Fatalf("probe runc: %v", err)
+	}
+	return sc.Enabled
+}
+
+// requireSeccomp skips the test when the cluster's runc has no seccomp
+// support.
+func requireSeccomp(t *testing.T, c *Cluster) {
+	t.Helper()
+	if !runcSeccomp(t, c) {
+		t.Skipf("%s has no seccomp support (make build builds it with seccomp when libseccomp-dev and pkg-config are installed)",
+			filepath.Join(c.Bin, "runc"))
 	}
 }

@@ -26,7 +26,7 @@ func cgroupV2(root string) bool {
 
 // oomKillCount reads how many processes the kernel OOM-killed in the
 // memory cgroup at path (absolute, as in linux.cgroupsPath). It must be read
-// before runc delete removes the cgroup.
+// before the container is deleted with its cgroup.
 func oomKillCount(root, path string) (int64, error) {
 	var file string
 	if cgroupV2(root) {
@@ -43,7 +43,7 @@ func oomKillCount(root, path string) (int64, error) {
 
 // memoryPeak reads the peak memory usage of the memory cgroup at path:
 // memory.max_usage_in_bytes (v1) or memory.peak (v2, Linux 5.19 on). Like
-// the OOM count, it must be read before runc delete removes the cgroup.
+// the OOM count, it must be read before the container is deleted.
 func memoryPeak(root, path string) (int64, error) {
 	file := filepath.Join(root, "memory", path, "memory.max_usage_in_bytes")
 	if cgroupV2(root) {

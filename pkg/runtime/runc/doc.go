@@ -15,7 +15,9 @@
 //     is a child subreaper: it runs "runc run --detach", waits for
 //     the container's init with wait4, enforces the deadline and Kill (SIGTERM
 //     to the init, SIGKILL after the grace), reads the memory cgroup's OOM
-//     kill count before "runc delete", and writes status.json.
+//     kill count and peak, deletes the stopped container (itself when
+//     runc's state is plain, else with "runc delete"; delete.go), and
+//     writes status.json.
 //   - "gsched-init" (or ".gsched-init", the base name of /.gsched-init where
 //     the host binary is bind-mounted read-only), pid 1 in the container,
 //     running as the job's user. It first loads the task's precompiled
